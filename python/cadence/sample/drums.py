@@ -25,9 +25,10 @@ import numpy as np
 
 from .smf_writer import Track, to_bytes, write_bytes_atomic
 
-__all__ = ["CSV_COLUMNS", "DrumHit", "DrumsSample", "Performance", "find_soundfont",
+__all__ = ["CSV_COLUMNS", "CSV_NAME", "DrumHit", "DrumsSample", "Performance", "find_soundfont",
            "generate", "list_kits", "midi_bytes", "plan_corpus", "tick_to_seconds"]
 
+CSV_NAME = "e-gmd-v1.0.0.csv"
 CSV_COLUMNS = ("drummer", "session", "id", "style", "bpm", "beat_type", "time_signature",
                "duration", "split", "midi_filename", "audio_filename", "kit_name")
 PPQ = 480
@@ -142,7 +143,7 @@ def tick_to_seconds(tick: int, tempo_map, ppq: int = PPQ) -> float:
 def _seconds_to_tick(onset_s: float, tempo_map, ppq: int = PPQ) -> int:
     prev_tick, prev_tempo, prev_s = 0, tempo_map[0][1], 0.0
     for change_tick, tempo in tempo_map[1:]:
-        change_s = tick_to_seconds(change_tick, tempo_map, ppq)
+        change_s = prev_s + (change_tick - prev_tick) * prev_tempo / (ppq * 1e6)
         if change_s > onset_s:
             break
         prev_tick, prev_tempo, prev_s = change_tick, tempo, change_s
@@ -201,11 +202,13 @@ def _build(rng, bpm, ts, steps_per_beat, voices, beat_type, tempo_changes, durat
     hits, opens = [], []
 
     def hit(grid_tick, pitch, ch, at_s=None, flam=False):
-        base_s = tick_to_seconds(grid_tick, tempo_map)
-        onset_s = at_s if at_s is not None else base_s + float(np.clip(rng.normal(0, 2.5e-3),
-                                                                       -8e-3, 8e-3))
+        """Humanise a grid hit (jitter sd 2.5 ms, at most 8 ms) unless ``at_s`` pins its time."""
+        onset_s = at_s
+        if onset_s is None:
+            jitter_s = float(np.clip(rng.normal(0, 2.5e-3), -8e-3, 8e-3))
+            onset_s = tick_to_seconds(grid_tick, tempo_map) + jitter_s
         if onset_s > cutoff_s - 0.05:
-            return onset_s
+            return None  # past the end of the performance
         velocity = int(np.clip(round(_VELOCITY[ch] * dynamics + rng.normal(0, 7)), 1, 127))
         hits.append((onset_s, pitch, velocity))
         if flam:  # grace note 3-8 ms early, softer: a near-simultaneous pair
@@ -217,8 +220,9 @@ def _build(rng, bpm, ts, steps_per_beat, voices, beat_type, tempo_changes, durat
         bar_tick = lead_in + bar * bar_ticks
         dynamics = rng.uniform(0.9, 1.05)
         fill = (bar % 2 == 1) if beat_type == "fill" else (bar % 4 == 3 and rng.random() < 0.5)
-        fill_from = steps_per_bar // 2 if not fill or rng.random() < 0.6 else 0
-        fill_from = fill_from if fill else steps_per_bar
+        fill_from = steps_per_bar  # first step of the fill (half a bar or a whole bar)
+        if fill:
+            fill_from = steps_per_bar // 2 if rng.random() < 0.6 else 0
         phrase_start = bar % 4 == 0
         for voice, pattern in voices.items():
             for step, ch in enumerate(pattern[:fill_from]):
@@ -229,15 +233,16 @@ def _build(rng, bpm, ts, steps_per_beat, voices, beat_type, tempo_changes, durat
                     continue
                 ch = "g" if extra_ghost else ch
                 flam = voice == "snare" and ch == "X" and rng.random() < 0.1
-                onset_s = hit(bar_tick + step * step_ticks, _voice_pitch(voice, ch, rng), ch,
-                              flam=flam)
-                if ch == "o":
-                    opens.append(bar_tick + step * step_ticks)
+                grid_tick = bar_tick + step * step_ticks
+                kept = hit(grid_tick, _voice_pitch(voice, ch, rng), ch, flam=flam)
+                if ch == "o" and kept is not None:
+                    opens.append(grid_tick)
         if phrase_start:  # kick and crash on exactly the same tick
             onset_s = hit(bar_tick, 36, "X")
             crash = [49, 57][rng.integers(2)]
-            hit(bar_tick, crash if rng.random() < 0.75 else {49: 55, 57: 52}[crash], "X",
-                at_s=onset_s)
+            if onset_s is not None:
+                hit(bar_tick, crash if rng.random() < 0.75 else {49: 55, 57: 52}[crash], "X",
+                    at_s=onset_s)
         for step, pitch, ch, flam in _fill_notes(fill_from, steps_per_bar - fill_from,
                                                  steps_per_beat, rng):
             hit(bar_tick + step * step_ticks, pitch, ch, flam=flam)
@@ -251,14 +256,18 @@ def _build(rng, bpm, ts, steps_per_beat, voices, beat_type, tempo_changes, durat
     return hits, opens, tempo_map, end_tick
 
 
-def _pedal(hits, opens, tempo_map, rng):
-    """Hi-hat pedal CC 4 (127 = closed): ramps open before each open hat, closes at the next hat."""
+def _pedal(hits, opens, end_tick, rng):
+    """Hi-hat pedal CC 4 (127 = closed): ramps open before each open hat, closes at the next hat.
+
+    Returns the CC events ``(tick, value)`` and the pedal "chick" notes the closing foot adds.
+    """
     cc = [(0, 127)]
     hat_ticks = sorted(t for t, p, _ in hits if p in (42, 22, 44, 46, 26))
     pedal_hits = []
     for grid_tick in opens:
         later = [t for t in hat_ticks if t > grid_tick + PPQ // 8]
         close = later[0] if later and later[0] <= grid_tick + PPQ else grid_tick + PPQ // 2
+        close = min(close, end_tick)  # at the latest, the foot closes with the final hit
         if not later or later[0] != close:
             pedal_hits.append((close, 44, int(rng.integers(40, 70))))  # the foot's "chick"
         cc += [(max(0, grid_tick - 40), 100), (max(0, grid_tick - 20), 55),
@@ -266,8 +275,9 @@ def _pedal(hits, opens, tempo_map, rng):
                (close - 30, 60), (close - 12, 100), (close, 127)]
     for tick, pitch, _ in hits:
         if pitch == 44:  # jazz-style foot on 2 and 4: the pedal lifts again after each chick
-            cc += [(max(0, tick - 40), 70), (tick, 127), (tick + PPQ // 4, int(rng.integers(30, 60)))]
-    return sorted(cc), pedal_hits
+            cc += [(max(0, tick - 40), 70), (tick, 127),
+                   (tick + PPQ // 4, int(rng.integers(30, 60)))]
+    return sorted((min(tick, end_tick), value) for tick, value in cc), pedal_hits
 
 
 def plan_corpus(performances: int = 4, *, seed: int = 0, min_duration_s: float = 8.0,
@@ -292,7 +302,8 @@ def plan_corpus(performances: int = 4, *, seed: int = 0, min_duration_s: float =
     for index in range(performances):
         rng = np.random.default_rng([seed, 0, index])
         drummer, slot = 1 + index // 4, index % 4
-        session = f"drummer{drummer}/" + ("eval_session" if slot == 3 else f"session{1 + slot // 2}")
+        # E-GMD mixes numbered sessions and an eval_session per drummer.
+        session = f"drummer{drummer}/" + (f"session{1 + slot // 2}" if slot < 3 else "eval_session")
         numbers[session] = numbers.get(session, 0) + 1
         style = list(_STYLES)[rng.integers(len(_STYLES))]
         (bpm_low, bpm_high), grooves = _STYLES[style]
@@ -309,10 +320,9 @@ def plan_corpus(performances: int = 4, *, seed: int = 0, min_duration_s: float =
             tick = max(0, _seconds_to_tick(onset_s, tempo_map))
             tick_hits[tick, pitch] = max(velocity, tick_hits.get((tick, pitch), 0))
         notes = [(t, p, v) for (t, p), v in tick_hits.items()]
-        cc, pedal_hits = _pedal(notes, opens, tempo_map, rng)
+        cc, pedal_hits = _pedal(notes, opens, end_tick, rng)
         for tick, pitch, velocity in pedal_hits:
             tick_hits.setdefault((tick, pitch), velocity)
-        end_tick = max([end_tick] + [t for t, _ in cc])
         tempo_map = [tm for tm in tempo_map if tm[0] <= end_tick]
         planned.append(Performance(
             id=f"{session}/{numbers[session]}", number=numbers[session],
@@ -323,15 +333,13 @@ def plan_corpus(performances: int = 4, *, seed: int = 0, min_duration_s: float =
     return tuple(planned)
 
 
-def _with_offs(tick_hits, tempo_map, pitch_map=None):
-    """Give each note a short length, ended before the next onset of the same (sounding) pitch."""
-    pitch_map = pitch_map or {}
+def _with_offs(tick_hits, tempo_map):
+    """Give each note a short length, ended before the next onset of the same pitch."""
     next_onset: dict[int, int] = {}
     out = []
     for (tick, pitch), velocity in reversed(tick_hits):
-        sounding = pitch_map.get(pitch, pitch)
-        off = min(tick + 60 + (tick * 7 + pitch) % 40, next_onset.get(sounding, 1 << 27))
-        next_onset[sounding] = tick
+        off = min(tick + 60 + (tick * 7 + pitch) % 40, next_onset.get(pitch, 1 << 27))
+        next_onset[pitch] = tick
         out.append(DrumHit(tick, tick_to_seconds(tick, tempo_map), pitch, velocity, max(off, tick)))
     return tuple(reversed(out))
 
@@ -385,17 +393,28 @@ def find_soundfont(soundfont: str | os.PathLike[str] | None = None) -> Path:
 
 def list_kits(soundfont: str | os.PathLike[str]) -> list[tuple[int, str]]:
     """Drum kits of an SF2 file, read from its ``phdr`` chunk: ``(program, name)`` in bank 128."""
-    data = Path(soundfont).read_bytes()
-    if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
-        raise ValueError(f"{soundfont}: not a SoundFont 2 file")
-    pos = data.find(b"phdr", 12)
-    if pos < 0:
-        raise ValueError(f"{soundfont}: no preset headers (phdr chunk)")
-    (size,) = struct.unpack_from("<I", data, pos + 4)
+    with open(soundfont, "rb") as f:
+        riff, _, form = struct.unpack("<4sI4s", f.read(12))
+        if (riff, form) != (b"RIFF", b"sfbk"):
+            raise ValueError(f"{soundfont}: not a SoundFont 2 file (no RIFF sfbk header)")
+        phdr = None
+        # Walk the chunks (skipping the large sample data) down to LIST pdta / phdr.
+        while phdr is None and (head := f.read(8)) and len(head) == 8:
+            chunk_id, size = struct.unpack("<4sI", head)
+            if chunk_id == b"LIST":
+                if f.read(4) == b"pdta":
+                    continue  # descend: its sub-chunks follow
+                size -= 4
+            if chunk_id == b"phdr":
+                phdr = f.read(size)
+            else:
+                f.seek(size + (size & 1), os.SEEK_CUR)
+    if phdr is None:
+        raise ValueError(f"{soundfont}: no preset headers (pdta/phdr chunk)")
     kits = {}
-    for offset in range(pos + 8, pos + 8 + size - 38, 38):  # last record is the EOP terminator
-        name = data[offset:offset + 20].split(b"\0")[0].decode("latin-1").strip()
-        program, bank = struct.unpack_from("<HH", data, offset + 20)
+    for offset in range(0, len(phdr) - 38, 38):  # the last record is the EOP terminator
+        name = phdr[offset:offset + 20].split(b"\0")[0].decode("latin-1").strip()
+        program, bank = struct.unpack_from("<HH", phdr, offset + 20)
         if bank == 128:
             kits[program] = name if name.lower().endswith("kit") else f"{name} Kit"
     return sorted(kits.items())
@@ -460,8 +479,11 @@ def generate(out_dir: str | os.PathLike[str], *, performances: int = 4, kits: in
                                 "with `apt-get install fluidsynth`")
     sf2 = find_soundfont(soundfont)
     available = list_kits(sf2)
+    if not available:
+        raise ValueError(f"{sf2} has no drum kits (bank 128); pass another soundfont=")
     if not 1 <= kits <= len(available):
-        raise ValueError(f"kits must be in 1..{len(available)} (drum kits in {sf2.name}), got {kits}")
+        raise ValueError(f"kits must be in 1..{len(available)} (the drum kits in {sf2.name}), "
+                         f"got {kits}")
     plan = plan_corpus(performances, seed=seed, min_duration_s=min_duration_s,
                        max_duration_s=max_duration_s)
     root = Path(out_dir)
@@ -485,15 +507,20 @@ def generate(out_dir: str | os.PathLike[str], *, performances: int = 4, kits: in
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         futures = [pool.submit(render_one, task) for task in tasks]
-        for n_done, future in enumerate(as_completed(futures), start=1):
-            future.result()  # re-raise a failed render here, in the caller's thread
-            if progress is not None:
-                progress(n_done, len(tasks))
+        try:
+            for n_done, future in enumerate(as_completed(futures), start=1):
+                future.result()  # re-raise a failed render here, in the caller's thread
+                if progress is not None:
+                    progress(n_done, len(tasks))
+        except BaseException:  # failure or Ctrl-C: start no more renders; no CSV is written
+            for future in futures:
+                future.cancel()
+            raise
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     writer.writerows(rows)
-    csv_path = root / "e-gmd-v1.0.0.csv"
+    csv_path = root / CSV_NAME
     write_bytes_atomic(csv_path, text.getvalue().encode("utf-8"))
     return DrumsSample(root=root, csv_path=csv_path, n_performances=len(plan), n_pairs=len(rows),
                        total_audio_s=sum(p.duration_s for p in plan) * kits)

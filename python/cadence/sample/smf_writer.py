@@ -128,11 +128,13 @@ class Track:
                        clocks_per_click: int = 24, notated_32nds_per_beat: int = 8) -> None:
         """Time-signature meta event (FF 58 04); ``denominator`` is the written value, e.g. 8."""
         if denominator < 1 or denominator & (denominator - 1):
-            raise ValueError(f"time-signature denominator must be a power of two, got {denominator}")
-        self._meta(tick, 0x58, bytes([_check("numerator", numerator, 1, 255),
-                                      denominator.bit_length() - 1,
-                                      _check("clocks_per_click", clocks_per_click, 0, 255),
-                                      _check("notated_32nds_per_beat", notated_32nds_per_beat, 0, 255)]))
+            raise ValueError(f"time-signature denominator must be a power of two, "
+                             f"got {denominator}")
+        self._meta(tick, 0x58, bytes([
+            _check("numerator", numerator, 1, 255),
+            denominator.bit_length() - 1,  # stored as a power of two
+            _check("clocks_per_click", clocks_per_click, 0, 255),
+            _check("notated_32nds_per_beat", notated_32nds_per_beat, 0, 255)]))
 
     def track_name(self, tick: int, name: str) -> None:
         """Track-name meta event (FF 03), text encoded as latin-1."""

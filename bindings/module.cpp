@@ -1,0 +1,9 @@
+#include "register.h"
+
+NB_MODULE(_core, m) {
+  m.doc() = "Cadence's C++ engine. Use the `cadence` package rather than this module directly.";
+  cadence::bindings::register_runtime(m);
+  cadence::bindings::register_arrow(m);
+  cadence::bindings::register_audio(m);
+  cadence::bindings::register_drums(m);
+}

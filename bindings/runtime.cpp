@@ -1,0 +1,63 @@
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include "cadence/runtime/job.h"
+#include "cadence/runtime/synthetic_load.h"
+#include "register.h"
+
+namespace nb = nanobind;
+using cadence::runtime::Job;
+using cadence::runtime::JobOptions;
+
+namespace cadence::bindings {
+
+void register_runtime(nb::module_& m) {
+  nb::exception<runtime::Cancelled>(m, "Cancelled");
+
+  nb::class_<Job>(m, "Job",
+                  "One run's shared state: worker pool, memory budget, progress counters, stage "
+                  "timers and the stop flag. Safe to poll and cancel from another thread while "
+                  "an engine call runs with the GIL released.")
+      .def(
+          "__init__",
+          [](Job* self, int jobs, std::uint64_t memory_limit_bytes) {
+            new (self) Job(JobOptions{jobs, memory_limit_bytes});
+          },
+          nb::arg("jobs") = 0, nb::arg("memory_limit_bytes") = 0,
+          "jobs: worker threads (0 = all cores); memory_limit_bytes: 0 = unlimited.")
+      .def_prop_ro("jobs", &Job::jobs)
+      .def_prop_ro("memory_limit_bytes", [](Job& j) { return j.budget().limit_bytes(); })
+      .def_prop_ro("reserved_bytes", [](Job& j) { return j.budget().reserved_bytes(); })
+      .def_prop_ro("peak_reserved_bytes", [](Job& j) { return j.budget().peak_reserved_bytes(); })
+      .def_prop_ro("memory_waits", [](Job& j) { return j.budget().waits(); },
+                   "How many reservations had to wait for memory.")
+      .def("progress", [](Job& j) { return j.progress().snapshot(); },
+           "Counters as a list of (name, value), in registration order.")
+      .def(
+          "stages",
+          [](Job& j) {
+            std::vector<std::tuple<std::string, double, std::int64_t>> out;
+            for (const auto& s : j.timers().snapshot()) out.emplace_back(s.name, s.seconds, s.calls);
+            return out;
+          },
+          "Stage timers as a list of (name, seconds summed over workers, calls).")
+      .def("cancel", [](Job& j) { j.cancellation().cancel(); },
+           "Ask the workers to stop after their current item.")
+      .def_prop_ro("cancelled", [](Job& j) { return j.cancellation().cancelled(); });
+
+  m.def(
+      "synthetic_load",
+      [](Job& job, std::int64_t items, double item_ms, std::uint64_t item_bytes) {
+        const auto r = runtime::run_synthetic_load(job, items, item_ms, item_bytes);
+        return std::make_tuple(r.items_done, r.max_concurrent);
+      },
+      nb::arg("job"), nb::arg("items"), nb::arg("item_ms"), nb::arg("item_bytes"),
+      nb::call_guard<nb::gil_scoped_release>(),
+      "Synthetic work for testing the runtime: each item reserves item_bytes, sleeps item_ms. "
+      "Returns (items_done, max_concurrent_items).");
+}
+
+}  // namespace cadence::bindings

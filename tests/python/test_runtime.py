@@ -1,0 +1,107 @@
+"""The runtime seen from Python: jobs, memory budget, progress polling and Ctrl-C."""
+
+import _thread
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from cadence import _core
+from cadence.runtime import default_memory_limit_bytes, make_job, parse_bytes, run_job
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("4G", 4 << 30), ("512MiB", 512 << 20), ("1.5gb", int(1.5 * (1 << 30))), ("1024", 1024),
+     (2048, 2048), ("0", 0), (None, 0), (" 8 k ", 8192)],
+)
+def test_parse_bytes(text, value):
+    assert parse_bytes(text) == value
+
+
+@pytest.mark.parametrize("bad", ["lots", "4X", "-1G", ""])
+def test_parse_bytes_rejects_nonsense_with_an_example(bad):
+    with pytest.raises(ValueError, match="4G"):
+        parse_bytes(bad)
+
+
+def test_default_memory_limit_is_half_of_ram():
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert default_memory_limit_bytes() == ram // 2
+    assert make_job(memory_limit="auto").memory_limit_bytes == ram // 2
+
+
+def test_job_counts_and_bounds_memory():
+    job = _core.Job(jobs=4, memory_limit_bytes=3000)
+    done, max_concurrent = run_job(
+        lambda: _core.synthetic_load(job, 30, 2.0, 1000), job, desc="t", done_counter="items",
+        show_progress=False)
+    assert done == 30
+    assert max_concurrent <= 3
+    assert job.peak_reserved_bytes == 3000
+    assert job.reserved_bytes == 0
+    assert dict(job.progress()) == {"total": 30, "items": 30}
+    (name, seconds, calls), = job.stages()
+    assert (name, calls) == ("work", 30)
+    assert seconds >= 30 * 0.002 * 0.9
+
+
+def test_progress_is_polled_while_workers_run_without_the_gil():
+    job = _core.Job(jobs=2)
+    seen = []
+    worker = threading.Thread(target=_core.synthetic_load, args=(job, 200, 2.0, 0))
+    worker.start()
+    while worker.is_alive():
+        seen.append(dict(job.progress()).get("items", 0))
+        time.sleep(0.01)
+    worker.join()
+    # The main thread kept running Python while C++ worked: it saw intermediate values.
+    assert any(0 < v < 200 for v in seen)
+
+
+def test_ctrl_c_cancels_workers_and_raises_keyboard_interrupt():
+    job = _core.Job(jobs=2, memory_limit_bytes=10)
+    threading.Timer(0.2, _thread.interrupt_main).start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_job(lambda: _core.synthetic_load(job, 100_000, 5.0, 10), job, desc="t",
+                done_counter="items", show_progress=False)
+    assert time.monotonic() - start < 5
+    assert job.cancelled
+    assert job.reserved_bytes == 0
+    assert dict(job.progress())["items"] < 100_000
+
+
+def test_engine_errors_reach_the_caller():
+    with pytest.raises(ValueError, match="no-such-file"):
+        run_job(lambda: _core.audio_probe("/no-such-file.wav"), _core.Job(), desc="t",
+                show_progress=False)
+
+
+def test_sigint_to_a_process_stops_it_cleanly(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        from cadence import _core
+        from cadence.runtime import run_job
+        job = _core.Job(jobs=2)
+        print("started", flush=True)
+        try:
+            run_job(lambda: _core.synthetic_load(job, 100000, 5.0, 0), job, desc="t",
+                    done_counter="items", show_progress=False)
+        except KeyboardInterrupt:
+            print("stopped", dict(job.progress())["items"], job.reserved_bytes, flush=True)
+            sys.exit(130)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    word, items, reserved = out.split()
+    assert word == "stopped" and 0 < int(items) < 100000 and int(reserved) == 0
