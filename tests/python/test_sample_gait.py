@@ -176,6 +176,9 @@ def test_velocity_is_time_derivative_of_angle(clean):
         stride.append((da * v).sum(axis=1) / (v * v).sum(axis=1))  # implied stride duration, s
     stride = np.array(stride)
     assert np.all((stride > 0.5) & (stride < 5.0))
+    # Durations per task are those of real strides: running is quick, rising from a chair is slow.
+    median = {t: np.median(stride[:, d["task"] == t]) for t in ("level_walking", "run", "sit_to_stand")}
+    assert 0.9 < median["level_walking"] < 1.3 and median["run"] < 0.9 and median["sit_to_stand"] > 3
     # One stride duration per cycle, whichever joint it is read from.
     big = [i for i, f in enumerate(f for f in names if "_velocity_" in f) if f.startswith(("hip_flex", "knee_flex"))]
     np.testing.assert_allclose(stride[big], np.broadcast_to(stride[big].mean(0), stride[big].shape), rtol=0.03)

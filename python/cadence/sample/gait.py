@@ -213,7 +213,7 @@ _BASIS = np.exp(2j * np.pi * np.outer(_K_RANGE, PHASE_IPSI / 100))  # (K+1, 150)
 
 
 # ---- public types -------------------------------------------------------------------------------
-StrideKey = tuple  # (subject, task, step)
+StrideKey = tuple[str, str, int]  # (subject, task, step)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -486,9 +486,9 @@ def generate(out_path: str | Path, *, subjects: int = 4, strides_per_task: int =
     schema = _schema(pl.features, dtype)
     dicts = [pa.array(pl.subjects), pa.array(pl.tasks), pa.array([f"{t}_1" for t in pl.tasks]),
              pa.array([_TASKS[t].info for t in pl.tasks])]
-    invalid, kinds, outliers, nan_keys, nan_count, done = [], [], [], [], 0, 0
+    truth: dict = {"invalid_keys": [], "invalid_kinds": [], "outlier_keys": [], "nan_keys": [], "nan_count": 0}
     pending: list[pa.RecordBatch] = []
-    buffered = 0
+    buffered = done = 0
     # Dictionary-encode only the text, step and phase columns: on float features it fails over to
     # plain after the first page anyway and makes reads ~10x slower; byte-stream-split helps zstd.
     with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=list(META_COLUMNS),
@@ -498,31 +498,14 @@ def generate(out_path: str | Path, *, subjects: int = 4, strides_per_task: int =
             for ti, task in enumerate(pl.tasks):
                 n = pl.strides[si][ti]
                 rng = np.random.default_rng((seed, 2, si, ALL_TASKS.index(task)))
-                # Fault strides are drawn disjoint, so each has exactly one recorded cause.
-                # Stochastic rounding keeps the file-wide rates close to nominal; at most 1 outlier in
-                # 20 strides, or the outliers would shift the mean pattern they are measured against.
-                n_inv, n_out, n_nan = (int(n * r + rng.random()) for r in _FAULT_RATES) if faults else (0, 0, 0)
-                n_out = min(n_out, max(1, n // 20))
-                order = rng.permutation(n)
-                inv_rows = np.sort(order[:n_inv])
-                out_rows = np.sort(order[n_inv:n_inv + n_out])
-                nan_rows = np.sort(order[n_inv + n_out:n_inv + n_out + n_nan])
-                is_out = np.zeros(n, bool)
-                is_out[out_rows] = True
-                allc = _curves(task, n, fx, rng, is_out)
-                cols = {f: allc[f] for f in pl.features}
-                kinds += _inject_invalid(cols, inv_rows, rng)
-                nan_count += _inject_nan(cols, nan_rows, rng)
-                for rows, keys in ((inv_rows, invalid), (out_rows, outliers), (nan_rows, nan_keys)):
-                    keys += [(subject, task, int(r)) for r in rows]
-                rows_n = n * POINTS_PER_CYCLE
-                code = lambda i: pa.array(np.full(rows_n, i, np.int32))  # noqa: E731
+                cols = _faulty_group(pl, subject, task, n, fx, rng, faults, truth)
+                code = lambda i: pa.array(np.full(n * POINTS_PER_CYCLE, i, np.int32))  # noqa: E731
                 arrays = [pa.DictionaryArray.from_arrays(code(i), d) for i, d in zip((si, ti, ti, ti), dicts)]
                 arrays += [pa.array(np.repeat(np.arange(n, dtype=np.int64), POINTS_PER_CYCLE)),
                            pa.array(np.tile(PHASE_IPSI, n))]
                 arrays += [pa.array(cols[f].astype(dtype, copy=False).reshape(-1)) for f in pl.features]
                 pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-                buffered += rows_n
+                buffered += n * POINTS_PER_CYCLE
                 if buffered >= row_group_rows:  # flush whole row groups, keep the remainder
                     table = pa.Table.from_batches(pending, schema)
                     full = buffered // row_group_rows * row_group_rows
@@ -534,18 +517,34 @@ def generate(out_path: str | Path, *, subjects: int = 4, strides_per_task: int =
                     progress(done, pl.n_strides)
         if buffered:
             writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=row_group_rows)
+        truth = {k: (tuple(v) if isinstance(v, list) else v) for k, v in truth.items()}
         sample = GaitSample(path=path, n_rows=pl.n_rows, n_strides=pl.n_strides, subjects=pl.subjects,
-                            tasks=pl.tasks, features=pl.features, invalid_keys=tuple(invalid),
-                            invalid_kinds=tuple(kinds), outlier_keys=tuple(outliers),
-                            nan_keys=tuple(nan_keys), nan_count=nan_count, seed=seed)
-        writer.add_key_value_metadata({METADATA_KEY: json.dumps(_truth_dict(sample))})
+                            tasks=pl.tasks, features=pl.features, seed=seed, **truth)
+        record = dataclasses.asdict(sample)
+        del record["path"]  # the file may move; read_truth fills it in
+        writer.add_key_value_metadata({METADATA_KEY: json.dumps(record)})
     return sample
 
 
-def _truth_dict(sample: GaitSample) -> dict:
-    d = dataclasses.asdict(sample)
-    d["path"] = str(sample.path)
-    return d
+def _faulty_group(pl: GaitPlan, subject: str, task: str, n: int, fx: dict, rng: np.random.Generator,
+                  faults: bool, truth: dict) -> dict:
+    """Curves of one subject x task with faults injected; appends what was injected to ``truth``."""
+    # Fault strides are drawn disjoint, so each has exactly one recorded cause. Stochastic rounding
+    # keeps file-wide rates near nominal; at most 1 outlier in 20 strides, or outliers would shift
+    # the very mean pattern they are measured against.
+    n_inv, n_out, n_nan = (int(n * r + rng.random()) for r in _FAULT_RATES) if faults else (0, 0, 0)
+    n_out = min(n_out, max(1, n // 20))
+    order = rng.permutation(n)
+    inv, out, nan = (np.sort(x) for x in np.split(order[:n_inv + n_out + n_nan], [n_inv, n_inv + n_out]))
+    is_out = np.zeros(n, bool)
+    is_out[out] = True
+    every = _curves(task, n, fx, rng, is_out)
+    cols = {f: every[f] for f in pl.features}
+    truth["invalid_kinds"] += _inject_invalid(cols, inv, rng)
+    truth["nan_count"] += _inject_nan(cols, nan, rng)
+    for rows, key in ((inv, "invalid_keys"), (out, "outlier_keys"), (nan, "nan_keys")):
+        truth[key] += [(subject, task, int(r)) for r in rows]
+    return cols
 
 
 def read_truth(path: str | Path) -> GaitSample:
@@ -561,8 +560,6 @@ def read_truth(path: str | Path) -> GaitSample:
     if raw is None:
         raise ValueError(f"{path}: no {METADATA_KEY!r} metadata; was it written by cadence.sample.gait?")
     d = json.loads(raw)
-    for k in ("invalid_keys", "outlier_keys", "nan_keys"):
-        d[k] = tuple(tuple(x) for x in d[k])
-    for k in ("subjects", "tasks", "features", "invalid_kinds"):
-        d[k] = tuple(d[k])
-    return GaitSample(**{**d, "path": Path(path)})
+    d = {k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+         for k, v in d.items()}  # JSON gives lists; the dataclass holds tuples
+    return GaitSample(path=Path(path), **d)
