@@ -151,6 +151,7 @@ def test_level_walking_shapes_are_physiological(clean):
     assert grf[(phase > 25) & (phase < 35)].min() < 0.9 * grf[phase < 25].max()
     # Contralateral = ipsilateral shifted by half a cycle.
     np.testing.assert_allclose(np.roll(col["knee_flexion_angle_contra_rad"], -75)[:140], knee[:140], atol=0.06)
+    np.testing.assert_allclose(np.roll(col["grf_vertical_contra_BW"], -75)[:140], grf[:140], atol=0.08)
 
 
 def test_curves_are_periodic_and_smooth(clean):
@@ -235,7 +236,7 @@ def test_injected_outliers_are_found_by_the_locohub_rule(faulty):
                 assert flagged == injected, (subject, task)
                 rmse = np.sqrt(((X - X.mean(axis=0)) ** 2).mean(axis=(1, 2)))
                 is_out = np.array([k in injected for k in keys])
-                assert rmse[is_out].min() > 2 * rmse[~is_out].max()
+                assert rmse[is_out].min() > 1.5 * rmse[~is_out].max()
     assert truth <= found and groups_with_outliers >= 3
 
 

@@ -15,7 +15,7 @@ namespace cadence::drums {
 // Columns: path (utf8), ok (bool), error (utf8, null when ok), sample_rate_hz (int32),
 // channels (int16), frames (int64), duration_s (float64), peak (float32, full scale 1.0),
 // rms_dbfs (float32). Rows are in input order whatever the number of jobs.
-// Progress counters: total, files, failed, audio_ms. Stages: decode, stats.
+// Progress counters: total, files, failed, audio_ms. Stage: decode+stats.
 arrow::ArrayPtr scan_corpus(const std::vector<std::string>& paths, runtime::Job& job);
 
 }  // namespace cadence::drums

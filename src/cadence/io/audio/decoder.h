@@ -36,6 +36,31 @@ class AudioError : public std::runtime_error {
 // Reads only the header.
 AudioInfo probe(const std::string& path);
 
+// Streams a file block by block: what a scan or an encoder uses when it need not hold the whole
+// file. Not copyable; closes the file on destruction.
+class Reader {
+ public:
+  Reader(const std::string& path, bool mono_downmix = true);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  [[nodiscard]] const AudioInfo& info() const noexcept { return info_; }
+  // Samples per frame in read()'s output: 1 if downmixing, else the channel count.
+  [[nodiscard]] int out_channels() const noexcept { return mono_ ? 1 : info_.channels; }
+  // Reads up to `frames` frames into `out` (out_channels() floats a frame). Returns the frames
+  // read, 0 at the end; throws AudioError if the file ends before its header says it should.
+  std::size_t read(float* out, std::size_t frames);
+
+ private:
+  std::string path_;
+  void* file_ = nullptr;  // SNDFILE*, kept opaque so that users need no sndfile.h
+  AudioInfo info_;
+  bool mono_;
+  std::int64_t frames_read_ = 0;
+  std::vector<float> interleaved_;  // scratch for the downmix
+};
+
 struct DecodedAudio {
   AudioInfo info;
   std::vector<float> samples;  // mono if downmixed, else interleaved; full scale = 1.0
