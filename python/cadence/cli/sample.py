@@ -106,7 +106,7 @@ def _run_drums(args: argparse.Namespace) -> int:
 
 def _run_gait(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    bar, update = _bar("generate", "group")
+    bar, update = _bar("generate", "stride")
     with bar:
         result = gait.generate(
             args.out,

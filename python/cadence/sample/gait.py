@@ -317,6 +317,9 @@ def _perturb(c: np.ndarray, gain: np.ndarray, rng: np.random.Generator, n: int) 
     return out
 
 
+_S = np.linspace(0, 1, 201)  # stance grid, to normalise the vertical GRF shape to its peak
+
+
 def _ground(task: _Task, p: np.ndarray, shift: np.ndarray, toe_off: np.ndarray, gain: np.ndarray,
             side: float) -> dict:
     """GRF (BW) and COP (m) of one foot: double-hump vertical load in stance, zero in swing."""
@@ -332,11 +335,10 @@ def _ground(task: _Task, p: np.ndarray, shift: np.ndarray, toe_off: np.ndarray, 
             "cop_lateral": np.where(st, side * (0.01 + 0.015 * np.sin(np.pi * s)), 0.0)}
 
 
-_S = np.linspace(0, 1, 201)
-
-
-def _curves(task: str, n: int, fx: dict, rng: np.random.Generator, outlier: np.ndarray) -> dict:
-    """Every feature of ``n`` cycles as {name: (n, 150) float64}; ``outlier`` rows are scaled x1.6-2."""
+def _curves(task: str, n: int, fx: dict, rng: np.random.Generator, outlier: np.ndarray,
+            written: Sequence[str]) -> dict:
+    """Every feature of ``n`` cycles as {name: (n, 150) float64}; ``outlier`` rows are scaled x1.6-2
+    (less where that would break a validate rule in a ``written`` column)."""
     spec = _TASKS[task]
     ca, cm = _templates(task)
     ang_c = _perturb(ca, fx["angle_gain"], rng, n)
@@ -365,24 +367,26 @@ def _curves(task: str, n: int, fx: dict, rng: np.random.Generator, outlier: np.n
         # No timing jitter here: heel strike (phase 0) is detected from this force, so it is exact.
         g = _ground(spec, p, shift, toe, grf_gain[:, None], sign)
         out |= {f"{k}_{side}": v for k, v in g.items()}
+    out = {f"{k}_{_unit(k)}": v for k, v in out.items()}
     if outlier.any():
-        _scale_outliers(out, outlier, rng.uniform(1.6, 2.0, int(outlier.sum())))
+        _scale_outliers(out, outlier, rng.uniform(1.6, 2.0, int(outlier.sum())), written)
     for side in ("ipsi", "contra"):  # after outlier scaling, so power = moment x velocity holds
         for j in _POWERS:
-            out[f"{j}_power_{side}"] = out[f"{j}_moment_{side}"] * out[f"{j}_velocity_{side}"]
-    return {f"{k}_{_unit(k)}": v for k, v in out.items()}
+            moment, velocity = out[f"{j}_moment_{side}_Nm_kg"], out[f"{j}_velocity_{side}_rad_s"]
+            out[f"{j}_power_{side}_W_kg"] = moment * velocity
+    return out
 
 
-def _scale_outliers(out: dict, rows: np.ndarray, s: np.ndarray) -> None:
+def _scale_outliers(out: dict, rows: np.ndarray, s: np.ndarray, written: Sequence[str]) -> None:
     """Scale outlier cycles' excursions by ``s`` in place (angles and moments about the cycle mean,
     velocities and forces about zero), capped so the cycles stay valid: outliers are meant to be
     found by shape, not by the validity rules."""
     kind = {k: next(m for m in ("angle", "velocity", "moment", "grf") if m in k) for k in out
             if not k.startswith("cop")}
-    for k, m in kind.items():
-        x = out[k][rows]
+    for k in [k for k in written if k in kind]:
+        x, m = out[k][rows], kind[k]
         if m == "velocity":
-            s = np.minimum(s, 15.0 / np.abs(x).max(axis=1))
+            s = np.minimum(s, 16.5 / np.abs(x).max(axis=1))
         elif m == "angle":
             mean = x.mean(axis=1, keepdims=True)
             s = np.minimum(s, ((3.0 - np.abs(mean)) / np.abs(x - mean).max(axis=1, keepdims=True))[:, 0])
@@ -538,7 +542,7 @@ def _faulty_group(pl: GaitPlan, subject: str, task: str, n: int, fx: dict, rng: 
     inv, out, nan = (np.sort(x) for x in np.split(order[:n_inv + n_out + n_nan], [n_inv, n_inv + n_out]))
     is_out = np.zeros(n, bool)
     is_out[out] = True
-    every = _curves(task, n, fx, rng, is_out)
+    every = _curves(task, n, fx, rng, is_out, pl.features)
     cols = {f: every[f] for f in pl.features}
     truth["invalid_kinds"] += _inject_invalid(cols, inv, rng)
     truth["nan_count"] += _inject_nan(cols, nan, rng)
