@@ -70,6 +70,29 @@ void register_audio(nb::module_& m) {
       nb::arg("path"), nb::arg("mono") = true,
       "Decode a whole file to float32 (full scale 1.0). Returns (samples, info); samples has "
       "shape (frames,) when mono, else (frames, channels). No copy is made.");
+
+  m.def(
+      "audio_decode_bytes",
+      [](nb::bytes data, const std::string& name) {
+        auto* decoded = new audio::DecodedAudio;
+        const char* bytes = data.c_str();  // read with the GIL held; `data` stays referenced
+        const std::size_t size = data.size();
+        {
+          nb::gil_scoped_release unlocked;
+          try {
+            *decoded = audio::decode_memory(bytes, size, name, true);
+          } catch (...) {
+            delete decoded;
+            throw;
+          }
+        }
+        nb::capsule owner(decoded, [](void* p) noexcept { delete static_cast<audio::DecodedAudio*>(p); });
+        size_t shape[1] = {decoded->samples.size()};
+        return nb::ndarray<nb::numpy, float>(decoded->samples.data(), 1, shape, owner);
+      },
+      nb::arg("data"), nb::arg("name"),
+      "Decode an encoded file held in bytes (e.g. a FLAC clip) to mono float32; `name` is used "
+      "in error messages.");
 }
 
 }  // namespace cadence::bindings

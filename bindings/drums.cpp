@@ -1,14 +1,73 @@
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include "arrow_batch.h"
 #include "cadence/drums/corpus_scan.h"
+#include "cadence/drums/prepare_run.h"
 #include "register.h"
 
 namespace nb = nanobind;
+using namespace nb::literals;
 
 namespace cadence::bindings {
+
+namespace {
+
+using drums::PairResult;
+
+nb::dict stats_dict(const drums::PairStats& s) {
+  nb::dict d;
+  d["notes"] = s.notes;
+  d["onsets"] = s.onsets;
+  d["unmapped_hits"] = s.unmapped_hits;
+  nb::dict unmapped;
+  for (int p = 0; p < 128; ++p)
+    if (s.unmapped_by_pitch[p]) unmapped[nb::int_(p)] = s.unmapped_by_pitch[p];
+  d["unmapped_by_pitch"] = unmapped;
+  d["source_rate_hz"] = s.source_rate_hz;
+  d["audio_s"] = s.audio_s;
+  d["midi_end_s"] = s.midi_end_s;
+  d["samples_out"] = s.samples_out;
+  nb::dict clips, bytes;
+  for (int c = 1; c < 5; ++c) {
+    const char* name = drums::codec_name(static_cast<drums::Codec>(c));
+    if (s.clips_by_codec[c]) clips[name] = s.clips_by_codec[c];
+    if (s.bytes_by_codec[c]) bytes[name] = s.bytes_by_codec[c];
+  }
+  d["clips_by_codec"] = clips;
+  d["bytes_by_codec"] = bytes;
+  d["raw_float32_bytes"] = s.raw_float32_bytes;
+  return d;
+}
+
+drums::PrepareConfig make_config(const std::string& layout, int sample_rate_hz, double merge_s,
+                                 double pad_before_s, double clip_s, const std::string& codec,
+                                 const std::string& index_codec, int flac_level,
+                                 double csv_tolerance_s, double midi_tolerance_s,
+                                 const std::string& map_name,
+                                 const std::vector<std::pair<std::string, std::vector<int>>>& classes) {
+  drums::PrepareConfig c;
+  if (layout != "clips" && layout != "index")
+    throw std::invalid_argument("layout must be 'clips' or 'index', not '" + layout + "'");
+  c.layout = layout == "clips" ? drums::Layout::Clips : drums::Layout::Index;
+  c.sample_rate_hz = sample_rate_hz;
+  c.merge_s = merge_s;
+  c.pad_before_s = pad_before_s;
+  c.clip_s = clip_s;
+  c.codec = drums::parse_codec(codec);
+  c.index_codec = drums::parse_codec(index_codec);
+  c.flac_level = flac_level;
+  c.csv_tolerance_s = csv_tolerance_s;
+  c.midi_tolerance_s = midi_tolerance_s;
+  c.class_map = classes.empty() ? drums::ClassMap::builtin(map_name) : drums::ClassMap(map_name, classes);
+  return c;
+}
+
+}  // namespace
 
 void register_drums(nb::module_& m) {
   m.def(
@@ -19,6 +78,64 @@ void register_drums(nb::module_& m) {
       nb::arg("paths"), nb::arg("job"), nb::call_guard<nb::gil_scoped_release>(),
       "Decode every audio file on the job's workers; one row per file (path, ok, error, "
       "sample_rate_hz, channels, frames, duration_s, peak, rms_dbfs), in input order.");
+
+  m.def(
+      "drums_class_map",
+      [](const std::string& scheme) { return drums::ClassMap::builtin(scheme).classes(); },
+      "scheme"_a, "The (class name, pitches) list of a built-in mapping.");
+  m.def(
+      "drums_check_class_map",
+      [](const std::string& name, const std::vector<std::pair<std::string, std::vector<int>>>& c) {
+        return drums::ClassMap(name, c).classes();
+      },
+      "name"_a, "classes"_a, "Validate a user mapping (pitches 0..127, each in one class).");
+
+  nb::class_<PairResult>(m, "PairResult", "One input's outcome, in input order.")
+      .def_prop_ro("reject", [](const PairResult& r) { return std::string(drums::reject_name(r.reject)); })
+      .def_prop_ro("ok", [](const PairResult& r) { return r.reject == drums::Reject::None; })
+      .def_ro("message", &PairResult::message)
+      .def_ro("warnings", &PairResult::warnings)
+      .def_prop_ro("records",
+                   [](const PairResult& r) -> std::optional<ArrowBatch> {
+                     if (!r.records) return std::nullopt;
+                     return ArrowBatch{r.records};
+                   })
+      .def_prop_ro("audio",
+                   [](const PairResult& r) -> std::optional<ArrowBatch> {
+                     if (!r.audio) return std::nullopt;
+                     return ArrowBatch{r.audio};
+                   })
+      .def_prop_ro("stats", [](const PairResult& r) { return stats_dict(r.stats); })
+      .def(
+          "release", [](PairResult& r) { r.held.reset(); },
+          "Give this result's bytes back to the memory budget (once written).");
+
+  nb::class_<drums::PrepareRun>(m, "PrepareRun",
+                                "Processes MIDI/audio pairs on the job's workers; next() returns "
+                                "results in input order.")
+      .def(
+          "__init__",
+          [](drums::PrepareRun* self, const std::vector<std::tuple<std::string, std::string, double>>& inputs,
+             runtime::Job& job, const std::string& layout, int sample_rate_hz, double merge_s,
+             double pad_before_s, double clip_s, const std::string& codec,
+             const std::string& index_codec, int flac_level, double csv_tolerance_s,
+             double midi_tolerance_s, const std::string& map_name,
+             const std::vector<std::pair<std::string, std::vector<int>>>& classes) {
+            std::vector<drums::PairInput> in;
+            in.reserve(inputs.size());
+            for (const auto& [midi, audio, duration] : inputs) in.push_back({midi, audio, duration});
+            auto config = make_config(layout, sample_rate_hz, merge_s, pad_before_s, clip_s, codec,
+                                      index_codec, flac_level, csv_tolerance_s, midi_tolerance_s,
+                                      map_name, classes);
+            new (self) drums::PrepareRun(std::move(in), std::move(config), job);
+          },
+          "inputs"_a, "job"_a, nb::kw_only(), "layout"_a, "sample_rate_hz"_a, "merge_s"_a,
+          "pad_before_s"_a, "clip_s"_a, "codec"_a, "index_codec"_a, "flac_level"_a,
+          "csv_tolerance_s"_a, "midi_tolerance_s"_a, "map_name"_a, "classes"_a,
+          nb::keep_alive<1, 3>())
+      .def("next", &drums::PrepareRun::next, nb::call_guard<nb::gil_scoped_release>(),
+           "The next result in input order, or None at the end (raises Cancelled if stopped).")
+      .def("__len__", &drums::PrepareRun::size);
 }
 
 }  // namespace cadence::bindings

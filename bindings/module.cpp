@@ -5,5 +5,7 @@ NB_MODULE(_core, m) {
   cadence::bindings::register_runtime(m);
   cadence::bindings::register_arrow(m);
   cadence::bindings::register_audio(m);
+  cadence::bindings::register_midi(m);
   cadence::bindings::register_drums(m);
+  cadence::bindings::register_gait(m);
 }

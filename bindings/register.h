@@ -9,6 +9,8 @@ namespace cadence::bindings {
 void register_runtime(nanobind::module_& m);
 void register_arrow(nanobind::module_& m);
 void register_audio(nanobind::module_& m);
+void register_midi(nanobind::module_& m);
 void register_drums(nanobind::module_& m);
+void register_gait(nanobind::module_& m);
 
 }  // namespace cadence::bindings

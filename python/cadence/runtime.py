@@ -62,6 +62,7 @@ def run_job(
     unit: str = "file",
     done_counter: str = "files",
     show_progress: bool | None = None,
+    postfix: Callable[[dict[str, int]], str] | None = None,
 ) -> T:
     """Run ``call`` (an engine call that uses ``job``) with a progress bar and clean Ctrl-C.
 
@@ -75,6 +76,8 @@ def run_job(
         Progress bar label and unit name.
     show_progress
         ``None`` shows the bar only when stderr is a terminal.
+    postfix
+        Formats the job's counters into text shown after the bar (e.g. records, audio hours).
 
     Raises
     ------
@@ -104,12 +107,12 @@ def run_job(
             # keep waiting, since returning before the workers stop would leave them writing.
             try:
                 while not finished.wait(0.1):
-                    _update_bar(bar, job, done_counter)
+                    _update_bar(bar, job, done_counter, postfix)
                 break
             except KeyboardInterrupt:
                 job.cancel()
                 interrupted = True
-        _update_bar(bar, job, done_counter)
+        _update_bar(bar, job, done_counter, postfix)
     if interrupted:
         raise KeyboardInterrupt
     if "error" in outcome:
@@ -117,8 +120,10 @@ def run_job(
     return outcome["result"]  # type: ignore[return-value]
 
 
-def _update_bar(bar: tqdm, job: _core.Job, done_counter: str) -> None:
+def _update_bar(bar: tqdm, job: _core.Job, done_counter: str, postfix=None) -> None:
     counters = dict(job.progress())
+    if postfix is not None and not bar.disable:
+        bar.set_postfix_str(postfix(counters), refresh=False)
     total = counters.get("total")
     if total is not None and bar.total != total:
         bar.total = total

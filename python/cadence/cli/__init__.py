@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import sample
+from . import drums, sample
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cadence {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     sample.register(groups)
+    drums.register(groups)
     return parser
 
 

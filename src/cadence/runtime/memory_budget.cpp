@@ -16,13 +16,19 @@ void MemoryBudget::grant(std::uint64_t bytes) noexcept {
 }
 
 void MemoryBudget::reserve(std::uint64_t bytes, const CancellationToken* cancel) {
+  reserve(bytes, cancel, nullptr);
+}
+
+void MemoryBudget::reserve(std::uint64_t bytes, const CancellationToken* cancel,
+                           const std::function<bool()>& may_overdraw) {
   std::unique_lock lock(mutex_);
   if (!fits(bytes)) {
     ++waits_;
-    // Wake periodically to notice cancellation: a token has no way to notify this condition.
-    while (!fits(bytes)) {
+    // Wake periodically to notice cancellation or a change of `may_overdraw`: neither can
+    // notify this condition variable.
+    while (!fits(bytes) && !(may_overdraw && may_overdraw())) {
       if (cancel) cancel->throw_if_cancelled();
-      freed_.wait_for(lock, std::chrono::milliseconds(50));
+      freed_.wait_for(lock, std::chrono::milliseconds(20));
     }
   }
   grant(bytes);

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 
 #include "cadence/runtime/cancellation.h"
@@ -23,6 +24,11 @@ class MemoryBudget {
   // nothing else is reserved, so an oversized item runs alone instead of deadlocking.
   // Throws Cancelled if `cancel` fires while waiting.
   void reserve(std::uint64_t bytes, const CancellationToken* cancel = nullptr);
+  // As reserve(), but granted at once whenever `may_overdraw()` turns true while waiting. An
+  // ordered pipeline passes "my item is the one the consumer waits for": without it, results
+  // of later items could fill the budget while the earliest item waits, and nothing would move.
+  void reserve(std::uint64_t bytes, const CancellationToken* cancel,
+               const std::function<bool()>& may_overdraw);
   [[nodiscard]] bool try_reserve(std::uint64_t bytes);
   void release(std::uint64_t bytes) noexcept;
 
@@ -51,6 +57,11 @@ class Reservation {
   Reservation(MemoryBudget& budget, std::uint64_t bytes, const CancellationToken* cancel = nullptr)
       : budget_(&budget), bytes_(bytes) {
     budget.reserve(bytes, cancel);
+  }
+  Reservation(MemoryBudget& budget, std::uint64_t bytes, const CancellationToken* cancel,
+              const std::function<bool()>& may_overdraw)
+      : budget_(&budget), bytes_(bytes) {
+    budget.reserve(bytes, cancel, may_overdraw);
   }
   Reservation(Reservation&& other) noexcept : budget_(other.budget_), bytes_(other.bytes_) {
     other.budget_ = nullptr;

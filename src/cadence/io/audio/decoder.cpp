@@ -3,6 +3,8 @@
 #include <sndfile.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 
 namespace cadence::io::audio {
 
@@ -44,19 +46,63 @@ AudioInfo probe(const std::string& path) {
   return r.info();
 }
 
+struct Reader::Memory {
+  const unsigned char* data;
+  sf_count_t size;
+  sf_count_t pos = 0;
+};
+
+namespace {
+
+sf_count_t vio_length(void* u) { return static_cast<Reader::Memory*>(u)->size; }
+sf_count_t vio_tell(void* u) { return static_cast<Reader::Memory*>(u)->pos; }
+sf_count_t vio_seek(sf_count_t offset, int whence, void* u) {
+  auto* m = static_cast<Reader::Memory*>(u);
+  const sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->pos : m->size;
+  m->pos = std::clamp<sf_count_t>(base + offset, 0, m->size);
+  return m->pos;
+}
+sf_count_t vio_read(void* ptr, sf_count_t count, void* u) {
+  auto* m = static_cast<Reader::Memory*>(u);
+  const sf_count_t n = std::clamp<sf_count_t>(count, 0, m->size - m->pos);
+  std::memcpy(ptr, m->data + m->pos, static_cast<std::size_t>(n));
+  m->pos += n;
+  return n;
+}
+sf_count_t vio_write(const void*, sf_count_t, void*) { return 0; }
+
+}  // namespace
+
 Reader::Reader(const std::string& path, bool mono_downmix) : path_(path), mono_(mono_downmix) {
   SF_INFO s;
-  auto* f = open_file(path, s);
-  file_ = f;
+  init(open_file(path, s), &s);
+}
+
+Reader::Reader(const void* data, std::size_t size, const std::string& name, bool mono_downmix)
+    : path_(name),
+      mono_(mono_downmix),
+      memory_(new Memory{static_cast<const unsigned char*>(data), static_cast<sf_count_t>(size)}) {
+  static SF_VIRTUAL_IO vio{vio_length, vio_seek, vio_read, vio_write, vio_tell};
+  SF_INFO s{};
+  SNDFILE* f = sf_open_virtual(&vio, SFM_READ, &s, memory_.get());
+  if (f == nullptr) throw AudioError(name, std::string("cannot decode audio: ") + sf_strerror(nullptr));
+  init(f, &s);
+}
+
+void Reader::init(void* file, const void* sfinfo) {
+  file_ = file;
   try {
-    info_ = to_info(path, s);
+    info_ = to_info(path_, *static_cast<const SF_INFO*>(sfinfo));
   } catch (...) {
-    sf_close(f);
+    sf_close(static_cast<SNDFILE*>(file_));
+    file_ = nullptr;
     throw;
   }
 }
 
-Reader::~Reader() { sf_close(static_cast<SNDFILE*>(file_)); }
+Reader::~Reader() {
+  if (file_) sf_close(static_cast<SNDFILE*>(file_));
+}
 
 std::size_t Reader::read(float* out, std::size_t frames) {
   auto* f = static_cast<SNDFILE*>(file_);
@@ -95,8 +141,9 @@ std::uint64_t decoded_bytes(const AudioInfo& info, bool mono_downmix) noexcept {
          sizeof(float);
 }
 
-DecodedAudio decode(const std::string& path, bool mono_downmix) {
-  Reader reader(path, mono_downmix);
+namespace {
+
+DecodedAudio read_all(Reader& reader) {
   DecodedAudio out;
   out.info = reader.info();
   const auto ch = static_cast<std::size_t>(reader.out_channels());
@@ -105,6 +152,19 @@ DecodedAudio decode(const std::string& path, bool mono_downmix) {
   for (std::size_t done = 0; done < frames;)
     done += reader.read(out.samples.data() + done * ch, std::min(kBlockFrames, frames - done));
   return out;
+}
+
+}  // namespace
+
+DecodedAudio decode(const std::string& path, bool mono_downmix) {
+  Reader reader(path, mono_downmix);
+  return read_all(reader);
+}
+
+DecodedAudio decode_memory(const void* data, std::size_t size, const std::string& name,
+                           bool mono_downmix) {
+  Reader reader(data, size, name, mono_downmix);
+  return read_all(reader);
 }
 
 }  // namespace cadence::io::audio

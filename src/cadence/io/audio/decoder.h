@@ -3,7 +3,9 @@
 // a file shorter than its header claims (a truncated download) is an error, not silent zeros.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,6 +43,9 @@ AudioInfo probe(const std::string& path);
 class Reader {
  public:
   Reader(const std::string& path, bool mono_downmix = true);
+  // Reads an encoded file held in memory (e.g. a FLAC clip from a Parquet cell); `name` is used
+  // in error messages. The bytes must outlive the Reader.
+  Reader(const void* data, std::size_t size, const std::string& name, bool mono_downmix = true);
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
@@ -52,6 +57,8 @@ class Reader {
   // read, 0 at the end; throws AudioError if the file ends before its header says it should.
   std::size_t read(float* out, std::size_t frames);
 
+  struct Memory;  // the virtual-IO cursor (public only for libsndfile's C callbacks)
+
  private:
   std::string path_;
   void* file_ = nullptr;  // SNDFILE*, kept opaque so that users need no sndfile.h
@@ -59,6 +66,9 @@ class Reader {
   bool mono_;
   std::int64_t frames_read_ = 0;
   std::vector<float> interleaved_;  // scratch for the downmix
+  std::unique_ptr<Memory> memory_;  // the virtual-IO cursor when reading from memory
+
+  void init(void* file, const void* sfinfo);
 };
 
 struct DecodedAudio {
@@ -68,6 +78,9 @@ struct DecodedAudio {
 
 // Decodes the whole file as float32. With mono_downmix the channels are averaged.
 DecodedAudio decode(const std::string& path, bool mono_downmix = true);
+// The same for an encoded file held in memory.
+DecodedAudio decode_memory(const void* data, std::size_t size, const std::string& name,
+                           bool mono_downmix = true);
 
 // Bytes decode() will allocate for a file with this header: what a caller reserves from the
 // memory budget before decoding.

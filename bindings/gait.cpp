@@ -1,0 +1,260 @@
+// The gait cycle engine's Python border: key and feature columns come in as read-only numpy
+// views of pyarrow buffers (float32 or float64, never copied), results go out as numpy arrays
+// owning the engine's vectors or as Arrow batches. The GIL is released for all engine work.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <optional>
+#include <stdexcept>
+
+#include "arrow_batch.h"
+#include "cadence/gait/cycle_index.h"
+#include "cadence/gait/feature_stream.h"
+#include "cadence/gait/group_analysis.h"
+#include "register.h"
+
+namespace nb = nanobind;
+namespace gait = cadence::gait;
+using cadence::runtime::Job;
+
+namespace cadence::bindings {
+
+namespace {
+
+using AnyVector = nb::ndarray<nb::ro, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+template <class T>
+using Vector = nb::ndarray<const T, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+
+// A numpy array that owns a moved-in std::vector (no copy).
+template <class T>
+nb::object owned(std::vector<T>&& v, std::initializer_list<std::size_t> shape) {
+  auto* heap = new std::vector<T>(std::move(v));
+  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  return nb::cast(nb::ndarray<nb::numpy, T>(heap->data(), shape.size(), shape.begin(), owner));
+}
+
+std::vector<gait::ColumnView> views_of(const std::vector<AnyVector>& columns, std::int64_t rows) {
+  std::vector<gait::ColumnView> views;
+  views.reserve(columns.size());
+  for (const auto& c : columns) {
+    const bool f32 = c.dtype() == nb::dtype<float>();
+    if (!f32 && c.dtype() != nb::dtype<double>())
+      throw nb::type_error("gait: feature columns must be float32 or float64");
+    if (static_cast<std::int64_t>(c.shape(0)) < rows)
+      throw nb::value_error("gait: a feature column is shorter than the batch");
+    views.push_back({c.data(), f32});
+  }
+  return views;
+}
+
+gait::AnalysisSpec make_spec(const std::vector<int>& kinds, int nan_policy, double threshold,
+                             bool among_valid,
+                             const std::vector<std::vector<std::tuple<int, int, double, double>>>& checks) {
+  gait::AnalysisSpec spec;
+  for (int k : kinds) {
+    if (k < 0 || k > 4) throw nb::value_error("gait: feature kind must be 0..4");
+    spec.kinds.push_back(static_cast<gait::FeatureKind>(k));
+  }
+  if (nan_policy != 0 && nan_policy != 1) throw nb::value_error("gait: nan_policy must be 0 or 1");
+  spec.nan_policy = static_cast<gait::NanPolicy>(nan_policy);
+  spec.outlier_threshold = threshold;
+  spec.outliers_among_valid = among_valid;
+  for (const auto& task : checks) {
+    auto& out = spec.range_checks.emplace_back();
+    for (const auto& [f, p, lo, hi] : task) {
+      if (p < 0 || p >= gait::kPointsPerCycle) throw nb::value_error("gait: range check phase index out of 0..149");
+      out.push_back({f, p, lo, hi});
+    }
+  }
+  return spec;
+}
+
+nb::dict index_groups(const gait::CycleIndex& ix) {
+  std::vector<std::int32_t> subject, task, runs;
+  std::vector<std::int64_t> rows, first_row, first_cycle, cycles;
+  std::vector<std::uint8_t> reason;
+  for (const auto& g : ix.groups) {
+    subject.push_back(g.subject);
+    task.push_back(g.task);
+    runs.push_back(g.runs);
+    rows.push_back(g.rows);
+    first_row.push_back(g.first_row);
+    first_cycle.push_back(g.first_cycle);
+    cycles.push_back(g.cycles);
+    reason.push_back(static_cast<std::uint8_t>(g.reason));
+  }
+  const std::size_t n = ix.groups.size();
+  nb::dict d;
+  d["subject"] = owned(std::move(subject), {n});
+  d["task"] = owned(std::move(task), {n});
+  d["runs"] = owned(std::move(runs), {n});
+  d["rows"] = owned(std::move(rows), {n});
+  d["first_row"] = owned(std::move(first_row), {n});
+  d["first_cycle"] = owned(std::move(first_cycle), {n});
+  d["cycles"] = owned(std::move(cycles), {n});
+  d["reason"] = owned(std::move(reason), {n});
+  return d;
+}
+
+nb::dict index_cycles(const gait::CycleIndex& ix) {
+  std::vector<std::int64_t> row, step;
+  std::vector<std::uint8_t> reason;
+  for (const auto& c : ix.cycles) {
+    row.push_back(c.row);
+    step.push_back(c.step);
+    reason.push_back(static_cast<std::uint8_t>(c.reason));
+  }
+  const std::size_t n = ix.cycles.size();
+  nb::dict d;
+  d["row"] = owned(std::move(row), {n});
+  d["step"] = owned(std::move(step), {n});
+  d["reason"] = owned(std::move(reason), {n});
+  return d;
+}
+
+nb::dict index_runs(const gait::CycleIndex& ix) {
+  std::vector<std::int64_t> begin, rows;
+  std::vector<std::int32_t> group;
+  for (const auto& r : ix.runs) {
+    begin.push_back(r.row_begin);
+    rows.push_back(r.rows);
+    group.push_back(r.group);
+  }
+  const std::size_t n = ix.runs.size();
+  nb::dict d;
+  d["row_begin"] = owned(std::move(begin), {n});
+  d["rows"] = owned(std::move(rows), {n});
+  d["group"] = owned(std::move(group), {n});
+  return d;
+}
+
+nb::dict group_result(gait::GroupResult&& r) {
+  const std::size_t n = static_cast<std::size_t>(r.cycles), nf = static_cast<std::size_t>(r.features);
+  const std::size_t P = gait::kPointsPerCycle;
+  nb::dict d;
+  d["stats"] = owned(std::move(r.stats), {static_cast<std::size_t>(gait::kStatCount), nf, n});
+  d["rmse"] = owned(std::move(r.rmse), {n});
+  d["valid"] = owned(std::move(r.valid), {n});
+  d["outlier"] = owned(std::move(r.outlier), {n});
+  d["fail"] = owned(std::move(r.fail), {nf, n});
+  d["mean_pattern"] = owned(std::move(r.mean_pattern), {nf, P});
+  d["std_pattern"] = owned(std::move(r.std_pattern), {nf, P});
+  d["rmse_threshold"] = r.rmse_threshold;
+  return d;
+}
+
+}  // namespace
+
+void register_gait(nb::module_& m) {
+  nb::class_<gait::CycleIndex>(m, "GaitIndex",
+                               "The subject x task -> cycle index of a phase-indexed file (see "
+                               "src/cadence/gait/cycle_index.h).")
+      .def_prop_ro("rows", [](const gait::CycleIndex& ix) { return ix.rows; })
+      .def_prop_ro("has_step", [](const gait::CycleIndex& ix) { return ix.has_step; })
+      .def_prop_ro("has_phase", [](const gait::CycleIndex& ix) { return ix.has_phase; })
+      .def("groups", &index_groups,
+           "Per group (order of first appearance): subject, task (codes), runs, rows, first_row, "
+           "first_cycle, cycles, reason (drop reason code; 0 = usable).")
+      .def("cycles", &index_cycles, "Per cycle of the usable groups: row, step, reason.")
+      .def("runs", &index_runs, "Per run (contiguous rows of one group): row_begin, rows, group.");
+
+  nb::class_<gait::CycleIndexBuilder>(m, "GaitIndexBuilder",
+                                      "Builds a GaitIndex from key columns streamed in file order.")
+      .def(nb::init<>())
+      .def(
+          "append",
+          [](gait::CycleIndexBuilder& b, Vector<std::int32_t> subject, Vector<std::int32_t> task,
+             std::optional<Vector<std::int64_t>> step, std::optional<Vector<double>> phase) {
+            const auto n = static_cast<std::int64_t>(subject.shape(0));
+            if (static_cast<std::int64_t>(task.shape(0)) != n || (step && static_cast<std::int64_t>(step->shape(0)) != n) ||
+                (phase && static_cast<std::int64_t>(phase->shape(0)) != n))
+              throw nb::value_error("GaitIndexBuilder.append: key columns differ in length");
+            gait::KeyBatch kb{subject.data(), task.data(), step ? step->data() : nullptr,
+                              phase ? phase->data() : nullptr, n};
+            nb::gil_scoped_release unlocked;
+            b.append(kb);
+          },
+          nb::arg("subject"), nb::arg("task"), nb::arg("step").none(), nb::arg("phase").none(),
+          "Append one batch: int32 subject and task codes, int64 step (or None), float64 phase "
+          "(or None).")
+      .def("finish", &gait::CycleIndexBuilder::finish, nb::call_guard<nb::gil_scoped_release>());
+
+  m.def(
+      "gait_drop_reasons",
+      [] {
+        std::vector<std::string> names;
+        for (int r = 0; r <= 4; ++r) names.emplace_back(gait::drop_reason_name(static_cast<gait::DropReason>(r)));
+        return names;
+      },
+      "Names of the drop reason codes, by code.");
+  m.def(
+      "gait_stat_names",
+      [] {
+        std::vector<std::string> names;
+        for (int s = 0; s < gait::kStatCount; ++s) names.emplace_back(gait::stat_name(s));
+        return names;
+      },
+      "Names of the per-cycle statistics, in the engine's order.");
+
+  m.def(
+      "gait_analyse_group",
+      [](const std::vector<AnyVector>& columns, std::int64_t cycles, const std::vector<int>& kinds,
+         int nan_policy, double threshold, bool among_valid, Job& job) {
+        if (columns.size() != kinds.size()) throw nb::value_error("gait_analyse_group: one kind per column");
+        auto views = views_of(columns, cycles * gait::kPointsPerCycle);
+        auto spec = make_spec(kinds, nan_policy, threshold, among_valid, {});
+        gait::GroupResult r;
+        {
+          nb::gil_scoped_release unlocked;
+          const gait::SpectrumPlan plan(gait::kPointsPerCycle);
+          r = gait::analyse_group(views, cycles, -1, nullptr, spec, plan, job);
+        }
+        return group_result(std::move(r));
+      },
+      nb::arg("columns"), nb::arg("cycles"), nb::arg("kinds"), nb::arg("nan_policy"),
+      nb::arg("outlier_threshold"), nb::arg("outliers_among_valid"), nb::arg("job"),
+      "Analyse one group given as one float32/float64 column per feature (cycles * 150 rows, no "
+      "copy). Returns numpy arrays: stats (stat, feature, cycle), rmse, valid, outlier, fail "
+      "(feature, cycle), mean_pattern and std_pattern (feature, 150), and rmse_threshold.");
+
+  nb::class_<gait::FeatureStream>(m, "GaitFeatureStream",
+                                  "Per-cycle features of a file streamed batch by batch (see "
+                                  "src/cadence/gait/feature_stream.h).")
+      .def(
+          "__init__",
+          [](gait::FeatureStream* self, const gait::CycleIndex& index, std::vector<std::string> features,
+             const std::vector<int>& kinds, std::vector<std::string> subjects, std::vector<std::string> tasks,
+             int nan_policy, double threshold, bool among_valid,
+             const std::vector<std::vector<std::tuple<int, int, double, double>>>& range_checks, bool fail_flags,
+             Job& job) {
+            gait::StreamOptions o;
+            o.spec = make_spec(kinds, nan_policy, threshold, among_valid, range_checks);
+            o.feature_names = std::move(features);
+            o.subject_names = std::move(subjects);
+            o.task_names = std::move(tasks);
+            o.fail_flags = fail_flags;
+            new (self) gait::FeatureStream(index, std::move(o), job);
+          },
+          nb::arg("index"), nb::arg("features"), nb::arg("kinds"), nb::arg("subjects"), nb::arg("tasks"),
+          nb::arg("nan_policy"), nb::arg("outlier_threshold"), nb::arg("outliers_among_valid"),
+          nb::arg("range_checks"), nb::arg("fail_flags"), nb::arg("job"), nb::keep_alive<1, 12>())
+      .def(
+          "push",
+          [](gait::FeatureStream& s, const std::vector<AnyVector>& columns, std::int64_t rows) {
+            auto views = views_of(columns, rows);
+            nb::gil_scoped_release unlocked;
+            return ArrowBatch{s.push(views, rows)};
+          },
+          nb::arg("columns"), nb::arg("rows"),
+          "Push the next `rows` rows (one array per feature, views, no copy); returns an Arrow "
+          "batch with the features of every cycle completed by them.")
+      .def("finish", &gait::FeatureStream::finish, nb::call_guard<nb::gil_scoped_release>())
+      .def("range_failures", [](const gait::FeatureStream& s) { return ArrowBatch{s.range_failures()}; })
+      .def_prop_ro("rows_pushed", &gait::FeatureStream::rows_pushed);
+}
+
+}  // namespace cadence::bindings

@@ -1,0 +1,214 @@
+"""The output directory of `cadence drums prepare`: shards, the commit journal, recovery.
+
+Crash safety rests on one rule: a shard becomes part of the dataset only when its line is in
+``journal.jsonl``. Each shard is written under a temporary name, fsynced, renamed, and then
+its commit line (files with row counts, sizes and SHA-256, the inputs it holds, the inputs
+rejected since the previous commit) is appended and fsynced. After a crash anywhere in that
+sequence, recovery keeps exactly the journalled shards that still check out, deletes anything
+else, and the resumed run redoes the inputs that are not committed: nothing lost, nothing
+duplicated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+JOURNAL = "journal.jsonl"
+FORMAT_VERSION = 1
+ROW_GROUP_BYTES = 16 << 20  # small enough for random access, large enough for zstd
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _TableWriter:
+    """One Parquet file, written through a temporary name, in row groups of ~ROW_GROUP_BYTES.
+
+    Batches are buffered until a row group's worth has arrived, because pyarrow writes at least
+    one row group per write_table call and per-file batches are small."""
+
+    def __init__(self, final: Path, schema: pa.Schema):
+        self.final = final
+        self.tmp = final.with_name(f".{final.name}.tmp")
+        # No statistics on the audio blobs: min/max of megabyte cells only bloat the footer.
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd", compression_level=3,
+                                       write_statistics=[n for n in schema.names if n != "audio"])
+        self.buffer: list[pa.Table] = []
+        self.buffered_bytes = 0
+        self.rows = 0
+
+    def add(self, table: pa.Table) -> bool:
+        """Buffers `table`; returns True when that flushed a row group to disk."""
+        self.buffer.append(table)
+        self.buffered_bytes += table.nbytes
+        self.rows += table.num_rows
+        if self.buffered_bytes >= ROW_GROUP_BYTES:
+            self.flush()
+            return True
+        return False
+
+    def flush(self) -> None:
+        if self.buffer:
+            merged = pa.concat_tables(self.buffer).combine_chunks()
+            self.writer.write_table(merged, row_group_size=max(merged.num_rows, 1))
+            self.buffer, self.buffered_bytes = [], 0
+
+    def close(self) -> dict:
+        self.flush()
+        self.writer.close()
+        with open(self.tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(self.tmp, self.final)
+        return {"rows": self.rows, "bytes": self.final.stat().st_size, "sha256": sha256_of(self.final)}
+
+    def abort(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class Commit:
+    shard: int
+    files: dict
+    inputs: list
+    rejects: list
+
+
+@dataclass
+class Store:
+    """An output directory opened for writing (fresh, or recovered for --resume)."""
+
+    root: Path
+    config: dict
+    commits: list[Commit] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # what recovery repaired, for the report
+
+    @classmethod
+    def open(cls, root: Path, config: dict, *, resume: bool) -> Store:
+        root.mkdir(parents=True, exist_ok=True)
+        journal = root / JOURNAL
+        store = cls(root, config)
+        if journal.exists():
+            if not resume:
+                raise FileExistsError(
+                    f"{root} already holds a prepared dataset; pass --resume to continue it, "
+                    f"or choose a new output directory")
+            header, commits = read_journal(journal)
+            if header.get("config") != config:
+                diff = sorted(k for k in set(config) | set(header.get("config", {}))
+                              if config.get(k) != header.get("config", {}).get(k))
+                raise ValueError(f"{root} was prepared with different options ({', '.join(diff)}); "
+                                 f"resume with the same options or use a new directory")
+            store._recover(commits)
+        else:
+            if any(p for p in root.iterdir() if not p.name.startswith(".")):
+                raise FileExistsError(f"{root} is not empty and holds no {JOURNAL}; choose an empty directory")
+            for stale in root.glob(".*.tmp"):
+                stale.unlink()
+            store._append({"type": "header", "version": FORMAT_VERSION, "config": config}, create=True)
+        return store
+
+    def _recover(self, commits: list[Commit]) -> None:
+        good = []
+        for c in commits:
+            problems = [p for name, meta in c.files.items() for p in check_file(self.root / name, meta)]
+            if problems:
+                self.recovered.append(f"shard {c.shard} dropped ({'; '.join(problems)}); "
+                                      f"its {len(c.inputs)} inputs will be redone")
+            else:
+                good.append(c)
+        keep = {name for c in good for name in c.files} | {JOURNAL}
+        for p in self.root.iterdir():
+            if p.is_file() and p.name not in keep and (p.suffix == ".parquet" or p.name.endswith(".tmp")):
+                self.recovered.append(f"removed uncommitted {p.name}")
+                p.unlink()
+        self.commits = good
+        if len(good) != len(commits):  # rewrite the journal without the dropped commits
+            tmp = self.root / f".{JOURNAL}.tmp"
+            with open(tmp, "w") as f:
+                f.write(json.dumps({"type": "header", "version": FORMAT_VERSION, "config": self.config}) + "\n")
+                for c in good:
+                    f.write(json.dumps({"type": "commit", **c.__dict__}) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.root / JOURNAL)
+            _fsync_dir(self.root)
+
+    def _append(self, entry: dict, create: bool = False) -> None:
+        with open(self.root / JOURNAL, "w" if create else "a") as f:
+            f.write(json.dumps(entry) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        if create:
+            _fsync_dir(self.root)
+
+    @property
+    def done_ids(self) -> set[str]:
+        """Inputs already committed or rejected: a resumed run skips them."""
+        return {i for c in self.commits for i in c.inputs} | {r["pair_id"] for c in self.commits for r in c.rejects}
+
+    def next_shard(self) -> int:
+        return max((c.shard for c in self.commits), default=-1) + 1
+
+    def writer(self, shard: int, schemas: dict[str, pa.Schema]) -> dict[str, _TableWriter]:
+        return {kind: _TableWriter(self.root / f"{kind}-{shard:05d}.parquet", schema)
+                for kind, schema in schemas.items()}
+
+    def commit(self, shard: int, writers: dict[str, _TableWriter], inputs: list[str], rejects: list[dict]) -> Commit:
+        files = {w.final.name: w.close() for w in writers.values()}
+        _fsync_dir(self.root)
+        c = Commit(shard, files, inputs, rejects)
+        self._append({"type": "commit", **c.__dict__})
+        self.commits.append(c)
+        return c
+
+
+def read_journal(path: Path) -> tuple[dict, list[Commit]]:
+    """The header and the complete commit lines; a torn last line (a crash mid-append) is ignored."""
+    header, commits = {}, []
+    with open(path) as f:
+        for line in f:
+            if not line.endswith("\n"):
+                break  # torn write: never acknowledged, so never committed
+            entry = json.loads(line)
+            if entry.get("type") == "header":
+                header = entry
+            elif entry.get("type") == "commit":
+                commits.append(Commit(entry["shard"], entry["files"], entry["inputs"], entry["rejects"]))
+    if not header:
+        raise ValueError(f"{path}: no header line; this is not a cadence output journal")
+    return header, commits
+
+
+def check_file(path: Path, meta: dict) -> list[str]:
+    """Problems with one committed file: missing, wrong size, wrong checksum."""
+    if not path.exists():
+        return [f"{path.name} is missing"]
+    size = path.stat().st_size
+    if size != meta["bytes"]:
+        return [f"{path.name} has {size} bytes, the journal says {meta['bytes']} (truncated?)"]
+    if sha256_of(path) != meta["sha256"]:
+        return [f"{path.name} checksum differs from the journal (corrupted)"]
+    return []

@@ -1,0 +1,65 @@
+"""`cadence drums inspect` and `verify`: what a prepared directory holds, and whether it is whole."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .dataset import DrumDataset, decode_audio
+from .store import JOURNAL, check_file, read_journal
+
+
+def inspect(path: str | os.PathLike) -> dict:
+    """Layout, counts, splits, class histogram and sizes of a prepared directory."""
+    ds = DrumDataset(path)
+    header, commits = read_journal(Path(path) / JOURNAL)
+    labels = ds.labels
+    hist = (np.asarray(labels.column("classes").combine_chunks().flatten(), np.int64)
+            .reshape(len(ds), len(ds.class_names)).sum(axis=0) if len(ds) else np.zeros(len(ds.class_names), int))
+    return {
+        "path": str(path),
+        "layout": ds.layout,
+        "sample_rate_hz": ds.config["sample_rate_hz"],
+        "mapping": ds.config["mapping"],
+        "records": len(ds),
+        "inputs": sum(len(c.inputs) for c in commits),
+        "rejected": dict(Counter(r["reason"] for c in commits for r in c.rejects)),
+        "shards": sum(1 for c in commits if c.files),
+        "bytes": sum(f["bytes"] for c in commits for f in c.files.values()),
+        "splits": dict(Counter(labels.column("split").to_pylist())) if len(ds) else {},
+        "class_histogram": dict(zip(ds.class_names, hist.tolist())),
+        "empty_label_records": int(pc.sum(pc.equal(pc.list_value_length(labels.column("pitches")), 0)).as_py() or 0)
+        if len(ds) else 0,
+    }
+
+
+def verify(path: str | os.PathLike, *, decode: bool = True) -> list[str]:
+    """Problems found: files missing, truncated or corrupted against the journal's checksums,
+    and (with ``decode``) any stored clip or file that does not decode to its sample count.
+    An empty list means the directory is whole."""
+    root = Path(path)
+    _, commits = read_journal(root / JOURNAL)
+    problems = [p for c in commits for name, meta in c.files.items() for p in check_file(root / name, meta)]
+    if decode:
+        broken = {p.split(" ")[0] for p in problems}
+        for c in commits:
+            for name in c.files:
+                if name in broken or not (name.startswith("records-") or name.startswith("audio-")):
+                    continue
+                pf = pq.ParquetFile(root / name)
+                for g in range(pf.metadata.num_row_groups):
+                    t = pf.read_row_group(g, columns=["pair_id", "codec", "n_samples", "audio"])
+                    for pid, codec, n, blob in zip(*(t.column(k).to_pylist() for k in t.column_names)):
+                        try:
+                            got = len(decode_audio(codec, blob, pid))
+                        except ValueError as e:
+                            problems.append(f"{name}: {pid}: {e}")
+                            continue
+                        if got != n:
+                            problems.append(f"{name}: {pid}: decodes to {got} samples, expected {n}")
+    return problems

@@ -1,0 +1,231 @@
+#include "cadence/drums/pair_processor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "cadence/drums/onset_merge.h"
+#include "cadence/io/audio/decoder.h"
+#include "cadence/io/midi/smf.h"
+#include "cadence/kernels/resample.h"
+
+namespace cadence::drums {
+
+const char* reject_name(Reject r) noexcept {
+  switch (r) {
+    case Reject::None: return "none";
+    case Reject::MissingMidi: return "missing_midi";
+    case Reject::MissingAudio: return "missing_audio";
+    case Reject::BadMidi: return "bad_midi";
+    case Reject::BadAudio: return "bad_audio";
+    case Reject::NoNotes: return "no_notes";
+    case Reject::EmptyAudio: return "empty_audio";
+    case Reject::DurationMismatch: return "duration_mismatch";
+    case Reject::MidiPastAudio: return "midi_past_audio";
+  }
+  return "?";
+}
+
+namespace {
+
+struct Rejection {
+  Reject reason;
+  std::string message;
+};
+
+std::string fmt_s(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f s", s);
+  return buf;
+}
+
+// Per-record columns shared by both layouts.
+struct OnsetColumns {
+  std::vector<std::int32_t> index;
+  std::vector<double> onset_s;
+  std::vector<std::int64_t> onset_sample;
+  std::vector<std::int32_t> hit_offsets{0};
+  std::vector<std::uint8_t> pitches, velocities, multi_hot, class_velocity;
+};
+
+OnsetColumns onset_columns(const std::vector<Onset>& onsets, int rate_hz) {
+  OnsetColumns c;
+  for (std::size_t k = 0; k < onsets.size(); ++k) {
+    const Onset& o = onsets[k];
+    c.index.push_back(static_cast<std::int32_t>(k));
+    c.onset_s.push_back(o.onset_s);
+    c.onset_sample.push_back(std::llround(o.onset_s * rate_hz));
+    c.pitches.insert(c.pitches.end(), o.pitches.begin(), o.pitches.end());
+    c.velocities.insert(c.velocities.end(), o.velocities.begin(), o.velocities.end());
+    c.hit_offsets.push_back(static_cast<std::int32_t>(c.pitches.size()));
+    c.multi_hot.insert(c.multi_hot.end(), o.multi_hot.begin(), o.multi_hot.end());
+    c.class_velocity.insert(c.class_velocity.end(), o.class_velocity.begin(), o.class_velocity.end());
+  }
+  return c;
+}
+
+std::vector<arrow::Field> onset_fields(OnsetColumns c, std::size_t n_classes, int rate_hz) {
+  const auto n = c.index.size();
+  const auto k = static_cast<std::int32_t>(n_classes);
+  auto offsets = c.hit_offsets;
+  return {
+      {"onset_index", arrow::primitive(std::move(c.index)), false},
+      {"onset_s", arrow::primitive(std::move(c.onset_s)), false},
+      {"onset_sample", arrow::primitive(std::move(c.onset_sample)), false},
+      {"sample_rate_hz", arrow::primitive(std::vector<std::int32_t>(n, rate_hz)), false},
+      {"pitches", arrow::list(std::move(offsets), arrow::primitive(std::move(c.pitches))), false},
+      {"velocities", arrow::list(std::move(c.hit_offsets), arrow::primitive(std::move(c.velocities))),
+       false},
+      {"classes", arrow::fixed_size_list(k, arrow::primitive(std::move(c.multi_hot))), false},
+      {"class_velocity", arrow::fixed_size_list(k, arrow::primitive(std::move(c.class_velocity))),
+       false},
+  };
+}
+
+void count(PairStats& s, const EncodedClip& clip, std::size_t samples) {
+  const auto c = static_cast<std::size_t>(clip.codec);
+  ++s.clips_by_codec[c];
+  s.bytes_by_codec[c] += static_cast<std::int64_t>(clip.bytes.size());
+  s.raw_float32_bytes += static_cast<std::int64_t>(samples * sizeof(float));
+}
+
+}  // namespace
+
+PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScratch& scratch,
+                        runtime::Job& job, const std::function<bool()>& may_overdraw) {
+  PairResult r;
+  auto reject = [&r](Reject why, std::string message) {
+    r.reject = why;
+    r.message = std::move(message);
+    return std::move(r);
+  };
+  auto& timers = job.timers();
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(in.midi_path, ec))
+    return reject(Reject::MissingMidi, in.midi_path + ": MIDI file not found");
+  if (!fs::is_regular_file(in.audio_path, ec))
+    return reject(Reject::MissingAudio, in.audio_path + ": audio file not found");
+
+  // MIDI -> hits -> merged onsets.
+  std::vector<Onset> onsets;
+  MergeStats merge_stats;
+  {
+    runtime::ScopedStage t(timers.stage("midi"));
+    io::midi::MidiFile midi;
+    try {
+      midi = io::midi::read_smf(in.midi_path);
+    } catch (const io::midi::MidiError& e) {
+      return reject(Reject::BadMidi, e.what());
+    }
+    r.warnings = std::move(midi.warnings);
+    if (midi.notes.empty()) return reject(Reject::NoNotes, in.midi_path + ": no notes");
+    std::vector<Hit> hits;
+    hits.reserve(midi.notes.size());
+    for (const auto& n : midi.notes) hits.push_back({n.onset_s, n.pitch, n.velocity});
+    r.stats.midi_end_s = midi.notes.back().onset_s;
+    for (const auto& n : midi.notes) r.stats.midi_end_s = std::max(r.stats.midi_end_s, n.onset_s);
+    onsets = merge_hits(std::move(hits), cfg.merge_s, cfg.class_map, &merge_stats);
+    r.stats.notes = merge_stats.hits;
+    r.stats.unmapped_hits = merge_stats.unmapped_hits;
+    r.stats.unmapped_by_pitch = merge_stats.unmapped_by_pitch;
+    r.stats.onsets = static_cast<std::int64_t>(onsets.size());
+  }
+
+  // Audio: probe, reserve the decode + resample buffers, decode, resample.
+  io::audio::AudioInfo info;
+  try {
+    info = io::audio::probe(in.audio_path);
+  } catch (const io::audio::AudioError& e) {
+    return reject(Reject::BadAudio, e.what());
+  }
+  const int rate = cfg.sample_rate_hz > 0 ? cfg.sample_rate_hz : info.sample_rate_hz;
+  const auto out_samples =
+      kernels::resampled_length(static_cast<std::size_t>(std::max<std::int64_t>(info.frames, 0)),
+                                info.sample_rate_hz, rate);
+  runtime::Reservation work(job.budget(), io::audio::decoded_bytes(info) + out_samples * sizeof(float),
+                            &job.cancellation(), may_overdraw);
+  std::vector<float> audio;
+  {
+    io::audio::DecodedAudio decoded;
+    {
+      runtime::ScopedStage t(timers.stage("decode"));
+      try {
+        decoded = io::audio::decode(in.audio_path);
+      } catch (const io::audio::AudioError& e) {
+        return reject(Reject::BadAudio, e.what());
+      }
+    }
+    r.stats.source_rate_hz = info.sample_rate_hz;
+    r.stats.audio_s = info.duration_s();
+    if (decoded.samples.empty()) return reject(Reject::EmptyAudio, in.audio_path + ": no audio samples");
+    if (!std::isnan(in.csv_duration_s) &&
+        std::fabs(r.stats.audio_s - in.csv_duration_s) > cfg.csv_tolerance_s)
+      return reject(Reject::DurationMismatch,
+                    in.audio_path + ": audio lasts " + fmt_s(r.stats.audio_s) + " but the CSV says " +
+                        fmt_s(in.csv_duration_s) + " (tolerance " + fmt_s(cfg.csv_tolerance_s) + ")");
+    if (r.stats.midi_end_s > r.stats.audio_s + cfg.midi_tolerance_s)
+      return reject(Reject::MidiPastAudio,
+                    in.midi_path + ": last note at " + fmt_s(r.stats.midi_end_s) +
+                        " but the audio ends at " + fmt_s(r.stats.audio_s) + " (tolerance " +
+                        fmt_s(cfg.midi_tolerance_s) + ")");
+    runtime::ScopedStage t(timers.stage("resample"));
+    audio = kernels::resample(decoded.samples.data(), decoded.samples.size(), info.sample_rate_hz, rate);
+  }
+  r.stats.samples_out = static_cast<std::int64_t>(audio.size());
+
+  auto fields = onset_fields(onset_columns(onsets, rate), cfg.class_map.size(), rate);
+  std::uint64_t held_bytes = 0;
+  {
+    runtime::ScopedStage t(timers.stage("encode"));
+    if (cfg.layout == Layout::Clips) {
+      const auto clip_n = static_cast<std::size_t>(std::llround(cfg.clip_s * rate));
+      const auto pad_n = std::llround(cfg.pad_before_s * rate);
+      std::vector<float> window(clip_n);
+      std::vector<std::string> blobs;
+      std::vector<std::int32_t> codecs;
+      std::vector<std::int64_t> starts;
+      blobs.reserve(onsets.size());
+      for (const auto& o : onsets) {
+        // Zero-padded wherever the window leaves the file (before 0 or past the end).
+        const std::int64_t start = std::llround(o.onset_s * rate) - pad_n;
+        std::fill(window.begin(), window.end(), 0.0f);
+        const std::int64_t lo = std::max<std::int64_t>(start, 0);
+        const std::int64_t hi = std::min<std::int64_t>(start + static_cast<std::int64_t>(clip_n),
+                                                       static_cast<std::int64_t>(audio.size()));
+        if (hi > lo) std::copy(audio.begin() + lo, audio.begin() + hi, window.begin() + (lo - start));
+        auto clip = encode_clip(window.data(), clip_n, rate, cfg.codec, scratch.flac);
+        count(r.stats, clip, clip_n);
+        held_bytes += clip.bytes.size();
+        codecs.push_back(static_cast<std::int32_t>(clip.codec));
+        starts.push_back(start);
+        blobs.push_back(std::move(clip.bytes));
+      }
+      std::vector<std::string> names;
+      for (int c = 0; c < 5; ++c) names.emplace_back(codec_name(static_cast<Codec>(c)));
+      fields.push_back({"window_start_sample", arrow::primitive(std::move(starts)), false});
+      fields.push_back({"n_samples", arrow::primitive(std::vector<std::int32_t>(onsets.size(),
+                                                                                 static_cast<std::int32_t>(clip_n))),
+                        false});
+      fields.push_back({"codec", arrow::dictionary_utf8(std::move(codecs), names), false});
+      fields.push_back({"audio", arrow::large_binary(blobs), false});
+    } else {
+      auto whole = encode_clip(audio.data(), audio.size(), rate, cfg.index_codec, scratch.flac);
+      count(r.stats, whole, audio.size());
+      held_bytes += whole.bytes.size();
+      r.audio = arrow::struct_array({
+          {"sample_rate_hz", arrow::primitive(std::vector<std::int32_t>{rate}), false},
+          {"n_samples", arrow::primitive(std::vector<std::int64_t>{static_cast<std::int64_t>(audio.size())}), false},
+          {"codec", arrow::utf8({codec_name(whole.codec)}), false},
+          {"audio", arrow::large_binary({whole.bytes}), false},
+      });
+    }
+  }
+  r.records = arrow::struct_array(std::move(fields));
+  held_bytes += static_cast<std::uint64_t>(onsets.size()) * (64 + 2 * cfg.class_map.size());
+  // Hold the output's bytes until the consumer has written them; the working buffers go now.
+  r.held = runtime::Reservation(job.budget(), held_bytes, &job.cancellation(), [] { return true; });
+  return r;
+}
+
+}  // namespace cadence::drums

@@ -1,0 +1,92 @@
+// Everything that happens to one MIDI + audio pair, on one worker: parse the MIDI (full tempo
+// map), map pitches to classes and merge simultaneous hits, decode and resample the audio,
+// check durations, then cut and encode clips (the "clips" layout) or encode the file once and
+// list its onsets (the "index" layout). A bad pair becomes a rejection with a reason code from
+// a fixed list, never an exception that stops the run.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "cadence/arrow/array.h"
+#include "cadence/drums/class_map.h"
+#include "cadence/drums/clip_codec.h"
+#include "cadence/io/audio/flac_encoder.h"
+#include "cadence/runtime/job.h"
+
+namespace cadence::drums {
+
+enum class Layout { Clips, Index };
+
+struct PrepareConfig {
+  Layout layout = Layout::Index;
+  int sample_rate_hz = 22050;  // 0 keeps each file's own rate
+  double merge_s = 0.010;
+  double pad_before_s = 0.02;  // clips: window = [onset - pad_before, onset - pad_before + clip]
+  double clip_s = 0.2;
+  Codec codec = Codec::Auto;  // clips layout; the index layout stores each file with index_codec
+  Codec index_codec = Codec::Flac;
+  int flac_level = 1;
+  double csv_tolerance_s = 1.0;   // |audio length - CSV duration| allowed
+  double midi_tolerance_s = 1.0;  // how far the last note may lie past the end of the audio
+  ClassMap class_map = ClassMap::builtin("gmd9");
+};
+
+struct PairInput {
+  std::string midi_path;
+  std::string audio_path;
+  double csv_duration_s = std::nan("");  // NaN when there is no CSV
+};
+
+// Reject reasons, a fixed list (their names are what the reject log and tests use).
+enum class Reject {
+  None,
+  MissingMidi,
+  MissingAudio,
+  BadMidi,
+  BadAudio,
+  NoNotes,
+  EmptyAudio,
+  DurationMismatch,
+  MidiPastAudio,
+};
+const char* reject_name(Reject r) noexcept;
+
+struct PairStats {
+  std::int64_t notes = 0;
+  std::int64_t onsets = 0;
+  std::int64_t unmapped_hits = 0;
+  std::array<std::int64_t, 128> unmapped_by_pitch{};
+  int source_rate_hz = 0;
+  double audio_s = 0;
+  double midi_end_s = 0;
+  std::int64_t samples_out = 0;                // at the output rate
+  std::array<std::int64_t, 5> clips_by_codec{};  // indexed by Codec
+  std::array<std::int64_t, 5> bytes_by_codec{};
+  std::int64_t raw_float32_bytes = 0;  // what the stored audio would take as float32
+};
+
+struct PairResult {
+  Reject reject = Reject::None;
+  std::string message;     // for a rejection: what was wrong, naming the file
+  std::vector<std::string> warnings;  // e.g. from the MIDI parser
+  arrow::ArrayPtr records;  // clips: one row per onset with audio; index: onsets only
+  arrow::ArrayPtr audio;    // index layout: one row holding the whole file's audio
+  PairStats stats;
+  runtime::Reservation held;  // the bytes of `records` + `audio`, until the consumer is done
+};
+
+// Per-worker state reused across pairs.
+struct PairScratch {
+  explicit PairScratch(int flac_level) : flac(flac_level) {}
+  io::audio::FlacEncoder flac;
+};
+
+// `may_overdraw` is passed to the memory budget (see MemoryBudget::reserve).
+PairResult process_pair(const PairInput& input, const PrepareConfig& config, PairScratch& scratch,
+                        runtime::Job& job, const std::function<bool()>& may_overdraw);
+
+}  // namespace cadence::drums

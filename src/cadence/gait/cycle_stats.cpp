@@ -1,0 +1,137 @@
+#include "cadence/gait/cycle_stats.h"
+
+#include <cmath>
+#include <limits>
+
+namespace cadence::gait {
+
+const char* stat_name(int stat) noexcept {
+  static const char* const names[kStatCount] = {
+      "mean", "std", "min", "max", "rom", "peak_index", "peak_timing",
+      "skewness", "kurtosis", "dominant_frequency", "rmse"};
+  return stat >= 0 && stat < kStatCount ? names[stat] : "?";
+}
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int kLanes = 4;  // independent accumulators: lets the compiler vectorise reductions
+
+void fill_nan(double* out) {
+  for (int s = kMean; s <= kKurtosis; ++s) out[s] = kNaN;
+}
+
+// Central moments and shape statistics once the mean is known; `keep(i)` selects values.
+template <class Keep>
+void moments(const double* x, int n, double mean, double count, Keep keep, double* out) {
+  double m2[kLanes] = {}, m3[kLanes] = {}, m4[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const double d = keep(i + l) ? x[i + l] - mean : 0.0;
+      const double d2 = d * d;
+      m2[l] += d2;
+      m3[l] += d2 * d;
+      m4[l] += d2 * d2;
+    }
+  for (; i < n; ++i) {
+    const double d = keep(i) ? x[i] - mean : 0.0;
+    m2[0] += d * d;
+    m3[0] += d * d * d;
+    m4[0] += d * d * d * d;
+  }
+  const double s2 = ((m2[0] + m2[1]) + (m2[2] + m2[3])) / count;
+  const double s3 = ((m3[0] + m3[1]) + (m3[2] + m3[3])) / count;
+  const double s4 = ((m4[0] + m4[1]) + (m4[2] + m4[3])) / count;
+  out[kStd] = std::sqrt(s2);
+  const double tol = 1e-15 * mean;  // scipy: "precision loss ... data are nearly identical"
+  if (s2 <= tol * tol) {
+    out[kSkewness] = kNaN;
+    out[kKurtosis] = kNaN;
+  } else {
+    out[kSkewness] = s3 / (s2 * std::sqrt(s2));
+    out[kKurtosis] = s4 / (s2 * s2) - 3.0;
+  }
+}
+
+}  // namespace
+
+bool series_stats(const double* x, int n, NanPolicy policy, double* out) {
+  double sum[kLanes] = {};
+  double lo[kLanes], hi[kLanes], peak[kLanes];
+  int at[kLanes];
+  int nans[kLanes] = {};
+  for (int l = 0; l < kLanes; ++l) {
+    lo[l] = std::numeric_limits<double>::infinity();
+    hi[l] = -std::numeric_limits<double>::infinity();
+    peak[l] = -1.0;
+    at[l] = n;
+  }
+  // Lane l sees indices l, l + 4, ...; ties on |x| resolve to the lowest index afterwards.
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const double v = x[i + l];
+      const bool nan = v != v;
+      nans[l] += nan;
+      sum[l] += nan ? 0.0 : v;
+      lo[l] = nan || v >= lo[l] ? lo[l] : v;
+      hi[l] = nan || v <= hi[l] ? hi[l] : v;
+      const double a = std::fabs(v);
+      if (!nan && a > peak[l]) {
+        peak[l] = a;
+        at[l] = i + l;
+      }
+    }
+  for (; i < n; ++i) {
+    const double v = x[i];
+    const bool nan = v != v;
+    nans[0] += nan;
+    sum[0] += nan ? 0.0 : v;
+    if (!nan) {
+      lo[0] = v < lo[0] ? v : lo[0];
+      hi[0] = v > hi[0] ? v : hi[0];
+      const double a = std::fabs(v);
+      if (a > peak[0] || (a == peak[0] && i < at[0])) {
+        peak[0] = a;
+        at[0] = i;
+      }
+    }
+  }
+  int nan_count = 0;
+  double total = 0.0, mn = lo[0], mx = hi[0], pk = peak[0];
+  int arg = at[0];
+  for (int l = 0; l < kLanes; ++l) {
+    nan_count += nans[l];
+    total += sum[l];
+    mn = lo[l] < mn ? lo[l] : mn;
+    mx = hi[l] > mx ? hi[l] : mx;
+    if (peak[l] > pk || (peak[l] == pk && at[l] < arg)) {
+      pk = peak[l];
+      arg = at[l];
+    }
+  }
+  const int count = n - nan_count;
+  if (count == 0 || (nan_count > 0 && policy == NanPolicy::kPropagate)) {
+    fill_nan(out);
+    out[kPeakIndex] = kNaN;
+    out[kPeakTiming] = kNaN;
+    return false;
+  }
+  const double mean = total / count;
+  out[kMean] = mean;
+  out[kMin] = mn;
+  out[kMax] = mx;
+  out[kRom] = mx - mn;
+  out[kPeakIndex] = arg;
+  out[kPeakTiming] = static_cast<double>(arg) / n;
+  if (nan_count == 0) {
+    moments(x, n, mean, count, [](int) { return true; }, out);
+  } else {
+    moments(x, n, mean, count, [x](int k) { return x[k] == x[k]; }, out);
+  }
+  // +-inf values make the mean or spread non-finite: no spectrum then either.
+  return nan_count == 0 && std::isfinite(out[kStd]) && !std::isnan(out[kSkewness]);
+}
+
+}  // namespace cadence::gait

@@ -1,0 +1,81 @@
+// The streaming half of the engine: feature columns arrive batch by batch, in file order, as
+// zero-copy views (pyarrow record batches), and leave as Arrow batches of per-cycle features,
+// one row per cycle. The cycle index (cycle_index.h), built beforehand from the key columns,
+// says where every group starts and ends, so:
+//   - a group wholly inside a batch is analysed straight from the batch's buffers (no copy);
+//   - a group that crosses a batch boundary (or comes back later in the file) is copied into a
+//     buffer of its own, reserved from the job's memory budget, and analysed once complete.
+// A cycle is therefore never split or dropped at a batch boundary. Groups and cycles the index
+// rejected are skipped here and reported by the index's drop log, never silently.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cadence/arrow/array.h"
+#include "cadence/gait/cycle_index.h"
+#include "cadence/gait/group_analysis.h"
+#include "cadence/runtime/job.h"
+
+namespace cadence::gait {
+
+struct StreamOptions {
+  AnalysisSpec spec;
+  std::vector<std::string> feature_names;  // one per column, in column order
+  std::vector<std::string> subject_names;  // by subject code
+  std::vector<std::string> task_names;     // by task code
+  bool fail_flags = false;                 // add one uint8 `<feature>__fail` column per feature
+};
+
+class FeatureStream {
+ public:
+  FeatureStream(CycleIndex index, StreamOptions options, runtime::Job& job);
+
+  // The next `rows` rows of the file. Views are read during the call only. Returns the
+  // features of every cycle whose group completed in these rows (possibly none).
+  arrow::ArrayPtr push(const std::vector<ColumnView>& columns, std::int64_t rows);
+  // Checks that the whole file was pushed and nothing is left open.
+  void finish() const;
+
+  // Every ranges-file failure so far: subject, task, step, cycle, feature, point, value, min, max.
+  [[nodiscard]] arrow::ArrayPtr range_failures() const;
+  [[nodiscard]] std::int64_t rows_pushed() const noexcept { return rows_seen_; }
+  [[nodiscard]] const CycleIndex& index() const noexcept { return index_; }
+
+ private:
+  struct Pending {  // a group copied across batches
+    std::vector<double> data;  // [feature][row]
+    std::int64_t filled = 0;
+    runtime::Reservation reservation;
+  };
+  struct Done {
+    std::int32_t group;
+    GroupResult result;
+  };
+  void analyse(std::int32_t group, const std::vector<ColumnView>& views, std::vector<Done>& out);
+  arrow::ArrayPtr to_batch(const std::vector<Done>& done);
+
+  CycleIndex index_;
+  StreamOptions options_;
+  runtime::Job& job_;
+  SpectrumPlan plan_;
+  std::size_t run_cursor_ = 0;
+  std::int64_t rows_seen_ = 0;
+  std::map<std::int32_t, Pending> pending_;
+  struct Failure {
+    std::int32_t group;
+    std::int64_t cycle;
+    std::int32_t task;
+    std::int32_t check;
+    double value;
+  };
+  std::vector<Failure> failures_;
+  runtime::Progress::Counter* rows_done_;
+  runtime::Progress::Counter* cycles_done_;
+  runtime::StageTimers::Stage* analyse_stage_;
+  runtime::StageTimers::Stage* copy_stage_;
+};
+
+}  // namespace cadence::gait
