@@ -74,6 +74,13 @@ demo/gait.parquet: $(STAMP)/build $(SAMPLE_SOURCES)
 demo: demo/drums/e-gmd-v1.0.0.csv demo/gait.parquet
 	$(CADENCE) sample summary demo/drums
 	$(CADENCE) sample summary demo/gait.parquet
+	@rm -rf demo/drums-index demo/drums-clips
+	$(CADENCE) drums prepare demo/drums demo/drums-index
+	$(CADENCE) drums prepare demo/drums demo/drums-clips --layout clips --clip 5.0
+	$(CADENCE) drums inspect demo/drums-index
+	$(CADENCE) drums verify demo/drums-clips
+	$(PY) -c "from cadence import drums; ds = drums.open('demo/drums-index'); x = ds[0]; \
+	  print(f'read back: {len(ds)} records; record 0 = {x[\"record_id\"]}, window {x[\"audio\"].shape}, classes {x[\"classes\"].tolist()}')"
 
 clean:
 	rm -rf build $(STAMP) demo

@@ -8,23 +8,22 @@ method and checked against its answers:
 2. MIDI (mido): notes of the LAST track, listed as they END (note-off order); ticks -> seconds
    with the FIRST ``set_tempo`` of track 0 only; start/end rounded to 10 ms; equal rounded
    starts merged by ``itertools.groupby`` over that unsorted list (label: pitch or pitch list).
-3. Audio: ``soundfile.read`` once per file, mono float32, 44.1 -> 22.05 kHz by ``x[::2]``.
-4. Clip = ``[max(0, start - 0.02 s), ... + fix_length]``, zero-padded, one copy per onset.
-5. "Smart compression" by float32 size: < 50 KiB float32; < 400 KiB float16; else one 16-bit
+3. Audio read once per file (soundfile, mono float32), 44.1 -> 22.05 kHz by ``x[::2]``; clip =
+   ``[max(0, start - 0.02 s), ... + fix_length]``, zero-padded, one copy per onset.
+4. "Smart compression" by float32 size: < 50 KiB float32; < 400 KiB float16; else one 16-bit
    FLAC encode into a BytesIO, kept only if < 0.7 x the float16 size.
-6. Records go row by row (``iterrows``) into a batch, written every ``batch_files`` files.
+5. Records go row by row (``iterrows``) into a batch, written every ``batch_files`` files.
 
-Its defects are kept on purpose (they are what is measured): aliasing decimation, one tempo,
-last track only, unsorted group-by, a clip copy per onset, FLAC bytes gzipped again.
+Defects kept on purpose (they are what is measured): aliasing decimation, one tempo, last track
+only, unsorted group-by, a clip copy per onset, FLAC bytes gzipped again.
 
 The one deliberate deviation: the seed pickles each batch with ``to_pickle(compression="gzip")``
 (gzip level 9). Pickle is forbidden here, so a batch is a Parquet file of the same columns (clip
 bytes as binary: raw float32/float16 bytes or the FLAC stream, plus ``codec`` and ``n_samples``;
 a single pitch becomes a one-element label list) compressed with gzip level 9: the same payload
-through the same compressor. Minor: batches are cut every N files (the seed: ~2,000 records);
-CSV order, not ``sample(frac=1)``'s shuffle; no tempo event means 120 bpm (the seed's worker
-default); one thread throughout (the seed's parallel modes gave 1.0x; its last version also
-FLAC-encoded in 4 threads).
+through the same compressor. Minor: a batch every N files (the seed: ~2,000 records); CSV
+order (the seed shuffled); no tempo event means 120 bpm (its worker default); one thread
+throughout (its parallel modes gave 1.0x; its last version FLAC-encoded in 4 threads).
 
 usage: python bench/drums_seed_baseline.py [--data DIR] [--fix-length 5.0 0.2]
 """
@@ -68,15 +67,13 @@ def read_pairs(csv_or_pairs, limit: int | None = None):
     ``csv_or_pairs`` is the CSV's path (file paths in it relative to its folder) or an iterable of
     ``(midi_path, wav_path)``; CSV rows with an empty field are skipped, as the seed's ``dropna``.
     """
-    if isinstance(csv_or_pairs, (str, Path)):
-        root = Path(csv_or_pairs).parent
-        with open(csv_or_pairs, newline="") as f:
-            rows = [r for r in csv.DictReader(f) if all(v not in ("", None) for v in r.values())]
-        pairs = [(i, root / r["midi_filename"], root / r["audio_filename"], float(r["duration"]))
-                 for i, r in enumerate(rows)]
-    else:
-        pairs = [(i, Path(m), Path(w), None) for i, (m, w) in enumerate(csv_or_pairs)]
-    return pairs[:limit] if limit is not None else pairs
+    if not isinstance(csv_or_pairs, (str, Path)):
+        return [(i, Path(m), Path(w), None) for i, (m, w) in enumerate(csv_or_pairs)][:limit]
+    root = Path(csv_or_pairs).parent
+    with open(csv_or_pairs, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if all(v not in ("", None) for v in r.values())]
+    return [(i, root / r["midi_filename"], root / r["audio_filename"], float(r["duration"]))
+            for i, r in enumerate(rows)][:limit]
 
 
 def seed_notes(midi_path):
@@ -85,8 +82,7 @@ def seed_notes(midi_path):
     Seconds are not yet rounded (the seed rounds next). Last track, first tempo of track 0 only;
     ``n_tempo`` counts tempo events in all tracks: > 1 means this file's times are wrong.
     """
-    mid = mido.MidiFile(midi_path)
-    time_log, notes, open_notes = 0, [], {}
+    mid, time_log, notes, open_notes = mido.MidiFile(midi_path), 0, [], {}
     for msg in mid.tracks[-1]:
         time_log += msg.time
         if msg.type == "note_on" and msg.velocity > 0:
@@ -111,12 +107,8 @@ def seed_notes(midi_path):
     tempo = next((m.tempo for m in mid.tracks[0] if m.type == "set_tempo"), DEFAULT_TEMPO_US)
     n_tempo = sum(m.type == "set_tempo" for t in mid.tracks for m in t)
     tpb = mid.ticks_per_beat
-    return ([[p, mido.tick2second(s, tpb, tempo), mido.tick2second(e, tpb, tempo)]
-             for p, s, e in notes], n_tempo)
-
-
-def _round_notes(notes):
-    return [[p, round(s, 2), round(e, 2)] for p, s, e in notes]
+    return [[p, mido.tick2second(s, tpb, tempo), mido.tick2second(e, tpb, tempo)]
+            for p, s, e in notes], n_tempo
 
 
 def merge_unsorted(notes):
@@ -162,10 +154,7 @@ def _slice(audio, starts_s, fix_length_s, sample_rate_hz):
 
 
 def compress_clip(clip, sample_rate_hz=22050):
-    """The seed's "smart compression" of one float32 clip: ``(stored object, codec name)``.
-
-    The stored object is a float32 or float16 array, or the seed's dict holding FLAC bytes.
-    """
+    """The seed's "smart compression" of a float32 clip: ``(array or FLAC dict, codec name)``."""
     size_kib = clip.nbytes / 1024
     if size_kib < FLOAT32_MAX_KIB:
         return clip.astype(np.float32), "float32"
@@ -215,7 +204,8 @@ def _file_notes(midi_path, track_id):
     notes, _ = seed_notes(midi_path)
     if not notes:
         raise ValueError("no notes in the last track")  # the seed skipped such pairs
-    frame = pd.DataFrame(merge_unsorted(_round_notes(notes)), columns=["label", "start", "end"])
+    rounded = [[p, round(s, 2), round(e, 2)] for p, s, e in notes]  # 10 ms, as the seed
+    frame = pd.DataFrame(merge_unsorted(rounded), columns=["label", "start", "end"])
     frame["track_id"] = track_id
     return frame
 
@@ -223,13 +213,15 @@ def _file_notes(midi_path, track_id):
 def _duration_ok(pairs, skipped):
     kept = []
     for pair in pairs:
-        _, _, wav, csv_duration = pair
-        if csv_duration is not None:
-            wav_s = sf.info(str(wav)).duration
-            if abs(csv_duration - wav_s) > DURATION_DIFF_MAX_S:
-                skipped[str(wav)] = f"CSV duration {csv_duration:.3f} s vs WAV {wav_s:.3f} s"
-                continue
-        kept.append(pair)
+        try:
+            csv_s, wav_s = pair[3], pair[3] is not None and sf.info(str(pair[2])).duration
+        except Exception as err:  # the seed's duration pass gave None and dropna dropped the pair
+            skipped[str(pair[2])] = f"unreadable WAV: {err}"
+            continue
+        if csv_s is not None and abs(csv_s - wav_s) > DURATION_DIFF_MAX_S:
+            skipped[str(pair[2])] = f"CSV duration {csv_s:.3f} s vs WAV {wav_s:.3f} s"
+        else:
+            kept.append(pair)
     return kept
 
 
@@ -260,19 +252,16 @@ def run_baseline(csv_or_pairs, out_dir, *, fix_length_s=5.0, sample_rate_hz=2205
         as stored) and ``float32_bytes`` (as float32), ``stages`` (seconds per :data:`STAGES`
         and ``other``), ``skipped`` (``{path: reason}``), ``records_per_file``.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stages = dict.fromkeys(STAGES, 0.0)
-    codecs = {"float32": 0, "float16": 0, "flac": 0}
+    (out := Path(out_dir)).mkdir(parents=True, exist_ok=True)
+    stages, codecs = dict.fromkeys(STAGES, 0.0), {"float32": 0, "float16": 0, "flac": 0}
     skipped, per_file, batch, totals = {}, {}, [], dict.fromkeys(
         ("batches", "bytes_written", "clip_bytes", "float32_bytes", "flac_encodes", "audio_s"), 0)
-    clock = [time.perf_counter()]
-    t_run = clock[0]
+    t_run = time.perf_counter()
+    clock = [t_run]
 
     def lap(stage):  # charge the time since the last lap to ``stage``
-        now = time.perf_counter()
-        stages[stage] += now - clock[0]
-        clock[0] = now
+        stages[stage] += time.perf_counter() - clock[0]
+        clock[0] = time.perf_counter()
 
     def save():
         path = out / f"audio_set_batch_{totals['batches']}.parquet"
@@ -316,9 +305,8 @@ def run_baseline(csv_or_pairs, out_dir, *, fix_length_s=5.0, sample_rate_hz=2205
             save()
     if batch:
         save()
-    seconds = time.perf_counter() - t_run
+    seconds, n_records = time.perf_counter() - t_run, sum(per_file.values())
     stages["other"] = max(0.0, seconds - sum(stages.values()))
-    n_records = sum(per_file.values())
     return totals | {
         "files": len(per_file), "records": n_records, "seconds": seconds,
         "files_per_s": len(per_file) / seconds, "records_per_s": n_records / seconds,
@@ -328,7 +316,16 @@ def run_baseline(csv_or_pairs, out_dir, *, fix_length_s=5.0, sample_rate_hz=2205
         "skipped": skipped, "records_per_file": per_file}
 
 
-def baseline_records(csv_or_pairs, *, limit=None) -> list[dict]:
+def _window_groups(onsets_s, merge_s):
+    """Groups if, in time order, a hit joins the group whose FIRST hit is <= merge_s before it."""
+    n, first = 0, -math.inf
+    for t in sorted(onsets_s):
+        if t - first > merge_s:
+            n, first = n + 1, t
+    return n
+
+
+def baseline_records(csv_or_pairs, *, merge_s=0.010, limit=None) -> list[dict]:
     """The seed's answers per file, from the MIDI alone (no audio), for checking Cadence.
 
     Returns one dict per pair, in order: ``midi_filename``, ``track_id``, ``n_notes``,
@@ -336,7 +333,9 @@ def baseline_records(csv_or_pairs, *, limit=None) -> list[dict]:
     ``note_onsets_s`` / ``note_pitches`` (every note, seed's single-tempo seconds, unrounded,
     note-off order), ``tempo_events`` (all tracks; > 1 means the seed's times drift after the
     first change), ``distinct_starts`` (records a sorted group-by with the same 10 ms rounding
-    would give; ``n_records - distinct_starts`` is what the unsorted group-by adds), ``error``.
+    would give; ``n_records - distinct_starts`` is what the unsorted group-by adds),
+    ``window_groups`` (groups under a sorted first-hit window of ``merge_s``, Cadence's rule,
+    from the seed's times: equal to Cadence's count on single-tempo files), ``error``.
     """
     out = []
     for track_id, midi, _, _ in read_pairs(csv_or_pairs, limit):
@@ -346,13 +345,14 @@ def baseline_records(csv_or_pairs, *, limit=None) -> list[dict]:
         except Exception as err:
             out.append(row | {"error": f"{type(err).__name__}: {err}", "n_records": 0})
             continue
-        rounded = _round_notes(notes)
+        rounded = [[p, round(s, 2), round(e, 2)] for p, s, e in notes]
         merged = merge_unsorted(rounded)
         out.append(row | {
             "n_notes": len(notes), "n_records": len(merged),
             "onsets_s": [m[1] for m in merged], "labels": [m[0] for m in merged],
             "note_onsets_s": [n[1] for n in notes], "note_pitches": [n[0] for n in notes],
-            "tempo_events": n_tempo, "distinct_starts": len({n[1] for n in rounded})})
+            "tempo_events": n_tempo, "distinct_starts": len({n[1] for n in rounded}),
+            "window_groups": _window_groups([n[1] for n in notes], merge_s)})
     return out
 
 

@@ -201,6 +201,16 @@ void register_gait(nb::module_& m) {
       "Names of the per-cycle statistics, in the engine's order.");
 
   m.def(
+      "gait_reserve",
+      [](Job& job, std::uint64_t bytes) { job.budget().reserve(bytes, &job.cancellation()); },
+      nb::arg("job"), nb::arg("bytes"), nb::call_guard<nb::gil_scoped_release>(),
+      "Reserve the bytes of a batch about to be read from the job's memory budget (blocks while "
+      "the budget is spent); the gait reader calls it before holding each batch.");
+  m.def(
+      "gait_release", [](Job& job, std::uint64_t bytes) { job.budget().release(bytes); },
+      nb::arg("job"), nb::arg("bytes"), "Release bytes reserved by gait_reserve.");
+
+  m.def(
       "gait_analyse_group",
       [](const std::vector<AnyVector>& columns, std::int64_t cycles, const std::vector<int>& kinds,
          int nan_policy, double threshold, bool among_valid, Job& job) {

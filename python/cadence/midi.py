@@ -55,8 +55,9 @@ class MidiNotes:
     track : ndarray of uint16
         Index of the MTrk chunk holding the note.
     tempo_tick, tempo_s : ndarray of int64, float64
-        Where each tempo of the effective tempo map starts (first at tick 0; the default
-        500,000 µs per beat when the file sets none there).
+        Where each tempo of the effective tempo map starts: first at tick 0 (the default
+        500,000 µs per beat when a PPQ file sets none there), then one entry per change, the
+        last event at a tick winning. With an SMPTE division they are listed but unused.
     tempo_us_per_beat : ndarray of uint32
         Microseconds per quarter note from that point on.
     control_s, control_tick : ndarray of float64, int64

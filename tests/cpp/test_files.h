@@ -3,7 +3,9 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
@@ -46,4 +48,43 @@ inline void write_wav(const std::string& path, int rate, int channels,
   if (!f) throw std::runtime_error("cannot write " + path);
   sf_writef_float(f, interleaved.data(), static_cast<sf_count_t>(interleaved.size() / channels));
   sf_close(f);
+}
+
+// A format-0 SMF: one tempo, notes given as (onset tick, pitch, velocity), each 10 ticks long.
+#include <fstream>
+#include <tuple>
+
+inline void write_smf(const std::string& path, int ppq, std::uint32_t us_per_beat,
+                      const std::vector<std::tuple<int, int, int>>& notes) {
+  std::vector<std::tuple<int, int, int, int>> ev;  // tick, status, pitch, velocity
+  for (auto [t, p, v] : notes) {
+    ev.emplace_back(t, 0x99, p, v);
+    ev.emplace_back(t + 10, 0x89, p, 0);
+  }
+  std::stable_sort(ev.begin(), ev.end(),
+                   [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+  std::string track = {'\x00', '\xff', '\x51', '\x03', static_cast<char>(us_per_beat >> 16),
+                       static_cast<char>(us_per_beat >> 8), static_cast<char>(us_per_beat)};
+  int now = 0;
+  auto vlq = [&track](std::uint32_t v) {
+    char buf[5];
+    int n = 0;
+    buf[n++] = static_cast<char>(v & 0x7f);
+    while (v >>= 7) buf[n++] = static_cast<char>(0x80 | (v & 0x7f));
+    while (n) track.push_back(buf[--n]);
+  };
+  for (auto [t, s, p, v] : ev) {
+    vlq(static_cast<std::uint32_t>(t - now));
+    now = t;
+    track += {static_cast<char>(s), static_cast<char>(p), static_cast<char>(v)};
+  }
+  track += {'\x00', '\xff', '\x2f', '\x00'};
+  auto be32 = [](std::uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+  };
+  std::ofstream f(path, std::ios::binary);
+  f << "MThd" << be32(6) << std::string{0, 0, 0, 1} << static_cast<char>(ppq >> 8)
+    << static_cast<char>(ppq & 0xff);
+  f << "MTrk" << be32(static_cast<std::uint32_t>(track.size())) << track;
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import random
 import shutil
 import threading
@@ -103,8 +104,14 @@ def _order(m: midi.MidiNotes) -> np.ndarray:
 def check_against_references(data: bytes, name: str = "<bytes>") -> midi.MidiNotes:
     ours = midi.parse(data, name)
     notes, tempo = _pretty_reference(data)
-    assert len(ours) == len(notes), ours.warnings
-    i = _order(ours)
+    # We keep zero-length notes (a drum hit written on/off on one tick); pretty_midi drops them.
+    zero = ours.offset_tick == ours.onset_tick
+    n_zero = int(zero.sum())
+    warned = sum(int(m.group(1)) for w in ours.warnings
+                 if (m := re.search(r"(\d+) zero-length notes .* kept", w)))
+    assert warned == n_zero, ours.warnings
+    assert len(ours) - n_zero == len(notes), ours.warnings
+    i = np.array([k for k in _order(ours) if not zero[k]], dtype=np.int64)
     np.testing.assert_array_equal(ours.pitch[i], notes[:, 1])
     np.testing.assert_array_equal(ours.velocity[i], notes[:, 3])
     np.testing.assert_allclose(ours.onset_s[i], notes[:, 0], rtol=0, atol=TOL_S)
@@ -244,7 +251,9 @@ def random_smf(rng: random.Random) -> bytes:
                 t.sysex(rng.randrange(end_tick), bytes(rng.randrange(128) for _ in range(5)) +
                         b"\xf7", escape=rng.random() < 0.3)
             if rng.random() < 0.05:
-                t.meta(rng.randrange(end_tick), rng.choice([0x01, 0x06, 0x7F, 0x60]), b"meta")
+                # Known types only: mido 1.3.3 drops the delta time of an unknown meta event
+                # (see test_unknown_meta_event_keeps_its_delta_time).
+                t.meta(rng.randrange(end_tick), rng.choice([0x01, 0x06, 0x7F]), b"meta")
         for channel, pitch in keys:  # nothing may sound at the end: pretty_midi drops such notes
             t.note_off(end_tick, channel, pitch)
     return to_bytes(tracks, ppq=ppq, format=fmt, running_status=rng.random() < 0.7)
@@ -253,6 +262,21 @@ def random_smf(rng: random.Random) -> bytes:
 @pytest.mark.parametrize("seed", range(240))
 def test_random_files_match_pretty_midi_and_mido(seed):
     check_against_references(random_smf(random.Random(seed)), f"random{seed}.mid")
+
+
+def test_unknown_meta_event_keeps_its_delta_time():
+    # mido 1.3.3 builds UnknownMetaMessage(type, data) without time=delta, so every later event
+    # of the track moves earlier by that delta in mido and in pretty_midi. We keep it.
+    def file(meta_type: int) -> bytes:
+        t = _Track()
+        t.note_on(0, 9, 36, 100)
+        t.meta(100, meta_type, b"x")
+        t.note_off(200, 9, 36)
+        return to_bytes([t], ppq=100, format=0)
+
+    known, unknown = midi.parse(file(0x01)), midi.parse(file(0x60))
+    assert unknown.offset_tick.tolist() == known.offset_tick.tolist() == [200]
+    assert unknown.offset_s.tolist() == known.offset_s.tolist() == [1.0]
 
 
 # --- a property: exact tick -> seconds --------------------------------------------------------
@@ -268,9 +292,9 @@ def test_onsets_equal_an_exact_reference(ppq, tempos, onsets):
     tracks = [Track() for _ in range(3)]
     for tick, track, us in tempos:
         tracks[track].set_tempo(tick, us)
-    for tick, track in onsets:
-        tracks[track].note_on(tick, 9, 36, 100)
-        tracks[track].note_off(tick + 1, 9, 36)
+    for pitch, (tick, track) in enumerate(onsets, start=30):  # one pitch each: no pairing games
+        tracks[track].note_on(tick, 9, pitch, 100)
+        tracks[track].note_off(tick + 1, 9, pitch)
     ours = midi.parse(to_bytes(tracks, ppq=ppq, format=1))
 
     # Reference: tempo events in (tick, track, insertion) order, the last at a tick wins.
@@ -289,7 +313,6 @@ def test_onsets_equal_an_exact_reference(ppq, tempos, onsets):
             start, us = change, next_us
         return float((us_ticks + (tick - start) * us) / Fraction(ppq * 10**6))
 
-    # Each onset is one note: its note-off, one tick later, closes it (and any earlier one).
     expected = sorted(seconds(tick) for tick, _ in onsets)
     assert sorted(ours.onset_s.tolist()) == expected  # correctly rounded, hence exactly equal
 

@@ -32,6 +32,9 @@ struct StreamOptions {
 class FeatureStream {
  public:
   FeatureStream(CycleIndex index, StreamOptions options, runtime::Job& job);
+  // Holds memory reservations: move-only (and nanobind must not try to copy it).
+  FeatureStream(const FeatureStream&) = delete;
+  FeatureStream& operator=(const FeatureStream&) = delete;
 
   // The next `rows` rows of the file. Views are read during the call only. Returns the
   // features of every cycle whose group completed in these rows (possibly none).

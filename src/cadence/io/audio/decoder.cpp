@@ -89,10 +89,31 @@ Reader::Reader(const void* data, std::size_t size, const std::string& name, bool
   init(f, &s);
 }
 
+namespace {
+
+// libsndfile opens a WAV whose data chunk runs past the end of the file (an interrupted
+// download or copy) and silently reads the shorter audio; its log says "data : N (should be M)".
+// We refuse it: a truncated recording would otherwise pass for a short one.
+void check_not_truncated(SNDFILE* f, const std::string& path) {
+  char log[2048] = {};
+  sf_command(f, SFC_GET_LOG_INFO, log, sizeof log);
+  const char* data = std::strstr(log, "\ndata : ");
+  if (data == nullptr) return;
+  unsigned long long declared = 0, actual = 0;
+  if (std::sscanf(data, "\ndata : %llu (should be %llu)", &declared, &actual) == 2 &&
+      declared > actual && declared < 0xfffffff0ull)  // 0xffffffff marks a streamed WAV
+    throw AudioError(path, "truncated WAV: the header declares " + std::to_string(declared) +
+                               " bytes of audio, the file holds " + std::to_string(actual) +
+                               "; re-copy or re-download it");
+}
+
+}  // namespace
+
 void Reader::init(void* file, const void* sfinfo) {
   file_ = file;
   try {
     info_ = to_info(path_, *static_cast<const SF_INFO*>(sfinfo));
+    check_not_truncated(static_cast<SNDFILE*>(file_), path_);
   } catch (...) {
     sf_close(static_cast<SNDFILE*>(file_));
     file_ = nullptr;

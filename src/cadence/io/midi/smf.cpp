@@ -59,7 +59,7 @@ int system_message_length(std::uint8_t status) {
 // integers, so every time is one correctly rounded division (pretty_midi accumulates floats).
 class Clock {
  public:
-  Clock(double den) : den_(den) {}
+  explicit Clock(double den) : den_(den) {}
   void add(std::int64_t tick, std::int64_t rate) {
     int128 acc = 0;
     if (!start_.empty()) acc = acc_.back() + static_cast<int128>(tick - start_.back()) * rate_.back();
@@ -283,7 +283,9 @@ class Parser {
 
   // pretty_midi's pairing: a note-off closes every sounding note of its (channel, pitch) begun
   // before this tick. Notes begun at this very tick stay open if it closed anything (a re-strike
-  // written on-then-off); otherwise they are dropped as zero-length notes.
+  // written on-then-off); otherwise they are zero-length notes. pretty_midi drops those; we keep
+  // them (offset = onset) and count them in the warnings, because for drums the onset is the
+  // event: a hit written note-on/note-off on one tick is still a hit.
   void note_off(std::uint8_t channel, std::uint8_t pitch, std::int64_t tick) {
     auto& open = open_[channel * 128 + pitch];
     if (open.empty()) {
@@ -299,6 +301,7 @@ class Parser {
     }
     if (kept == open.size()) {
       counts_.zero_length += static_cast<std::int64_t>(kept);
+      for (const OpenNote& o : open) emit(o, tick, channel, pitch);
       open.clear();
     } else {
       open.resize(kept);
@@ -337,7 +340,7 @@ class Parser {
       warn(std::to_string(c.spurious_offs) + " note-offs without a sounding note ignored");
     if (c.zero_length)
       warn(std::to_string(c.zero_length) +
-           " zero-length notes (note-off at the onset tick) dropped, as pretty_midi does");
+           " zero-length notes (note-off at the onset tick) kept with offset = onset; pretty_midi drops them");
     if (c.running_after_meta)
       warn("running status used " + std::to_string(c.running_after_meta) +
            " times after a meta or sysex event (SMF 1.0 forbids it; read on as mido does)");

@@ -1,0 +1,191 @@
+"""Per-cycle features of every subject x task in one streamed pass (the guide's loops, in bulk).
+
+``cycle_features`` returns one row per cycle: subject, task, step, cycle (index within its
+subject x task, as ``get_cycles`` numbers them), row (first file row), valid (LocoHub's rules),
+is_outlier, rmse (to the mean pattern, over all features: LocoHub's outlier metric), then for
+each feature ``<feature>__<stat>`` for the statistics in :data:`STATS`. Outputs: a pandas
+DataFrame, an Arrow table, a Parquet file, or a memory-mapped float32 ``.npy`` matrix with a
+metadata table beside it. Nothing is dropped silently: see :func:`drop_log`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import _core
+from ..runtime import make_job, run_job
+from .reader import POINTS_PER_CYCLE, FileIndex, GaitFile, column_view, env_batch_rows, feature_kind
+
+#: Per-cycle statistics, in the engine's order (see src/cadence/gait/cycle_stats.h).
+STATS: tuple[str, ...] = tuple(_core.gait_stat_names())
+#: Reasons a group or cycle can be left out (src/cadence/gait/cycle_index.h DropReason).
+DROP_REASONS: tuple[str, ...] = tuple(_core.gait_drop_reasons())
+META_COLUMNS = ("subject", "task", "step", "cycle", "row", "valid", "is_outlier", "rmse")
+NAN_POLICIES = {"propagate": 0, "omit": 1}
+
+
+def nan_policy_code(nan_policy: str) -> int:
+    if nan_policy not in NAN_POLICIES:
+        raise ValueError(f"nan_policy={nan_policy!r}: use 'propagate' (numpy's behaviour) or 'omit'")
+    return NAN_POLICIES[nan_policy]
+
+
+def drop_log(findex: FileIndex) -> pd.DataFrame:
+    """Every group and cycle the engine leaves out, with its reason (one of :data:`DROP_REASONS`).
+
+    Columns: subject, task, step (None for a whole group), first_row, rows, reason, detail.
+    """
+    g, c = findex.groups, findex.cycles
+    rows = []
+    for i in np.flatnonzero(g["reason"] != 0):
+        n = int(g["rows"][i])
+        rows.append((findex.subject_names[g["subject"][i]], findex.task_names[g["task"][i]], None,
+                     int(g["first_row"][i]), n, DROP_REASONS[g["reason"][i]],
+                     f"{n} rows = {n // POINTS_PER_CYCLE} x {POINTS_PER_CYCLE} + {n % POINTS_PER_CYCLE}"
+                     if n % POINTS_PER_CYCLE else f"{int(g['runs'][i])} separate runs in the file"))
+    bad = np.flatnonzero(c["reason"] != 0)
+    if bad.size:
+        group_of_cycle = np.searchsorted(g["first_cycle"], bad, side="right") - 1
+        # first_cycle repeats for unusable groups (0 cycles): take the last group starting there
+        for ci, gi in zip(bad, group_of_cycle):
+            while g["cycles"][gi] == 0:
+                gi -= 1
+            rows.append((findex.subject_names[g["subject"][gi]], findex.task_names[g["task"][gi]],
+                         int(c["step"][ci]), int(c["row"][ci]), POINTS_PER_CYCLE, DROP_REASONS[c["reason"][ci]],
+                         f"cycle {int(ci - g['first_cycle'][gi])} of its subject x task"))
+    return pd.DataFrame(rows, columns=["subject", "task", "step", "first_row", "rows", "reason", "detail"])
+
+
+@dataclass
+class FeatureRun:
+    """What a streamed pass produced besides its batches."""
+
+    cycles: int
+    range_failures: pa.Table
+    peak_reserved_bytes: int
+    memory_waits: int
+    stages: list
+
+
+def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callable[[pa.RecordBatch], None], *,
+           nan_policy: str = "propagate", outlier_threshold: float = 2.0, outliers_among_valid: bool = True,
+           range_checks: list | None = None, fail_flags: bool = False, jobs: int = 0,
+           memory_limit: str | int | None = "auto", show_progress: bool | None = None,
+           table: pa.Table | None = None, desc: str = "cycle features") -> FeatureRun:
+    """Run the engine over the whole file (or over ``table``, the same columns already in memory)
+    and hand each output batch to ``sink``, in file order."""
+    gfile.check_float_columns(features)
+    job = make_job(jobs, memory_limit)
+    engine = _core.GaitFeatureStream(
+        findex.index, features, [feature_kind(f) for f in features], findex.subject_names,
+        findex.task_names, nan_policy_code(nan_policy), float(outlier_threshold), bool(outliers_among_valid),
+        range_checks or [], fail_flags, job)
+    limit = job.memory_limit_bytes
+    row_bytes = gfile.row_bytes(features)
+    batch_rows = env_batch_rows()
+    if limit:  # a quarter of the budget per batch: one in flight, one being decoded, slack for groups
+        batch_rows = max(POINTS_PER_CYCLE, min(batch_rows, limit // 4 // row_bytes))
+    noted: set[str] = set()
+    cycles = 0
+
+    def work() -> int:
+        nonlocal cycles
+        batches: Iterable[pa.RecordBatch] = (
+            table.select(features).to_batches(max_chunksize=batch_rows) if table is not None
+            else gfile.iter_batches(features, batch_rows, job))
+        for batch in batches:
+            if job.cancelled:
+                raise KeyboardInterrupt
+            views = [column_view(batch.column(i), f, noted) for i, f in enumerate(features)]
+            out = pa.record_batch(engine.push(views, batch.num_rows))
+            del views
+            if out.num_rows:
+                cycles += out.num_rows
+                sink(out)
+        engine.finish()
+        return cycles
+
+    run_job(work, job, desc=desc, unit="row", done_counter="rows", show_progress=show_progress)
+    return FeatureRun(cycles, pa.table(engine.range_failures()), job.peak_reserved_bytes, job.memory_waits,
+                      job.stages())
+
+
+class TableSink:
+    """Collects batches into one Arrow table."""
+
+    def __init__(self) -> None:
+        self.batches: list[pa.RecordBatch] = []
+
+    def __call__(self, batch: pa.RecordBatch) -> None:
+        self.batches.append(batch)
+
+    def table(self, features: list[str], fail_flags: bool = False) -> pa.Table:
+        if self.batches:
+            return pa.Table.from_batches(self.batches)
+        return empty_schema(features, fail_flags).empty_table()
+
+
+def empty_schema(features: list[str], fail_flags: bool = False) -> pa.Schema:
+    text = pa.dictionary(pa.int32(), pa.string())
+    fields = [("subject", text), ("task", text), ("step", pa.int64()), ("cycle", pa.int32()), ("row", pa.int64()),
+              ("valid", pa.bool_()), ("is_outlier", pa.bool_()), ("rmse", pa.float64())]
+    fields += [(f"{f}__{s}", pa.float64()) for f in features for s in STATS]
+    fields += [(f"{f}__fail", pa.uint8()) for f in features] if fail_flags else []
+    return pa.schema(fields)
+
+
+class ParquetSink:
+    """Writes batches to a Parquet file as they come (bounded memory)."""
+
+    def __init__(self, path: Path, features: list[str]) -> None:
+        self.path = Path(path)
+        self.writer = pq.ParquetWriter(self.path, empty_schema(features), compression="zstd")
+
+    def __call__(self, batch: pa.RecordBatch) -> None:
+        self.writer.write_batch(batch.cast(self.writer.schema) if batch.schema != self.writer.schema else batch)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class NpySink:
+    """The guide's feature matrix, done safely: a memory-mapped float32 ``.npy`` matrix (one row
+    per cycle, columns ``<feature>__<stat>``) plus ``<stem>.meta.parquet`` with the per-cycle
+    metadata (subject, task, step, cycle, row, valid, is_outlier, rmse) whose key-value metadata
+    lists the matrix columns. Open it with ``np.load(path, mmap_mode='r')``; no pickle anywhere."""
+
+    def __init__(self, path: Path, features: list[str], n_cycles: int) -> None:
+        self.path = Path(path)
+        self.columns = [f"{f}__{s}" for f in features for s in STATS]
+        self.matrix = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32,
+                                                shape=(n_cycles, len(self.columns)))
+        self.meta: list[pa.RecordBatch] = []
+        self.at = 0
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path.with_suffix(".meta.parquet")
+
+    def __call__(self, batch: pa.RecordBatch) -> None:
+        n = batch.num_rows
+        for j, name in enumerate(self.columns):
+            self.matrix[self.at:self.at + n, j] = batch.column(name).to_numpy()
+        self.meta.append(batch.select(list(META_COLUMNS)))
+        self.at += n
+
+    def close(self) -> None:
+        self.matrix.flush()
+        del self.matrix
+        table = pa.Table.from_batches(self.meta) if self.meta else empty_schema([]).empty_table()
+        table = table.replace_schema_metadata({"cadence.gait.columns": json.dumps(self.columns),
+                                               "cadence.gait.matrix": self.path.name})
+        pq.write_table(table, self.meta_path)
+

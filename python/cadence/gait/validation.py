@@ -1,0 +1,174 @@
+"""Validation reports: LocoHub's fixed rules and its validator's per-task, per-phase ranges.
+
+Ranges file (LocoHub's validator YAML)::
+
+    tasks:
+      level_walking:
+        phases:
+          0:                                  # percent of the cycle
+            knee_flexion_angle_ipsi_rad: {min: -0.1, max: 0.3}
+
+A phase percentage p checks point ``round(p / 100 * 149)`` of each stride; a stride fails a
+variable when any checked value lies outside [min, max]; NaN and infinite values are skipped (as
+LocoHub's validator does); a missing min or max is open. Variables the file does not have are
+listed in the report, not silently ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+from . import features as feat
+from .reader import POINTS_PER_CYCLE
+
+#: FailBit names (src/cadence/gait/validation.h), LocoHub's fixed rules first.
+RULES = {1: "angle_range", 2: "angle_jump", 4: "velocity", 8: "moment", 16: "non_finite", 32: "range"}
+LOCOHUB_BITS = 1 | 2 | 4 | 8 | 16
+
+
+@dataclass
+class Ranges:
+    """Checks by task: (variable, phase percent, phase index, min, max)."""
+
+    tasks: dict[str, list[tuple[str, float, int, float, float]]]
+    source: str = "<dict>"
+
+    @property
+    def variables(self) -> list[str]:
+        return sorted({c[0] for checks in self.tasks.values() for c in checks})
+
+
+def phase_index(pct: float) -> int:
+    """Point of a 150-point cycle checked for a phase given in percent."""
+    return int(round(float(pct) / 100.0 * (POINTS_PER_CYCLE - 1)))
+
+
+def load_ranges(source: str | Path | dict) -> Ranges:
+    """Parse a ranges YAML file (or the dict it holds); errors name the task and phase."""
+    where = "<dict>"
+    if not isinstance(source, dict):
+        where = str(source)
+        with open(source, encoding="utf-8") as fh:
+            source = yaml.safe_load(fh)
+    if not isinstance(source, dict) or not isinstance(source.get("tasks"), dict):
+        raise ValueError(f"{where}: a ranges file needs a top-level 'tasks:' mapping "
+                         f"(tasks -> <task> -> phases -> <percent> -> <variable> -> {{min, max}})")
+    out: dict[str, list] = {}
+    for task, spec in source["tasks"].items():
+        phases = (spec or {}).get("phases") if isinstance(spec, dict) else None
+        if not isinstance(phases, dict):
+            raise ValueError(f"{where}: task {task!r} has no 'phases:' mapping")
+        checks = out.setdefault(str(task), [])
+        for pct, variables in phases.items():
+            try:
+                p = float(pct)
+            except (TypeError, ValueError):
+                raise ValueError(f"{where}: task {task!r}: phase {pct!r} is not a percentage") from None
+            if not 0 <= p <= 100:
+                raise ValueError(f"{where}: task {task!r}: phase {pct} is outside 0..100")
+            for var, bounds in (variables or {}).items():
+                if not isinstance(bounds, dict):
+                    raise ValueError(f"{where}: task {task!r} phase {pct} variable {var!r}: expected {{min, max}}")
+                lo, hi = bounds.get("min"), bounds.get("max")
+                lo = math.nan if lo is None else float(lo)
+                hi = math.nan if hi is None else float(hi)
+                if lo == lo and hi == hi and lo > hi:
+                    raise ValueError(f"{where}: task {task!r} phase {pct} variable {var!r}: min {lo} > max {hi}")
+                checks.append((str(var), p, phase_index(p), lo, hi))
+    return Ranges(out, where)
+
+
+def engine_checks(ranges: Ranges, task_names: list[str], features: list[str]) -> tuple[list, list[str]]:
+    """Range checks by task code for the engine, and the ranges' variables missing from ``features``."""
+    col = {f: i for i, f in enumerate(features)}
+    by_task, missing = [], set()
+    for task in task_names:
+        checks = []
+        for var, _pct, point, lo, hi in ranges.tasks.get(task, []):
+            if var in col:
+                checks.append((col[var], point, lo, hi))
+            else:
+                missing.add(var)
+        by_task.append(checks)
+    return by_task, sorted(missing)
+
+
+@dataclass
+class RangeReport:
+    """Pass rates per task and variable, and the failing strides.
+
+    ``pass_rates`` columns: task, variable, rule ('locohub' or 'ranges'), strides, failed,
+    pass_rate. ``locohub_failures``: subject, task, step, cycle, variable, rules.
+    ``range_failures``: subject, task, step, cycle, variable, phase_index, value, min, max.
+    """
+
+    strides: int
+    valid: int
+    pass_rates: pd.DataFrame
+    locohub_failures: pd.DataFrame
+    range_failures: pd.DataFrame
+    missing_variables: list[str] = field(default_factory=list)
+    tasks_without_ranges: list[str] = field(default_factory=list)
+
+
+class _FlagSink:
+    """Keeps the per-cycle keys and fail flags only: validation never holds the statistics."""
+
+    def __init__(self, features: list[str]) -> None:
+        self.keep = ["subject", "task", "step", "cycle", "valid"] + [f"{f}__fail" for f in features]
+        self.batches: list[pa.RecordBatch] = []
+
+    def __call__(self, batch: pa.RecordBatch) -> None:
+        self.batches.append(batch.select(self.keep))
+
+
+def validate_file(loco, ranges=None, features: list[str] | None = None, *, memory_limit=None, jobs=None,
+                  show_progress: bool | None = None) -> RangeReport:
+    """Stream the file once: LocoHub's rules on every stride, and the ranges file if given."""
+    names = loco.features if features is None else list(features)
+    rng = None if ranges is None else (ranges if isinstance(ranges, Ranges) else load_ranges(ranges))
+    index = loco._index
+    checks, missing = engine_checks(rng, index.task_names, names) if rng else ([], [])
+    sink = _FlagSink(names)
+    limit = loco.memory_limit if memory_limit is None else memory_limit
+    run = feat.stream(loco._file, index, names, sink, nan_policy=loco.nan_policy, range_checks=checks,
+                      fail_flags=True, jobs=loco.jobs if jobs is None else jobs, memory_limit=limit,
+                      show_progress=show_progress, desc="validate")
+    table = pa.Table.from_batches(sink.batches) if sink.batches else feat.empty_schema(names, True).empty_table()
+    keys = table.select(["subject", "task", "step", "cycle"]).to_pandas()
+    keys["subject"] = keys["subject"].astype(str)
+    keys["task"] = keys["task"].astype(str)
+    flags = np.column_stack([table.column(f"{f}__fail").to_numpy() for f in names]) if names and table.num_rows \
+        else np.zeros((table.num_rows, len(names)), np.uint8)
+    rates, hub_rows = [], []
+    checked = {(t, names[c[0]]) for t, cs in zip(index.task_names, checks) for c in cs}
+    for task, sel in keys.groupby("task", sort=True).groups.items():
+        rows = np.asarray(sel)
+        for j, f in enumerate(names):
+            hub = (flags[rows, j] & LOCOHUB_BITS) != 0
+            rates.append((task, f, "locohub", len(rows), int(hub.sum())))
+            if (task, f) in checked:
+                rates.append((task, f, "ranges", len(rows), int(((flags[rows, j] & 32) != 0).sum())))
+    bad_rows, bad_cols = np.nonzero(flags & LOCOHUB_BITS)
+    for i, j in zip(bad_rows, bad_cols):
+        bits = int(flags[i, j])
+        hub_rows.append((keys.at[i, "subject"], keys.at[i, "task"], int(keys.at[i, "step"]), int(keys.at[i, "cycle"]),
+                         names[j], ",".join(name for b, name in RULES.items() if bits & b and b != 32)))
+    pass_rates = pd.DataFrame(rates, columns=["task", "variable", "rule", "strides", "failed"])
+    pass_rates["pass_rate"] = 1.0 - pass_rates["failed"] / pass_rates["strides"].where(pass_rates["strides"] > 0)
+    failures = run.range_failures.to_pandas()
+    for c in ("subject", "task"):
+        failures[c] = failures[c].astype(str)
+    return RangeReport(
+        strides=table.num_rows, valid=int(np.sum(table.column("valid").to_numpy(zero_copy_only=False))),
+        pass_rates=pass_rates,
+        locohub_failures=pd.DataFrame(hub_rows, columns=["subject", "task", "step", "cycle", "variable", "rules"]),
+        range_failures=failures, missing_variables=missing,
+        tasks_without_ranges=sorted(set(index.task_names) - set(rng.tasks)) if rng else [])

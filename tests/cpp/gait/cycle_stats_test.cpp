@@ -1,0 +1,121 @@
+#include "cadence/gait/cycle_stats.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "cadence/gait/validation.h"
+
+namespace cadence::gait {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Reference: textbook two-pass formulas in long double.
+void reference(const std::vector<double>& x, double* out) {
+  long double s = 0;
+  for (double v : x) s += v;
+  const long double mean = s / x.size();
+  long double m2 = 0, m3 = 0, m4 = 0;
+  for (double v : x) {
+    const long double d = v - mean;
+    m2 += d * d;
+    m3 += d * d * d;
+    m4 += d * d * d * d;
+  }
+  m2 /= x.size();
+  m3 /= x.size();
+  m4 /= x.size();
+  out[kMean] = static_cast<double>(mean);
+  out[kStd] = static_cast<double>(std::sqrt(m2));
+  out[kSkewness] = static_cast<double>(m3 / std::pow(m2, 1.5L));
+  out[kKurtosis] = static_cast<double>(m4 / (m2 * m2) - 3);
+}
+
+TEST(CycleStats, MatchesReferenceWithin1e12) {
+  std::mt19937_64 rng(3);
+  std::gamma_distribution<double> skewed(2.0, 1.5);
+  for (int trial = 0; trial < 50; ++trial) {
+    std::vector<double> x(150);
+    for (auto& v : x) v = skewed(rng) - 1.0 + trial;
+    double got[kStatCount], want[kStatCount];
+    ASSERT_TRUE(series_stats(x.data(), 150, NanPolicy::kPropagate, got));
+    reference(x, want);
+    for (int s : {kMean, kStd, kSkewness, kKurtosis})
+      EXPECT_NEAR(got[s], want[s], 1e-12 * std::max(1.0, std::fabs(want[s]))) << stat_name(s);
+    const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+    EXPECT_EQ(got[kMin], *lo);
+    EXPECT_EQ(got[kMax], *hi);
+    EXPECT_EQ(got[kRom], *hi - *lo);
+  }
+}
+
+TEST(CycleStats, PeakIsTheFirstLargestMagnitude) {
+  std::vector<double> x(150, 0.5);
+  x[40] = -3.0;
+  x[90] = 3.0;  // tie on |x|: the first wins, as numpy's argmax
+  x[141] = 2.0;
+  double out[kStatCount];
+  series_stats(x.data(), 150, NanPolicy::kPropagate, out);
+  EXPECT_EQ(out[kPeakIndex], 40);
+  EXPECT_DOUBLE_EQ(out[kPeakTiming], 40.0 / 150);
+  x[40] = 0;
+  series_stats(x.data(), 150, NanPolicy::kPropagate, out);
+  EXPECT_EQ(out[kPeakIndex], 90);
+}
+
+TEST(CycleStats, NanPropagatesOrIsOmitted) {
+  std::vector<double> x(150);
+  for (int i = 0; i < 150; ++i) x[i] = std::sin(i * 0.1);
+  x[17] = kNaN;
+  double out[kStatCount];
+  EXPECT_FALSE(series_stats(x.data(), 150, NanPolicy::kPropagate, out));
+  for (int s = kMean; s <= kKurtosis; ++s) EXPECT_TRUE(std::isnan(out[s])) << stat_name(s);
+  EXPECT_FALSE(series_stats(x.data(), 150, NanPolicy::kOmit, out));  // no spectrum with a gap
+  std::vector<double> rest;
+  for (int i = 0; i < 150; ++i)
+    if (i != 17) rest.push_back(x[i]);
+  double want[kStatCount];
+  reference(rest, want);
+  EXPECT_NEAR(out[kMean], want[kMean], 1e-14);
+  EXPECT_NEAR(out[kStd], want[kStd], 1e-14);
+  EXPECT_NEAR(out[kKurtosis], want[kKurtosis], 1e-12);
+  std::vector<double> all_nan(150, kNaN);
+  series_stats(all_nan.data(), 150, NanPolicy::kOmit, out);
+  EXPECT_TRUE(std::isnan(out[kMean]));
+}
+
+TEST(CycleStats, ConstantSeriesHasNoShapeNorSpectrum) {
+  std::vector<double> x(150, 0.25);
+  double out[kStatCount];
+  EXPECT_FALSE(series_stats(x.data(), 150, NanPolicy::kPropagate, out));
+  EXPECT_EQ(out[kStd], 0.0);
+  EXPECT_TRUE(std::isnan(out[kSkewness]));
+  EXPECT_TRUE(std::isnan(out[kKurtosis]));
+}
+
+TEST(Validation, LocoHubRules) {
+  std::vector<double> x(150, 0.1);
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kAngle), 0);
+  x[10] = 0.7;  // a 0.6 rad jump, within +-pi
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kAngle), kFailAngleJump);
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kVelocity), 0);
+  x[10] = 3.3;
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kAngle), kFailAngleJump | kFailAngleRange);
+  x[10] = 18.0;
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kVelocity), kFailVelocity);
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kMoment), 0);
+  x[10] = -301.0;
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kMoment), kFailMoment);
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kPower), 0);
+  x[10] = std::numeric_limits<double>::quiet_NaN();  // NaN fails finiteness only, as in numpy
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kAngle), kFailNonFinite);
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kOther), kFailNonFinite);
+}
+
+}  // namespace
+}  // namespace cadence::gait

@@ -1,0 +1,69 @@
+#include "cadence/gait/spectrum.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <complex>
+#include <numbers>
+#include <random>
+#include <vector>
+
+namespace cadence::gait {
+namespace {
+
+// |X_k|^2 by the textbook O(n^2) DFT, in long double.
+std::vector<double> direct_power(const std::vector<double>& x) {
+  const int n = static_cast<int>(x.size());
+  std::vector<double> out(n / 2);
+  for (int k = 0; k < n / 2; ++k) {
+    long double re = 0, im = 0;
+    for (int i = 0; i < n; ++i) {
+      const long double a = -2.0L * std::numbers::pi_v<long double> * k * i / n;
+      re += x[i] * std::cos(a);
+      im += x[i] * std::sin(a);
+    }
+    out[k] = static_cast<double>(re * re + im * im);
+  }
+  return out;
+}
+
+TEST(Spectrum, PowerMatchesTheDirectDftForSeveralLengths) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal;
+  for (int n : {4, 6, 10, 30, 64, 98, 150, 154}) {  // 154 = 2 * 7 * 11: the generic radix path
+    std::vector<double> x(n);
+    for (auto& v : x) v = normal(rng);
+    const SpectrumPlan plan(n);
+    const auto got = plan.power(x.data());
+    const auto want = direct_power(x);
+    double scale = 0;
+    for (double w : want) scale = std::max(scale, w);
+    for (int k = 0; k < n / 2; ++k) EXPECT_NEAR(got[k], want[k], 1e-10 * scale) << "n=" << n << " k=" << k;
+  }
+}
+
+TEST(Spectrum, DominantHarmonicOfKnownSinusoidsInEveryLane) {
+  const int n = 150;
+  const SpectrumPlan plan(n);
+  std::vector<double> x(4 * n);
+  const int k_true[4] = {1, 7, 33, 74};
+  for (int l = 0; l < 4; ++l)
+    for (int i = 0; i < n; ++i)
+      x[l * n + i] = 0.3 + std::sin(2 * std::numbers::pi * k_true[l] * i / n) +
+                     0.2 * std::cos(2 * std::numbers::pi * 3 * i / n);
+  SpectrumPlan::Workspace ws;
+  int got[4];
+  plan.dominant_harmonic(x.data(), n, 4, got, ws);
+  EXPECT_EQ(got[0], 1);
+  EXPECT_EQ(got[1], 7);
+  EXPECT_EQ(got[2], 33);
+  EXPECT_EQ(got[3], 74);
+  plan.dominant_harmonic(x.data() + n, n, 2, got, ws);  // fewer lanes than the width
+  EXPECT_EQ(got[0], 7);
+  EXPECT_EQ(got[1], 33);
+}
+
+TEST(Spectrum, RejectsOddLengths) { EXPECT_THROW(SpectrumPlan(151), std::invalid_argument); }
+
+}  // namespace
+}  // namespace cadence::gait
