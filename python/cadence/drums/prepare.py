@@ -126,6 +126,7 @@ def prepare(
         csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         map_name=class_map.name, classes=class_map.classes)
     totals = _Totals()
+    totals.rejects.update(r["reason"] for r in rejects)
     interrupted = False
     try:
         run_job(lambda: _write_all(run, todo, store, rejects, totals), job, desc="prepare",

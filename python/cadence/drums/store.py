@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 JOURNAL = "journal.jsonl"
+# Fault injection for the crash tests: CADENCE_CRASH_AT="<point>:<n>" kills the process with
+# SIGKILL the n-th time it reaches <point> (before_rename, after_rename, torn_journal,
+# after_commit). Unset in normal use; costs one dict lookup per shard.
+_CRASH_AT = os.environ.get("CADENCE_CRASH_AT", "")
+_crash_counts: dict[str, int] = {}
+
+
+def _crash_due(point: str) -> bool:
+    if not _CRASH_AT:
+        return False
+    name, _, nth = _CRASH_AT.partition(":")
+    if name != point:
+        return False
+    _crash_counts[point] = _crash_counts.get(point, 0) + 1
+    return _crash_counts[point] == int(nth or 1)
+
+
+def _fault(point: str) -> None:
+    if _crash_due(point):
+        os.kill(os.getpid(), signal.SIGKILL)
 FORMAT_VERSION = 1
 ROW_GROUP_BYTES = 16 << 20  # small enough for random access, large enough for zstd
 
@@ -78,6 +99,7 @@ class _TableWriter:
         self.writer.close()
         with open(self.tmp, "rb+") as f:
             os.fsync(f.fileno())
+        _fault("before_rename")
         os.replace(self.tmp, self.final)
         return {"rows": self.rows, "bytes": self.final.stat().st_size, "sha256": sha256_of(self.final)}
 
@@ -116,6 +138,8 @@ class Store:
                     f"{root} already holds a prepared dataset; pass --resume to continue it, "
                     f"or choose a new output directory")
             header, commits = read_journal(journal)
+            if _drop_torn_tail(journal):
+                store.recovered.append("cut a torn last line off the journal (a crash mid-commit)")
             if header.get("config") != config:
                 diff = sorted(k for k in set(config) | set(header.get("config", {}))
                               if config.get(k) != header.get("config", {}).get(k))
@@ -179,8 +203,16 @@ class Store:
     def commit(self, shard: int, writers: dict[str, _TableWriter], inputs: list[str], rejects: list[dict]) -> Commit:
         files = {w.final.name: w.close() for w in writers.values()}
         _fsync_dir(self.root)
+        _fault("after_rename")
         c = Commit(shard, files, inputs, rejects)
+        if _crash_due("torn_journal"):
+            line = json.dumps({"type": "commit", **c.__dict__})
+            with open(self.root / JOURNAL, "a") as f:  # half a line reaches the disk, then death
+                f.write(line[: len(line) // 2])
+                f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
         self._append({"type": "commit", **c.__dict__})
+        _fault("after_commit")
         self.commits.append(c)
         return c
 
@@ -188,11 +220,15 @@ class Store:
 def read_journal(path: Path) -> tuple[dict, list[Commit]]:
     """The header and the complete commit lines; a torn last line (a crash mid-append) is ignored."""
     header, commits = {}, []
-    with open(path) as f:
-        for line in f:
-            if not line.endswith("\n"):
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.endswith(b"\n"):
                 break  # torn write: never acknowledged, so never committed
-            entry = json.loads(line)
+            try:
+                entry = json.loads(raw)
+            except ValueError as e:
+                raise ValueError(f"{path} line {number} is damaged ({e}); the shards it lists cannot be "
+                                 f"trusted: prepare into a new directory") from None
             if entry.get("type") == "header":
                 header = entry
             elif entry.get("type") == "commit":
@@ -200,6 +236,18 @@ def read_journal(path: Path) -> tuple[dict, list[Commit]]:
     if not header:
         raise ValueError(f"{path}: no header line; this is not a cadence output journal")
     return header, commits
+
+
+def _drop_torn_tail(path: Path) -> bool:
+    """Cut a torn last line off the journal, so that the next append starts a fresh line."""
+    data = path.read_bytes()
+    keep = data.rfind(b"\n") + 1
+    if keep == len(data):
+        return False
+    with open(path, "rb+") as f:
+        f.truncate(keep)
+        os.fsync(f.fileno())
+    return True
 
 
 def check_file(path: Path, meta: dict) -> list[str]:

@@ -145,7 +145,6 @@ class LocomotionData:
             else:
                 opts = pacsv.ConvertOptions(include_columns=self.features)
                 self._table = pacsv.read_csv(self.data_path, convert_options=opts)
-            self._table = self._table.combine_chunks()
         return self._table
 
     def _group_columns(self, group: int, names: list[str]) -> list[np.ndarray]:
@@ -159,8 +158,10 @@ class LocomotionData:
         noted: set[str] = set()
         for name in names:
             column = table.column(name)
-            parts = [column.slice(start, n).combine_chunks() if column.num_chunks != 1 else column.chunk(0).slice(start, n)
-                     for start, n in runs]
+            parts = []
+            for start, n in runs:
+                piece = column.slice(start, n)  # zero-copy unless the rows span two row groups
+                parts.append(piece.chunk(0) if piece.num_chunks == 1 else piece.combine_chunks())
             views = [feat.column_view(p, name, noted) for p in parts]
             out.append(views[0] if len(views) == 1 else np.concatenate(views))
         return out

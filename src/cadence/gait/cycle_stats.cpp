@@ -56,7 +56,66 @@ void moments(const double* x, int n, double mean, double count, Keep keep, doubl
 
 }  // namespace
 
-bool series_stats(const double* x, int n, NanPolicy policy, double* out) {
+namespace {
+
+SeriesInfo careful_stats(const double* x, int n, NanPolicy policy, double* out);
+
+}  // namespace
+
+SeriesInfo series_stats(const double* x, int n, NanPolicy policy, double* out) {
+  // Fast path: sums and extremes in 8 independent lanes (min/max as selects, which the
+  // compiler turns into vector min/max). A NaN or inf anywhere makes the sum non-finite.
+  constexpr int W = 8;
+  double s[W] = {}, lo[W], hi[W], am[W] = {};
+  for (int l = 0; l < W; ++l) {
+    lo[l] = std::numeric_limits<double>::infinity();
+    hi[l] = -std::numeric_limits<double>::infinity();
+  }
+  int i = 0;
+  for (; i + W <= n; i += W)
+    for (int l = 0; l < W; ++l) {
+      const double v = x[i + l];
+      s[l] += v;
+      lo[l] = v < lo[l] ? v : lo[l];
+      hi[l] = v > hi[l] ? v : hi[l];
+      const double a = std::fabs(v);
+      am[l] = a > am[l] ? a : am[l];
+    }
+  for (; i < n; ++i) {
+    const double v = x[i];
+    s[0] += v;
+    lo[0] = v < lo[0] ? v : lo[0];
+    hi[0] = v > hi[0] ? v : hi[0];
+    am[0] = std::fabs(v) > am[0] ? std::fabs(v) : am[0];
+  }
+  const double total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  if (!std::isfinite(total) || n == 0) return careful_stats(x, n, policy, out);
+  double mn = lo[0], mx = hi[0], peak = am[0];
+  for (int l = 1; l < W; ++l) {
+    mn = lo[l] < mn ? lo[l] : mn;
+    mx = hi[l] > mx ? hi[l] : mx;
+    peak = am[l] > peak ? am[l] : peak;
+  }
+  int arg = 0;
+  while (std::fabs(x[arg]) != peak) ++arg;  // the first position of the largest magnitude
+  const double mean = total / n;
+  out[kMean] = mean;
+  out[kMin] = mn;
+  out[kMax] = mx;
+  out[kRom] = mx - mn;
+  out[kPeakIndex] = arg;
+  out[kPeakTiming] = static_cast<double>(arg) / n;
+  moments(x, n, mean, n, [](int) { return true; }, out);
+  SeriesInfo info;
+  info.lo = mn;
+  info.hi = mx;
+  info.spectrum = !std::isnan(out[kSkewness]);
+  return info;
+}
+
+namespace {
+
+SeriesInfo careful_stats(const double* x, int n, NanPolicy policy, double* out) {
   double sum[kLanes] = {};
   double lo[kLanes], hi[kLanes], peak[kLanes];
   int at[kLanes];
@@ -112,11 +171,15 @@ bool series_stats(const double* x, int n, NanPolicy policy, double* out) {
     }
   }
   const int count = n - nan_count;
+  SeriesInfo info;
+  info.nonfinite = true;  // this path runs only when the fast sum was not finite
+  info.lo = mn;
+  info.hi = mx;
   if (count == 0 || (nan_count > 0 && policy == NanPolicy::kPropagate)) {
     fill_nan(out);
     out[kPeakIndex] = kNaN;
     out[kPeakTiming] = kNaN;
-    return false;
+    return info;
   }
   const double mean = total / count;
   out[kMean] = mean;
@@ -131,7 +194,10 @@ bool series_stats(const double* x, int n, NanPolicy policy, double* out) {
     moments(x, n, mean, count, [x](int k) { return x[k] == x[k]; }, out);
   }
   // +-inf values make the mean or spread non-finite: no spectrum then either.
-  return nan_count == 0 && std::isfinite(out[kStd]) && !std::isnan(out[kSkewness]);
+  info.spectrum = nan_count == 0 && std::isfinite(out[kStd]) && !std::isnan(out[kSkewness]);
+  return info;
 }
+
+}  // namespace
 
 }  // namespace cadence::gait

@@ -34,9 +34,17 @@ const char* stat_name(int stat) noexcept;
 
 enum class NanPolicy : std::uint8_t { kPropagate = 0, kOmit = 1 };
 
+// What validation needs from the same sweep: extremes over the non-NaN values and whether any
+// value is NaN or infinite.
+struct SeriesInfo {
+  bool spectrum = false;   // complete (no NaN), finite and not constant: dominant frequency defined
+  bool nonfinite = false;  // any NaN or +-inf
+  double lo = 0.0, hi = 0.0;
+};
+
 // Fills out[kMean .. kKurtosis] (out[s] for stat s; out[kDominantFrequency] and out[kRmse]
-// are left alone). Returns true when the series is complete (no NaN) and not constant, i.e.
-// when its dominant frequency is defined.
-bool series_stats(const double* x, int n, NanPolicy policy, double* out);
+// are left alone). Finite series (the common case) take a branch-free path; any NaN or inf
+// falls back to a careful one.
+SeriesInfo series_stats(const double* x, int n, NanPolicy policy, double* out);
 
 }  // namespace cadence::gait

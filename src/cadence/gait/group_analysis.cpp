@@ -83,12 +83,13 @@ GroupResult analyse_group(const std::vector<ColumnView>& columns, std::int64_t c
           const int f = f0 + l;
           double* x = series + static_cast<std::size_t>(n_spectral) * P;
           load(columns[f], c * P, x);
-          const std::uint8_t flags = locohub_flags(x, P, spec.kinds[f], spec.limits);
+          const SeriesInfo info = series_stats(x, P, spec.nan_policy, out);
+          const std::uint8_t flags =
+              locohub_flags(x, P, spec.kinds[f], spec.limits, info.lo, info.hi, info.nonfinite);
           r.fail[static_cast<std::size_t>(f) * cycles + c] = flags;
           valid &= flags == 0;
-          const bool has_spectrum = series_stats(x, P, spec.nan_policy, out);
           for (int s = kMean; s <= kKurtosis; ++s) at(s, f, c) = out[s];
-          if (has_spectrum) spectral[n_spectral++] = f;  // keep x: its slot is now taken
+          if (info.spectrum) spectral[n_spectral++] = f;  // keep x: its slot is now taken
         }
         if (n_spectral > 0) {
           int k[SpectrumPlan::kLanes];

@@ -58,60 +58,88 @@ SpectrumPlan::SpectrumPlan(int n) : n_(n), half_(n / 2) {
   for (int k = 0; k < half_; ++k) unpack_[k] = root(n_, k);
 }
 
+namespace {
+
+// One Stockham stage of radix R (a compile-time constant, so the butterfly unrolls); every
+// innermost loop runs over the L lanes and vectorises.
+template <int R>
+void stage(const double* x, double* y, int m, int s, const std::complex<double>* roots,
+           const std::complex<double>* twiddle) {
+  double wr[R][R], wi[R][R];
+  for (int j = 0; j < R; ++j)
+    for (int k = 0; k < R; ++k) {
+      wr[j][k] = roots[j * R + k].real();
+      wi[j][k] = roots[j * R + k].imag();
+    }
+  for (int p = 0; p < m; ++p) {
+    for (int q = 0; q < s; ++q) {
+      double ar[R][L], ai[R][L];
+      for (int k = 0; k < R; ++k) {
+        const double* e = x + 2 * (q + s * (p + k * m)) * L;
+        for (int l = 0; l < L; ++l) {
+          ar[k][l] = e[l];
+          ai[k][l] = e[L + l];
+        }
+      }
+      for (int j = 0; j < R; ++j) {
+        double tr[L], ti[L];
+        for (int l = 0; l < L; ++l) {
+          tr[l] = ar[0][l];
+          ti[l] = ai[0][l];
+        }
+        for (int k = 1; k < R; ++k)
+          for (int l = 0; l < L; ++l) {
+            tr[l] += ar[k][l] * wr[j][k] - ai[k][l] * wi[j][k];
+            ti[l] += ar[k][l] * wi[j][k] + ai[k][l] * wr[j][k];
+          }
+        const double cr = twiddle[p * R + j].real(), ci = twiddle[p * R + j].imag();
+        double* e = y + 2 * (q + s * (R * p + j)) * L;
+        for (int l = 0; l < L; ++l) {
+          e[l] = tr[l] * cr - ti[l] * ci;
+          e[L + l] = tr[l] * ci + ti[l] * cr;
+        }
+      }
+    }
+  }
+}
+
+void stage_generic(const double* x, double* y, int r, int m, int s, const std::complex<double>* w,
+                   const std::complex<double>* twiddle) {
+  for (int p = 0; p < m; ++p)
+    for (int q = 0; q < s; ++q)
+      for (int j = 0; j < r; ++j) {
+        double tr[L] = {}, ti[L] = {};
+        for (int k = 0; k < r; ++k) {
+          const double* e = x + 2 * (q + s * (p + k * m)) * L;
+          const double wr = w[j * r + k].real(), wi = w[j * r + k].imag();
+          for (int l = 0; l < L; ++l) {
+            tr[l] += e[l] * wr - e[L + l] * wi;
+            ti[l] += e[l] * wi + e[L + l] * wr;
+          }
+        }
+        const double cr = twiddle[p * r + j].real(), ci = twiddle[p * r + j].imag();
+        double* e = y + 2 * (q + s * (r * p + j)) * L;
+        for (int l = 0; l < L; ++l) {
+          e[l] = tr[l] * cr - ti[l] * ci;
+          e[L + l] = tr[l] * ci + ti[l] * cr;
+        }
+      }
+}
+
+}  // namespace
+
 // Stockham autosort, decimation in frequency: each stage reads x, writes y in natural order.
 void SpectrumPlan::transform(Workspace& ws) const {
   double* x = ws.a.data();
   double* y = ws.b.data();
   for (const Stage& st : stages_) {
-    const int r = st.radix, m = st.m, s = st.stride;
-    const auto& w = radix_roots_[r];
-    for (int p = 0; p < m; ++p) {
-      for (int q = 0; q < s; ++q) {
-        double ar[8][L], ai[8][L];  // radices above 8 take the generic path below
-        if (r <= 8) {
-          for (int k = 0; k < r; ++k) {
-            const int e = q + s * (p + k * m);
-            for (int l = 0; l < L; ++l) {
-              ar[k][l] = re(x, e)[l];
-              ai[k][l] = im(x, e)[l];
-            }
-          }
-          for (int j = 0; j < r; ++j) {
-            double tr[L] = {}, ti[L] = {};
-            for (int k = 0; k < r; ++k) {
-              const double wr = w[j * r + k].real(), wi = w[j * r + k].imag();
-              for (int l = 0; l < L; ++l) {
-                tr[l] += ar[k][l] * wr - ai[k][l] * wi;
-                ti[l] += ar[k][l] * wi + ai[k][l] * wr;
-              }
-            }
-            const double cr = st.twiddle[p * r + j].real(), ci = st.twiddle[p * r + j].imag();
-            const int e = q + s * (r * p + j);
-            for (int l = 0; l < L; ++l) {
-              re(y, e)[l] = tr[l] * cr - ti[l] * ci;
-              im(y, e)[l] = tr[l] * ci + ti[l] * cr;
-            }
-          }
-        } else {
-          for (int j = 0; j < r; ++j) {
-            double tr[L] = {}, ti[L] = {};
-            for (int k = 0; k < r; ++k) {
-              const int e = q + s * (p + k * m);
-              const double wr = w[j * r + k].real(), wi = w[j * r + k].imag();
-              for (int l = 0; l < L; ++l) {
-                tr[l] += re(x, e)[l] * wr - im(x, e)[l] * wi;
-                ti[l] += re(x, e)[l] * wi + im(x, e)[l] * wr;
-              }
-            }
-            const double cr = st.twiddle[p * r + j].real(), ci = st.twiddle[p * r + j].imag();
-            const int e = q + s * (r * p + j);
-            for (int l = 0; l < L; ++l) {
-              re(y, e)[l] = tr[l] * cr - ti[l] * ci;
-              im(y, e)[l] = tr[l] * ci + ti[l] * cr;
-            }
-          }
-        }
-      }
+    const auto* roots = radix_roots_[st.radix].data();
+    const auto* tw = st.twiddle.data();
+    switch (st.radix) {
+      case 2: stage<2>(x, y, st.m, st.stride, roots, tw); break;
+      case 3: stage<3>(x, y, st.m, st.stride, roots, tw); break;
+      case 5: stage<5>(x, y, st.m, st.stride, roots, tw); break;
+      default: stage_generic(x, y, st.radix, st.m, st.stride, roots, tw); break;
     }
     std::swap(x, y);
   }

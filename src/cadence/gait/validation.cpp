@@ -1,28 +1,49 @@
 #include "cadence/gait/validation.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace cadence::gait {
 
-std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoHubLimits& lim) {
-  bool nonfinite = false, range = false, jump = false;
-  // Branch-free sweeps: one flag per rule, combined at the end.
-  for (int i = 0; i < n; ++i) nonfinite |= !std::isfinite(x[i]);
+std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoHubLimits& lim, double lo,
+                           double hi, bool nonfinite) {
+  std::uint8_t flags = nonfinite ? kFailNonFinite : 0;
+  const double reach = std::max(-lo, hi);  // largest |x| among the non-NaN values
   switch (kind) {
-    case FeatureKind::kAngle:
-      for (int i = 0; i < n; ++i) range |= (x[i] < -lim.angle_abs_rad) | (x[i] > lim.angle_abs_rad);
-      for (int i = 1; i < n; ++i) jump |= std::fabs(x[i] - x[i - 1]) > lim.angle_jump_rad;
-      return static_cast<std::uint8_t>((range ? kFailAngleRange : 0) | (jump ? kFailAngleJump : 0) |
-                                       (nonfinite ? kFailNonFinite : 0));
+    case FeatureKind::kAngle: {
+      if (lo < -lim.angle_abs_rad || hi > lim.angle_abs_rad) flags |= kFailAngleRange;
+      double jump = 0.0;  // NaN differences compare false and are skipped, as in numpy
+      for (int i = 1; i < n; ++i) {
+        const double d = std::fabs(x[i] - x[i - 1]);
+        jump = d > jump ? d : jump;
+      }
+      if (jump > lim.angle_jump_rad) flags |= kFailAngleJump;
+      break;
+    }
     case FeatureKind::kVelocity:
-      for (int i = 0; i < n; ++i) range |= std::fabs(x[i]) > lim.velocity_abs_rad_s;
-      return static_cast<std::uint8_t>((range ? kFailVelocity : 0) | (nonfinite ? kFailNonFinite : 0));
+      if (reach > lim.velocity_abs_rad_s) flags |= kFailVelocity;
+      break;
     case FeatureKind::kMoment:
-      for (int i = 0; i < n; ++i) range |= std::fabs(x[i]) > lim.moment_abs;
-      return static_cast<std::uint8_t>((range ? kFailMoment : 0) | (nonfinite ? kFailNonFinite : 0));
+      if (reach > lim.moment_abs) flags |= kFailMoment;
+      break;
     default:
-      return nonfinite ? kFailNonFinite : 0;
+      break;
   }
+  return flags;
+}
+
+std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoHubLimits& lim) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  bool nonfinite = false;
+  for (int i = 0; i < n; ++i) {
+    nonfinite |= !std::isfinite(x[i]);
+    if (x[i] == x[i]) {
+      lo = std::min(lo, x[i]);
+      hi = std::max(hi, x[i]);
+    }
+  }
+  return locohub_flags(x, n, kind, lim, lo, hi, nonfinite);
 }
 
 }  // namespace cadence::gait

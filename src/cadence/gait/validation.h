@@ -35,6 +35,10 @@ struct LocoHubLimits {
 
 // LocoHub's rules on one series of n points; returns FailBit flags.
 std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoHubLimits& limits = {});
+// The same, given the extremes of the non-NaN values and whether any value is NaN or inf (as
+// series_stats reports them): only angles need another sweep, for the jumps.
+std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoHubLimits& limits, double lo,
+                           double hi, bool nonfinite);
 
 // One check of a ranges file: feature index, phase point (round(pct / 100 * 149)), bounds.
 // A NaN bound is open.
