@@ -43,7 +43,7 @@ TEST(CycleStats, MatchesReferenceWithin1e12) {
     std::vector<double> x(150);
     for (auto& v : x) v = skewed(rng) - 1.0 + trial;
     double got[kStatCount], want[kStatCount];
-    ASSERT_TRUE(series_stats(x.data(), 150, NanPolicy::kPropagate, got));
+    ASSERT_TRUE(series_stats(x.data(), 150, NanPolicy::kPropagate, got).spectrum);
     reference(x, want);
     for (int s : {kMean, kStd, kSkewness, kKurtosis})
       EXPECT_NEAR(got[s], want[s], 1e-12 * std::max(1.0, std::fabs(want[s]))) << stat_name(s);
@@ -73,9 +73,9 @@ TEST(CycleStats, NanPropagatesOrIsOmitted) {
   for (int i = 0; i < 150; ++i) x[i] = std::sin(i * 0.1);
   x[17] = kNaN;
   double out[kStatCount];
-  EXPECT_FALSE(series_stats(x.data(), 150, NanPolicy::kPropagate, out));
+  EXPECT_FALSE(series_stats(x.data(), 150, NanPolicy::kPropagate, out).spectrum);
   for (int s = kMean; s <= kKurtosis; ++s) EXPECT_TRUE(std::isnan(out[s])) << stat_name(s);
-  EXPECT_FALSE(series_stats(x.data(), 150, NanPolicy::kOmit, out));  // no spectrum with a gap
+  EXPECT_FALSE(series_stats(x.data(), 150, NanPolicy::kOmit, out).spectrum);  // no spectrum with a gap
   std::vector<double> rest;
   for (int i = 0; i < 150; ++i)
     if (i != 17) rest.push_back(x[i]);
@@ -92,7 +92,7 @@ TEST(CycleStats, NanPropagatesOrIsOmitted) {
 TEST(CycleStats, ConstantSeriesHasNoShapeNorSpectrum) {
   std::vector<double> x(150, 0.25);
   double out[kStatCount];
-  EXPECT_FALSE(series_stats(x.data(), 150, NanPolicy::kPropagate, out));
+  EXPECT_FALSE(series_stats(x.data(), 150, NanPolicy::kPropagate, out).spectrum);
   EXPECT_EQ(out[kStd], 0.0);
   EXPECT_TRUE(std::isnan(out[kSkewness]));
   EXPECT_TRUE(std::isnan(out[kKurtosis]));
@@ -112,9 +112,27 @@ TEST(Validation, LocoHubRules) {
   x[10] = -301.0;
   EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kMoment), kFailMoment);
   EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kPower), 0);
+  x[10] = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kOther), kFailNonFinite);
   x[10] = std::numeric_limits<double>::quiet_NaN();  // NaN fails finiteness only, as in numpy
   EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kAngle), kFailNonFinite);
   EXPECT_EQ(locohub_flags(x.data(), 150, FeatureKind::kOther), kFailNonFinite);
+}
+
+TEST(Validation, FlagsFromTheStatsSweepEqualTheDirectOnes) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> nd(0.0, 1.5);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<double> x(150);
+    for (auto& v : x) v = nd(rng) * (trial % 7);
+    if (trial % 5 == 0) x[trial % 150] = std::numeric_limits<double>::quiet_NaN();
+    double out[kStatCount];
+    const SeriesInfo info = series_stats(x.data(), 150, NanPolicy::kPropagate, out);
+    for (auto kind : {FeatureKind::kAngle, FeatureKind::kVelocity, FeatureKind::kMoment, FeatureKind::kOther})
+      EXPECT_EQ(locohub_flags(x.data(), 150, kind, {}, info.lo, info.hi, info.nonfinite),
+                locohub_flags(x.data(), 150, kind))
+          << trial;
+  }
 }
 
 }  // namespace
