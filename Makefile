@@ -74,6 +74,10 @@ demo/gait.parquet: $(STAMP)/build $(SAMPLE_SOURCES)
 demo: demo/drums/e-gmd-v1.0.0.csv demo/gait.parquet
 	$(CADENCE) sample summary demo/drums
 	$(CADENCE) sample summary demo/gait.parquet
+	$(CADENCE) gait features demo/gait.parquet -o demo/gait-features.parquet
+	$(CADENCE) gait validate demo/gait.parquet --ranges docs/gait_ranges_example.yaml --list 10
+	$(CADENCE) gait report demo/gait.parquet -o demo/gait-report \
+	  --features hip_flexion_angle_ipsi_rad,knee_flexion_angle_ipsi_rad,ankle_dorsiflexion_angle_ipsi_rad,knee_flexion_moment_ipsi_Nm_kg
 	@rm -rf demo/drums-index demo/drums-clips
 	$(CADENCE) drums prepare demo/drums demo/drums-index
 	$(CADENCE) drums prepare demo/drums demo/drums-clips --layout clips --clip 5.0

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import drums, sample
+from . import drums, gait, sample
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     sample.register(groups)
     drums.register(groups)
+    gait.register(groups)
     return parser
 
 

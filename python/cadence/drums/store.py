@@ -43,7 +43,9 @@ def _fault(point: str) -> None:
     if _crash_due(point):
         os.kill(os.getpid(), signal.SIGKILL)
 FORMAT_VERSION = 1
-ROW_GROUP_BYTES = 16 << 20  # small enough for random access, large enough for zstd
+# Small enough for random access and for the writer's memory (it holds ~2-3x a row group while
+# encoding it), large enough for zstd to work well.
+ROW_GROUP_BYTES = 8 << 20
 
 
 def sha256_of(path: Path) -> str:
@@ -68,12 +70,19 @@ class _TableWriter:
     Batches are buffered until a row group's worth has arrived, because pyarrow writes at least
     one row group per write_table call and per-file batches are small."""
 
-    def __init__(self, final: Path, schema: pa.Schema):
+    def __init__(self, final: Path, schema: pa.Schema, flac_only: bool = False):
         self.final = final
         self.tmp = final.with_name(f".{final.name}.tmp")
-        # No statistics on the audio blobs: min/max of megabyte cells only bloat the footer.
-        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd", compression_level=3,
-                                       write_statistics=[n for n in schema.names if n != "audio"])
+        # The audio blobs get no statistics (min/max of megabyte cells bloat the footer), no
+        # dictionary attempt (every clip is unique: the writer would hash megabytes to learn it)
+        # and, when they are FLAC, no zstd on top (compressed audio does not compress again).
+        others = [n for n in schema.names if n != "audio"]
+        compression = {n: "zstd" for n in schema.names}
+        if "audio" in compression and flac_only:
+            compression["audio"] = "none"
+        levels = {n: 3 for n, c in compression.items() if c == "zstd"}
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression=compression, compression_level=levels,
+                                       use_dictionary=others, write_statistics=others)
         self.buffer: list[pa.Table] = []
         self.buffered_bytes = 0
         self.rows = 0
@@ -90,8 +99,9 @@ class _TableWriter:
 
     def flush(self) -> None:
         if self.buffer:
-            merged = pa.concat_tables(self.buffer).combine_chunks()
-            self.writer.write_table(merged, row_group_size=max(merged.num_rows, 1))
+            merged = pa.concat_tables(self.buffer)  # no combine_chunks: the writer takes chunks
+            rows = max(1, merged.num_rows * ROW_GROUP_BYTES // max(merged.nbytes, 1))
+            self.writer.write_table(merged, row_group_size=rows)
             self.buffer, self.buffered_bytes = [], 0
 
     def close(self) -> dict:
@@ -197,7 +207,9 @@ class Store:
         return max((c.shard for c in self.commits), default=-1) + 1
 
     def writer(self, shard: int, schemas: dict[str, pa.Schema]) -> dict[str, _TableWriter]:
-        return {kind: _TableWriter(self.root / f"{kind}-{shard:05d}.parquet", schema)
+        c = self.config
+        flac_only = (c["index_codec"] if c["layout"] == "index" else c["codec"]) == "flac"
+        return {kind: _TableWriter(self.root / f"{kind}-{shard:05d}.parquet", schema, flac_only)
                 for kind, schema in schemas.items()}
 
     def commit(self, shard: int, writers: dict[str, _TableWriter], inputs: list[str], rejects: list[dict]) -> Commit:

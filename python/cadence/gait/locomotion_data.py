@@ -353,9 +353,7 @@ class LocomotionData:
         if outliers_among not in ("valid", "all"):
             raise ValueError(f"outliers_among={outliers_among!r}: use 'valid' or 'all'")
         limit = self.memory_limit if memory_limit is None else memory_limit
-        table = None
-        if limit in (None, "auto") or parse_bytes(limit) == 0:
-            table = self._feature_table()  # in memory already (or it fits): no second read
+        table = self._table  # columns already loaded by get_cycles & co: no second read
         if table is not None:
             missing = [n for n in names if n not in table.column_names]
             table = None if missing else table

@@ -142,7 +142,8 @@ class GaitFile:
         total = 0
         for n in names:
             t = self.types[n]
-            total += t.bit_width // 8 if hasattr(t, "bit_width") and pa.types.is_primitive(t) else 8
+            fixed = pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+            total += max(t.bit_width // 8, 1) if fixed else 8
         return max(total, 1)
 
     def iter_batches(self, names: list[str], batch_rows: int = DEFAULT_BATCH_ROWS,

@@ -129,6 +129,19 @@ ArrayPtr large_binary(const std::vector<std::string>& v, const Validity& valid) 
   return variable_binary<std::int64_t>(v, valid, "Z");
 }
 
+ArrayPtr large_binary(std::vector<std::int64_t> offsets, std::string data) {
+  if (offsets.empty() || offsets.front() != 0 ||
+      offsets.back() != static_cast<std::int64_t>(data.size()))
+    throw std::invalid_argument("arrow: binary offsets must start at 0 and end at the data size");
+  auto a = std::make_shared<Array>();
+  a->format = "Z";
+  a->length = static_cast<std::int64_t>(offsets.size()) - 1;
+  auto owned = std::make_shared<std::string>(std::move(data));
+  a->buffers = {Buffer{}, Buffer::from_vector(std::move(offsets)),
+                Buffer{owned->data(), static_cast<std::int64_t>(owned->size()), owned}};
+  return a;
+}
+
 ArrayPtr list(std::vector<std::int32_t> offsets, ArrayPtr child, const Validity& valid) {
   return offset_list(std::move(offsets), std::move(child), valid, "+l");
 }

@@ -57,6 +57,9 @@ ArrayPtr utf8(const std::vector<std::string>& values, const Validity& valid = {}
 ArrayPtr large_utf8(const std::vector<std::string>& values, const Validity& valid = {});
 ArrayPtr binary(const std::vector<std::string>& values, const Validity& valid = {});
 ArrayPtr large_binary(const std::vector<std::string>& values, const Validity& valid = {});
+// Variable-length binary from ready-made offsets (length + 1 entries) and bytes: lets a producer
+// append values into one buffer instead of first holding them as separate strings.
+ArrayPtr large_binary(std::vector<std::int64_t> offsets, std::string data);
 // offsets.size() == length + 1, offsets.back() == child length.
 ArrayPtr list(std::vector<std::int32_t> offsets, ArrayPtr child, const Validity& valid = {});
 ArrayPtr large_list(std::vector<std::int64_t> offsets, ArrayPtr child, const Validity& valid = {});

@@ -1,5 +1,6 @@
 #include "cadence/drums/class_map.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace cadence::drums {
@@ -54,11 +55,18 @@ ClassMap::ClassMap(std::string name, const Classes& classes) : name_(std::move(n
   if (classes.size() > 32767) throw std::invalid_argument("class map '" + name_ + "' has too many classes");
   for (std::size_t c = 0; c < classes.size(); ++c) {
     const auto& [class_name, pitches] = classes[c];
+    // Two classes of one name would be two label columns no one can tell apart.
+    if (std::find(names_.begin(), names_.end(), class_name) != names_.end())
+      throw std::invalid_argument("class map '" + name_ + "': class name '" + class_name +
+                                  "' is used twice");
     names_.push_back(class_name);
     for (int p : pitches) {
       if (p < 0 || p > 127)
         throw std::invalid_argument("class map '" + name_ + "': class '" + class_name +
                                     "' lists pitch " + std::to_string(p) + ", outside 0..127");
+      if (class_of_[p] == static_cast<std::int16_t>(c))  // not "in both 'kick' and 'kick'"
+        throw std::invalid_argument("class map '" + name_ + "': class '" + class_name +
+                                    "' lists pitch " + std::to_string(p) + " twice");
       if (class_of_[p] != kUnmapped)
         throw std::invalid_argument("class map '" + name_ + "': pitch " + std::to_string(p) +
                                     " is in both '" + names_[class_of_[p]] + "' and '" +

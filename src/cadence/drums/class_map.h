@@ -17,7 +17,8 @@ class ClassMap {
   static constexpr std::int16_t kUnmapped = -1;
 
   // `classes`: (name, pitches) in class order. Throws std::invalid_argument naming the pitch
-  // when a pitch is outside 0..127 or listed in two classes.
+  // when a pitch is outside 0..127 or listed twice (in one class or two), or naming the class
+  // when two classes have the same name.
   ClassMap(std::string name, const std::vector<std::pair<std::string, std::vector<int>>>& classes);
 
   // Built-in schemes: "gmd9", "magenta8", "magenta3", "adtof5", "raw" (one class per pitch).

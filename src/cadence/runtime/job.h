@@ -23,8 +23,8 @@ struct JobOptions {
 
 class Job {
  public:
-  explicit Job(const JobOptions& options = {})
-      : options_(options), budget_(options.memory_limit_bytes) {}
+  // With a memory limit, also makes glibc return large freed buffers to the OS (job.cpp).
+  explicit Job(const JobOptions& options = {});
 
   // The pool starts lazily, on the first call: a Job created only to be polled costs no threads.
   ThreadPool& pool();

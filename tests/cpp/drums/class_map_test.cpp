@@ -39,6 +39,24 @@ TEST(ClassMap, RejectsOverlapsBadPitchesAndUnknownNames) {
   }
 }
 
+// Found while writing fuzz/class_map_fuzz.cpp's oracle: a pitch repeated inside one class was
+// refused as "pitch 36 is in both 'kick' and 'kick'", and two classes of one name were accepted
+// (two label columns no one can tell apart).
+TEST(ClassMap, RepeatedPitchesAndClassNamesAreRefusedClearly) {
+  try {
+    ClassMap("m", {{"kick", {36, 35, 36}}});
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "class map 'm': class 'kick' lists pitch 36 twice");
+  }
+  try {
+    ClassMap("m", {{"kick", {36}}, {"snare", {38}}, {"kick", {35}}});
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "class map 'm': class name 'kick' is used twice");
+  }
+}
+
 TEST(ClassMap, ClassesRoundTrip) {
   const auto m = ClassMap("mine", {{"low", {36, 35}}, {"high", {42}}});
   const auto c = m.classes();

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 namespace cadence::io::audio {
 
@@ -157,21 +159,46 @@ std::size_t Reader::read(float* out, std::size_t frames) {
 }
 
 std::uint64_t decoded_bytes(const AudioInfo& info, bool mono_downmix) noexcept {
-  const auto channels = static_cast<std::uint64_t>(mono_downmix ? 1 : info.channels);
-  return static_cast<std::uint64_t>(std::max<std::int64_t>(info.frames, 0)) * channels *
-         sizeof(float);
+  const auto channels = static_cast<std::uint64_t>(mono_downmix ? 1 : std::max(info.channels, 0));
+  const auto frames = static_cast<std::uint64_t>(std::max<std::int64_t>(info.frames, 0));
+  // Saturates: a header may claim up to 2^63 frames (see read_all).
+  std::uint64_t bytes = 0;
+  if (__builtin_mul_overflow(frames, channels * sizeof(float), &bytes)) return UINT64_MAX;
+  return bytes;
 }
 
 namespace {
 
-DecodedAudio read_all(Reader& reader) {
+// Decoded samples one byte of input is trusted to hold before any audio is read. Real files stay
+// well below it (PCM: 0.25-1, FLAC: ~1-10, Vorbis: ~5-20); a file above it (long digital
+// silence in FLAC) still decodes, it only grows its buffer as it goes.
+constexpr std::uint64_t kMaxSamplesPerInputByte = 64;
+
+// The header's frame count is a promise, not a fact: FLAC's STREAMINFO holds 36 bits of it, an
+// Ogg's last granule position 64. Allocating it up front let a 267-byte FLAC ask for 256 GiB
+// (std::bad_alloc, not an AudioError: one bad file ended a whole prepare run), and a promise of a
+// few billion frames would be zero-filled, i.e. really taken from RAM. Found by
+// fuzz/audio_fuzz.cpp. So the buffer is allocated up front only as far as the input's size
+// makes plausible, and beyond that grows with the audio actually decoded; a promise the bytes
+// cannot keep ends in read()'s usual "truncated or corrupt" AudioError.
+DecodedAudio read_all(Reader& reader, std::uint64_t input_bytes) {
   DecodedAudio out;
   out.info = reader.info();
-  const auto ch = static_cast<std::size_t>(reader.out_channels());
-  const auto frames = static_cast<std::size_t>(out.info.frames);
-  out.samples.resize(frames * ch);
-  for (std::size_t done = 0; done < frames;)
-    done += reader.read(out.samples.data() + done * ch, std::min(kBlockFrames, frames - done));
+  const auto ch = static_cast<std::uint64_t>(reader.out_channels());
+  const auto frames = static_cast<std::uint64_t>(std::max<std::int64_t>(out.info.frames, 0));
+  std::uint64_t promised = 0;  // samples, saturating
+  if (__builtin_mul_overflow(frames, ch, &promised)) promised = UINT64_MAX;
+  std::uint64_t plausible = 0;
+  if (__builtin_mul_overflow(input_bytes, kMaxSamplesPerInputByte, &plausible)) plausible = UINT64_MAX;
+  out.samples.resize(static_cast<std::size_t>(std::min(promised, plausible)));
+  for (std::uint64_t done = 0; done < frames;) {
+    const std::uint64_t block = std::min<std::uint64_t>(kBlockFrames, frames - done);
+    const std::uint64_t need = (done + block) * ch;  // done + block <= the real frames + 16384
+    if (need > out.samples.size())
+      out.samples.resize(static_cast<std::size_t>(
+          std::min(promised, std::max<std::uint64_t>(need, 2 * out.samples.size()))));
+    done += reader.read(out.samples.data() + done * ch, static_cast<std::size_t>(block));
+  }
   return out;
 }
 
@@ -179,13 +206,15 @@ DecodedAudio read_all(Reader& reader) {
 
 DecodedAudio decode(const std::string& path, bool mono_downmix) {
   Reader reader(path, mono_downmix);
-  return read_all(reader);
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  return read_all(reader, ec ? 0 : static_cast<std::uint64_t>(size));  // unknown: grow as read
 }
 
 DecodedAudio decode_memory(const void* data, std::size_t size, const std::string& name,
                            bool mono_downmix) {
   Reader reader(data, size, name, mono_downmix);
-  return read_all(reader);
+  return read_all(reader, size);
 }
 
 }  // namespace cadence::io::audio
