@@ -68,6 +68,15 @@ def audio() -> None:
         b = io.BytesIO()
         sf.write(b, data, 8000, format=fmt, subtype=subtype)
         _write("audio_fuzz", name, b.getvalue())
+    # Lossy containers (libvorbis, libopus, mpg123 under libsndfile): lengths from page granules
+    # or frame headers, another kind of promise.
+    long = (0.5 * np.sin(np.arange(2000) / 3)).astype("float32")
+    for name, fmt, subtype, rate in [("vorbis.ogg", "OGG", "VORBIS", 8000),
+                                     ("opus.ogg", "OGG", "OPUS", 48000),
+                                     ("layer3.mp3", "MP3", "MPEG_LAYER_III", 8000)]:
+        b = io.BytesIO()
+        sf.write(b, long, rate, format=fmt, subtype=subtype)
+        _write("audio_fuzz", name, b.getvalue())
     # Regression seed: a FLAC whose header claims 2^36 - 1 frames (tests/cpp/io/audio/decoder_test.cpp).
     b = io.BytesIO()
     sf.write(b, np.zeros(16, dtype="float32"), 8000, format="FLAC", subtype="PCM_16")

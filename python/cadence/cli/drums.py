@@ -88,8 +88,8 @@ def _prepare(a: argparse.Namespace) -> int:
         print(f"cadence: interrupted; committed shards are kept. Continue with:\n"
               f"  cadence drums prepare {a.root} {a.out} --resume  (and the same options)", file=sys.stderr)
         return 130
-    except (FileExistsError, FileNotFoundError, ValueError) as e:
-        raise CliError(str(e)) from None
+    except (OSError, ValueError) as e:  # not found, exists, disk full, bad option...
+        raise CliError(e.strerror if isinstance(e, OSError) and e.strerror and e.errno else str(e)) from None
     print(json.dumps(report, indent=1) if a.json else drums.prepare_format(report), end="" if not a.json else "\n")
     print(f"rejects: {a.out / 'rejects.csv'}; read back with cadence.drums.open({str(a.out)!r})",
           file=sys.stderr)

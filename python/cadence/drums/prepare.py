@@ -133,6 +133,10 @@ def prepare(
                 show_progress=show_progress, postfix=_postfix)
     except KeyboardInterrupt:
         interrupted = True
+    except OSError as e:  # a full disk, a vanished mount: the journal keeps what was committed
+        raise OSError(e.errno, f"{out}: {e.strerror or e} while writing a shard; the "
+                      f"{len(store.commits)} committed commit(s) are kept and the half-written shard "
+                      f"was removed. Free some space, then run the same command with --resume") from e
     report = _report(store, totals, job, time.perf_counter() - start, len(selected), len(todo), interrupted)
     write_manifest(out)
     (out / "report.json").write_text(json.dumps(report, indent=1))

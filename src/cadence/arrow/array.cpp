@@ -165,6 +165,11 @@ ArrayPtr dictionary_utf8(std::vector<std::int32_t> indices,
                          const std::vector<std::string>& dictionary_values,
                          const Validity& valid) {
   const auto n_values = static_cast<std::int32_t>(dictionary_values.size());
+  // Checked before the loop below reads valid[i] (it read past a shorter validity vector;
+  // found by fuzz/arrow_fuzz.cpp); set_validity's own check comes too late for that.
+  if (!valid.empty() && valid.size() != indices.size())
+    throw std::invalid_argument("arrow: validity length " + std::to_string(valid.size()) +
+                                " != array length " + std::to_string(indices.size()));
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const bool is_null = !valid.empty() && !valid[i];
     if (!is_null && (indices[i] < 0 || indices[i] >= n_values))

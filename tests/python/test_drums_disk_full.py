@@ -1,0 +1,67 @@
+"""A full disk mid-run ends with a clear error and a resumable state: after freeing space,
+--resume finishes with exactly the records of an uninterrupted run."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+CADENCE = Path(sys.executable).with_name("cadence")
+OPTIONS = "--layout clips --clip 0.5 --codec float32 --shard-size 1 --jobs 2"
+
+
+def digest(out: Path) -> dict:
+    got = {}
+    for f in sorted(out.glob("records-*.parquet")):
+        t = pq.read_table(f, columns=["record_id", "audio"])
+        for rid, blob in zip(t.column("record_id").to_pylist(), t.column("audio").to_pylist()):
+            assert rid not in got
+            got[rid] = hashlib.sha256(blob).hexdigest()
+    return got
+
+
+SCRIPT = textwrap.dedent("""
+    set -u
+    mount -t tmpfs -o size=1200k tmpfs "$DISK" || exit 77
+    "$CADENCE" drums prepare "$ROOT" "$DISK/out" $OPTIONS > "$LOG/first.out" 2> "$LOG/first.err"
+    echo $? > "$LOG/first.rc"
+    ls -a "$DISK/out" > "$LOG/left.txt"
+    mount -o remount,size=200m "$DISK"
+    "$CADENCE" drums prepare "$ROOT" "$DISK/out" $OPTIONS --resume > "$LOG/second.out" 2> "$LOG/second.err"
+    echo $? > "$LOG/second.rc"
+    cp -r "$DISK/out" "$LOG/out"
+""")
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0,
+                    reason="needs root and unshare to mount a small private tmpfs")
+def test_disk_full_then_resume(drum_corpus, tmp_path):
+    disk, log = tmp_path / "disk", tmp_path / "log"
+    disk.mkdir()
+    log.mkdir()
+    env = {**os.environ, "DISK": str(disk), "LOG": str(log), "ROOT": str(drum_corpus),
+           "CADENCE": str(CADENCE), "OPTIONS": OPTIONS}
+    # A private mount namespace: the tmpfs disappears with the script, whatever happens.
+    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", SCRIPT],
+                          env=env, capture_output=True, text=True, timeout=600)
+    if proc.returncode == 77:
+        pytest.fail(f"could not mount a tmpfs: {proc.stderr}")
+    first_rc = int((log / "first.rc").read_text())
+    err = (log / "first.err").read_text()
+    assert first_rc == 2, err
+    assert "No space left on device" in err and "--resume" in err
+    assert not [n for n in (log / "left.txt").read_text().split() if n.endswith(".tmp")]
+    assert int((log / "second.rc").read_text()) == 0, (log / "second.err").read_text()
+    reference = tmp_path / "reference"
+    subprocess.run([CADENCE, "drums", "prepare", str(drum_corpus), str(reference), *OPTIONS.split()],
+                   check=True, capture_output=True)
+    assert digest(log / "out") == digest(reference)
+    report = json.loads((log / "out" / "report.json").read_text())
+    assert report["inputs_this_run"] < 8  # the first run's committed shards were kept
