@@ -20,7 +20,7 @@ BUILD_DEPS := "scikit-build-core>=0.10" "nanobind>=2.0" "cmake>=3.22" ninja
 CORE_SOURCES := $(shell find src bindings tests/cpp -name '*.cpp' -o -name '*.h' -o -name CMakeLists.txt) CMakeLists.txt
 SAMPLE_SOURCES := $(wildcard python/cadence/sample/*.py)
 
-.PHONY: demo test setup build ctest pytest sanitize clean
+.PHONY: demo test setup build ctest pytest sanitize fuzz clean
 .DEFAULT_GOAL := demo
 
 setup: $(STAMP)/apt $(STAMP)/venv
@@ -58,12 +58,57 @@ ctest: $(STAMP)/venv
 pytest: $(STAMP)/build
 	$(PY) -m pytest -q
 
-test: ctest pytest
+test: ctest pytest sanitize
 
 sanitize: $(STAMP)/venv
 	PATH=$(abspath $(VENV))/bin:$$PATH cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCADENCE_SANITIZE=ON >/dev/null
 	PATH=$(abspath $(VENV))/bin:$$PATH cmake --build build/sanitize
 	PATH=$(abspath $(VENV))/bin:$$PATH ctest --test-dir build/sanitize --output-on-failure -j $(NPROC)
+
+# Fuzzing (docs/RELIABILITY.md): `make fuzz FUZZ_SECONDS=600` builds the libFuzzer targets in
+# fuzz/ with clang (ASan + UBSan) and runs each for FUZZ_SECONDS, one after another, niced, on a
+# scratch copy of its seed corpus (fuzz/corpus/<target>/ never grows), then the atheris targets.
+# Crashes land in build/fuzz-work/<target>/artifacts/; the run fails if any target found one.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := smf_fuzz audio_fuzz class_map_fuzz arrow_fuzz
+FUZZ_PY_TARGETS := mapping_fuzz ranges_fuzz
+FUZZ_APT_PACKAGES := clang libclang-rt-14-dev
+FUZZ_WORK := build/fuzz-work
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=30 -rss_limit_mb=2048 \
+  -malloc_limit_mb=1024 -max_len=16384 -artifact_prefix=$(FUZZ_WORK)/$$t/artifacts/
+
+$(STAMP)/fuzz-apt: Makefile
+	@mkdir -p $(STAMP)
+	@missing=$$(for p in $(FUZZ_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install -q atheris
+	@touch $@
+
+fuzz: $(STAMP)/fuzz-apt $(STAMP)/build
+	CC=clang CXX=clang++ PATH=$(abspath $(VENV))/bin:$$PATH cmake -S . -B build/fuzz -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCADENCE_FUZZ=ON -DCADENCE_BUILD_TESTS=OFF \
+	  -DCADENCE_BUILD_BENCH=OFF -DCADENCE_BUILD_PYTHON=OFF >/dev/null
+	PATH=$(abspath $(VENV))/bin:$$PATH cmake --build build/fuzz
+	@rm -rf $(FUZZ_WORK); failed=""; \
+	export LSAN_OPTIONS=suppressions=$(abspath fuzz/lsan.supp) UBSAN_OPTIONS=print_stacktrace=1; \
+	for t in $(FUZZ_TARGETS) $(FUZZ_PY_TARGETS); do \
+	  mkdir -p $(FUZZ_WORK)/$$t/corpus $(FUZZ_WORK)/$$t/artifacts; \
+	  cp fuzz/corpus/$$t/* $(FUZZ_WORK)/$$t/corpus/; \
+	  if [ -x build/fuzz/fuzz/$$t ]; then run=build/fuzz/fuzz/$$t; else run="$(PY) fuzz/$$t.py"; fi; \
+	  echo "== $$t: $(FUZZ_SECONDS) s (log: $(FUZZ_WORK)/$$t.log)"; \
+	  if nice -n 10 $$run $(FUZZ_FLAGS) $(FUZZ_WORK)/$$t/corpus > $(FUZZ_WORK)/$$t.log 2>&1; then \
+	    grep -aE '^#[0-9]+.*(DONE|pulse)' $(FUZZ_WORK)/$$t.log | tail -1 || true; \
+	    grep -aE '^stat::(number_of_executed_units|peak_rss_mb)' $(FUZZ_WORK)/$$t.log || true; \
+	  else \
+	    failed="$$failed $$t"; grep -aE 'ERROR|invariant|Error|Test unit' $(FUZZ_WORK)/$$t.log | head -5; \
+	  fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see $(FUZZ_WORK)/)"; exit 1; fi; \
+	echo "fuzz: no crash in $(FUZZ_TARGETS) $(FUZZ_PY_TARGETS)"
 
 demo/drums/e-gmd-v1.0.0.csv: $(STAMP)/build $(SAMPLE_SOURCES)
 	$(CADENCE) sample drums demo/drums --force

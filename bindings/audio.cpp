@@ -2,7 +2,10 @@
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
 
+#include <memory>
+
 #include "cadence/io/audio/decoder.h"
+#include "numpy.h"
 #include "register.h"
 
 namespace nb = nanobind;
@@ -21,6 +24,16 @@ nb::dict info_dict(const audio::AudioInfo& i) {
   d["container"] = i.container;
   d["encoding"] = i.encoding;
   return d;
+}
+
+// (samples, info): samples view the decoder's buffer, which the array's owner capsule frees.
+nb::tuple samples_and_info(std::unique_ptr<audio::DecodedAudio> decoded, bool mono) {
+  nb::dict info = info_dict(decoded->info);
+  const std::size_t channels = mono ? 1 : static_cast<std::size_t>(decoded->info.channels);
+  const std::size_t frames = decoded->samples.size() / channels;
+  float* data = decoded->samples.data();
+  if (mono) return nb::make_tuple(to_numpy(std::move(decoded), data, {frames}), info);
+  return nb::make_tuple(to_numpy(std::move(decoded), data, {frames, channels}), info);
 }
 
 }  // namespace
@@ -43,29 +56,12 @@ void register_audio(nb::module_& m) {
   m.def(
       "audio_decode",
       [](const std::string& path, bool mono) {
-        auto* decoded = new audio::DecodedAudio;
+        auto decoded = std::make_unique<audio::DecodedAudio>();
         {
           nb::gil_scoped_release unlocked;
-          try {
-            *decoded = audio::decode(path, mono);
-          } catch (...) {
-            delete decoded;
-            throw;
-          }
+          *decoded = audio::decode(path, mono);
         }
-        // The array views the decoder's own buffer; the capsule frees it with the array.
-        nb::capsule owner(decoded, [](void* p) noexcept { delete static_cast<audio::DecodedAudio*>(p); });
-        const std::size_t channels = mono ? 1 : static_cast<std::size_t>(decoded->info.channels);
-        const std::size_t frames = decoded->samples.size() / channels;
-        nb::dict info = info_dict(decoded->info);
-        if (mono) {
-          size_t shape[1] = {frames};
-          return nb::make_tuple(
-              nb::ndarray<nb::numpy, float>(decoded->samples.data(), 1, shape, owner), info);
-        }
-        size_t shape[2] = {frames, channels};
-        return nb::make_tuple(
-            nb::ndarray<nb::numpy, float>(decoded->samples.data(), 2, shape, owner), info);
+        return samples_and_info(std::move(decoded), mono);
       },
       nb::arg("path"), nb::arg("mono") = true,
       "Decode a whole file to float32 (full scale 1.0). Returns (samples, info); samples has "
@@ -74,21 +70,15 @@ void register_audio(nb::module_& m) {
   m.def(
       "audio_decode_bytes",
       [](nb::bytes data, const std::string& name) {
-        auto* decoded = new audio::DecodedAudio;
+        auto decoded = std::make_unique<audio::DecodedAudio>();
         const char* bytes = data.c_str();  // read with the GIL held; `data` stays referenced
         const std::size_t size = data.size();
         {
           nb::gil_scoped_release unlocked;
-          try {
-            *decoded = audio::decode_memory(bytes, size, name, true);
-          } catch (...) {
-            delete decoded;
-            throw;
-          }
+          *decoded = audio::decode_memory(bytes, size, name, true);
         }
-        nb::capsule owner(decoded, [](void* p) noexcept { delete static_cast<audio::DecodedAudio*>(p); });
-        size_t shape[1] = {decoded->samples.size()};
-        return nb::ndarray<nb::numpy, float>(decoded->samples.data(), 1, shape, owner);
+        nb::tuple both = samples_and_info(std::move(decoded), true);
+        return nb::object(both[0]);
       },
       nb::arg("data"), nb::arg("name"),
       "Decode an encoded file held in bytes (e.g. a FLAC clip) to mono float32; `name` is used "

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "cadence/io/midi/smf.h"
+#include "numpy.h"
 #include "register.h"
 
 namespace nb = nanobind;
@@ -70,13 +71,6 @@ struct Columns {
   }
 };
 
-template <class T>
-nb::object to_numpy(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  const std::size_t shape[1] = {owned->size()};
-  return nb::cast(nb::ndarray<nb::numpy, T, nb::ndim<1>>(owned->data(), 1, shape, owner));
-}
 
 nb::dict to_dict(Columns& c) {
   nb::dict notes, tempos, controls, out;

@@ -61,6 +61,8 @@ Spec gen_spec(FuzzedDataProvider& f, int depth) {
     for (int i = 0; i < n; ++i) {
       s.children.push_back(gen_spec(f, depth + 1));
       s.names.push_back(f.ConsumeRandomLengthString(8));
+      for (char& c : s.names.back())  // the C interface's names are C strings
+        if (c == '\0') c = '?';
       s.nullable.push_back(f.ConsumeBool());
     }
   }

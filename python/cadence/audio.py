@@ -24,3 +24,9 @@ def decode(path: str | os.PathLike, *, mono: bool = True) -> tuple[np.ndarray, d
     averaged), else ``(frames, channels)``. The array owns the decoder's buffer: no copy.
     """
     return _core.audio_decode(os.fspath(path), mono)
+
+
+def decode_bytes(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Decode an encoded file held in memory (WAV, FLAC...) to mono float32 (no copy out).
+    ``name`` appears in error messages."""
+    return _core.audio_decode_bytes(data, name)

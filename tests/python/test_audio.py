@@ -57,3 +57,16 @@ def test_bad_files_raise_audio_error_naming_the_file(tmp_path, content):
         audio.decode(path)
     with pytest.raises(ValueError):  # AudioError is a ValueError
         audio.probe(path)
+
+
+def test_decode_bytes_matches_soundfile(tmp_path):
+    import io
+
+    x = (np.sin(np.arange(5000) / 7) * 0.4).astype(np.float32)
+    buf = io.BytesIO()
+    sf.write(buf, x, 22050, format="FLAC", subtype="PCM_16")
+    y = audio.decode_bytes(buf.getvalue(), "clip-7")
+    assert y.shape == (5000,) and y.dtype == np.float32
+    np.testing.assert_array_equal(y, sf.read(io.BytesIO(buf.getvalue()), dtype="float32")[0])
+    with pytest.raises(audio.AudioError, match="clip-8"):
+        audio.decode_bytes(b"fLaC but broken", "clip-8")

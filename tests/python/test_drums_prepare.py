@@ -117,14 +117,14 @@ def test_shards_are_plain_parquet(prepared):
     assert pq.ParquetFile(path / "records-00000.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
 
 
-def test_same_bytes_for_one_and_two_jobs(drum_corpus, tmp_path):
+def test_same_bytes_for_one_two_and_eight_jobs(drum_corpus, tmp_path):
     digests = []
-    for jobs in (1, 2):
+    for jobs in (1, 2, 8):
         out = tmp_path / f"j{jobs}"
         drums.prepare(drum_corpus, out, layout="clips", codec="auto", jobs=jobs, show_progress=False)
         digests.append({n: f["sha256"] for c in json.loads((out / "manifest.json").read_text())["shards"]
                         for n, f in c["files"].items()})
-    assert digests[0] == digests[1]
+    assert digests[0] == digests[1] == digests[2]
 
 
 def test_auto_codec_at_seed_settings_uses_flac(drum_corpus, tmp_path):

@@ -64,6 +64,33 @@ def test_bad_ranges_files_say_where(tmp_path):
         load_ranges({"tasks": {"w": {"phases": {0: {"a_angle_rad": {"min": 2, "max": 1}}}}}})
 
 
+# Regression inputs found by fuzz/ranges_fuzz.py (atheris), embedded as bytes: before the fix
+# each escaped as another exception type (or without the file's name), or dropped checks silently.
+BAD_RANGES = [
+    (b"tasks: [", "not valid YAML", "yaml ParserError"),
+    (b"[" * 5000, "nested too deeply", "RecursionError"),
+    (b"\xff", "not UTF-8 text", "UnicodeDecodeError without the file name"),
+    (b"tasks:\n  t:\n    phases:\n      5: [1, 2]\n", "phase 5: expected a mapping", "AttributeError"),
+    (b"tasks: {t: {phases: {5: {v: {min: abc}}}}}", "min must be a number, not 'abc'", "ValueError without the file name"),
+    (b"tasks: {t: {phases: {5: {v: {min: [1]}}}}}", "min must be a number", "TypeError"),
+    (b"tasks: {t: {phases: {5: {v: {max: " + b"9" * 400 + b"}}}}}", "too large for a float", "OverflowError"),
+    (b"tasks: {t: {phases: {" + b"9" * 400 + b": {}}}}", "is not a percentage", "OverflowError"),
+    (b"tasks:\n  t: {phases: {5: {v: {min: 1}}}}\n  t: {phases: {}}\n", "key 't' appears twice",
+     "the first task's checks silently dropped"),
+    (b"tasks: {t: {phases: {5: {v: {min: 1}}, 5.0: {v: {max: 0}}}}}", "key 5.0 appears twice",
+     "phase 5's checks silently replaced by phase 5.0's"),
+]
+
+
+@pytest.mark.parametrize("data,message,before", BAD_RANGES, ids=[b[2] for b in BAD_RANGES])
+def test_malformed_ranges_files_are_value_errors_naming_the_file(tmp_path, data, message, before):
+    path = tmp_path / "r.yaml"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=message) as e:
+        load_ranges(path)
+    assert str(e.value).startswith(f"{path}: ")
+
+
 def test_cli_features_validate_report(sample, tmp_path, capsys):
     assert main(["gait", "features", str(sample.path), "-o", str(tmp_path / "f.parquet"), "--memory-limit", "8M"]) == 0
     assert f"wrote {sample.n_strides:,} cycles" in capsys.readouterr().out

@@ -266,12 +266,12 @@ def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_tod
         "codecs": {c: {"clips": t.clips_by_codec[c], "bytes": t.bytes_by_codec[c]} for c in CODECS if t.clips_by_codec[c]},
         "compression_ratio": stored / t.raw_bytes if t.raw_bytes else None,
         "output_bytes": out_bytes,
-        "records_per_gb": (sum(c_rows(c) for c in store.commits) / (out_bytes / 1e9)) if out_bytes else None,
+        "records_per_gb": (sum(_records_in(c) for c in store.commits) / (out_bytes / 1e9)) if out_bytes else None,
         "recovered": store.recovered,
     }
 
 
-def c_rows(commit) -> int:
+def _records_in(commit) -> int:
     """Records in a commit (the clips or onsets file's rows)."""
     return sum(f["rows"] for name, f in commit.files.items() if not name.startswith("audio-"))
 
@@ -285,7 +285,7 @@ def write_manifest(out: Path) -> dict:
         for r in c.rejects:
             status[r["pair_id"]] = {"status": "rejected", "reason": r["reason"]}
     manifest = {"format_version": header["version"], "config": header["config"], "shards": shards,
-                "records": sum(c_rows(c) for c in commits), "inputs": status}
+                "records": sum(_records_in(c) for c in commits), "inputs": status}
     tmp = out / ".manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=1))
     os.replace(tmp, out / "manifest.json")

@@ -17,6 +17,7 @@ listed in the report, not silently ignored.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,13 +51,57 @@ def phase_index(pct: float) -> int:
     return int(round(float(pct) / 100.0 * (POINTS_PER_CYCLE - 1)))
 
 
+class _RangesLoader(yaml.SafeLoader):
+    """safe_load, refusing a key repeated in one mapping: YAML keeps only the last one, which
+    would drop a task's or a phase's checks without a word (`5:` and `5.0:` are one key too)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:  # unhashable; the base class reports it
+                break
+            if first is not key_node:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping (line {first.start_mark.line + 1} "
+                    f"and line {key_node.start_mark.line + 1}); merge them", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _bound(value, where: str, what: str) -> float:
+    """A min or max: a number, or absent/null (open)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{where}: {what} must be a number, not {value!r}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{where}: {what} {value} is too large for a float") from None
+
+
 def load_ranges(source: str | Path | dict) -> Ranges:
-    """Parse a ranges YAML file (or the dict it holds); errors name the task and phase."""
+    """Parse a ranges YAML file (or the dict it holds); errors name the task and phase.
+
+    Any malformed file raises ValueError naming the file (fuzz/ranges_fuzz.py checks that):
+    before, YAML syntax errors, deep nesting, non-UTF-8 bytes, a list where a mapping belongs,
+    a string or a 400-digit number as a bound escaped as other exceptions, and a repeated key
+    silently replaced the earlier one.
+    """
     where = "<dict>"
     if not isinstance(source, dict):
         where = str(source)
-        with open(source, encoding="utf-8") as fh:
-            source = yaml.safe_load(fh)
+        try:
+            with open(source, encoding="utf-8") as fh:
+                source = yaml.load(fh, Loader=_RangesLoader)  # a SafeLoader: no arbitrary objects
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{where}: not UTF-8 text (byte {e.start}); a ranges file is YAML") from None
+        except yaml.YAMLError as e:
+            raise ValueError(f"{where}: not valid YAML: {e}") from None
+        except RecursionError:
+            raise ValueError(f"{where}: nested too deeply to be a ranges file") from None
     if not isinstance(source, dict) or not isinstance(source.get("tasks"), dict):
         raise ValueError(f"{where}: a ranges file needs a top-level 'tasks:' mapping "
                          f"(tasks -> <task> -> phases -> <percent> -> <variable> -> {{min, max}})")
@@ -68,17 +113,21 @@ def load_ranges(source: str | Path | dict) -> Ranges:
         checks = out.setdefault(str(task), [])
         for pct, variables in phases.items():
             try:
+                if isinstance(pct, bool):
+                    raise TypeError
                 p = float(pct)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ValueError(f"{where}: task {task!r}: phase {pct!r} is not a percentage") from None
             if not 0 <= p <= 100:
                 raise ValueError(f"{where}: task {task!r}: phase {pct} is outside 0..100")
+            if not isinstance(variables or {}, dict):
+                raise ValueError(f"{where}: task {task!r} phase {pct}: expected a mapping of variable -> {{min, max}}")
             for var, bounds in (variables or {}).items():
                 if not isinstance(bounds, dict):
                     raise ValueError(f"{where}: task {task!r} phase {pct} variable {var!r}: expected {{min, max}}")
-                lo, hi = bounds.get("min"), bounds.get("max")
-                lo = math.nan if lo is None else float(lo)
-                hi = math.nan if hi is None else float(hi)
+                at = f"task {task!r} phase {pct} variable {var!r}"
+                lo = _bound(bounds.get("min"), where, f"{at}: min")
+                hi = _bound(bounds.get("max"), where, f"{at}: max")
                 if lo == lo and hi == hi and lo > hi:
                     raise ValueError(f"{where}: task {task!r} phase {pct} variable {var!r}: min {lo} > max {hi}")
                 checks.append((str(var), p, phase_index(p), lo, hi))

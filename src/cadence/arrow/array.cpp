@@ -66,6 +66,13 @@ ArrayPtr offset_list(std::vector<Offset> offsets, ArrayPtr child, const Validity
   if (offsets.empty()) throw std::invalid_argument("arrow: list offsets need length + 1 entries");
   if (offsets.back() != static_cast<Offset>(child->length))
     throw std::invalid_argument("arrow: last list offset != child length");
+  // The spec requires offsets >= 0 and non-decreasing; a consumer trusts them to slice the
+  // child, so e.g. {0, 5, 2} would have it read past the child's end (found by
+  // fuzz/arrow_fuzz.cpp: such offsets were exported as they came).
+  if (offsets.front() < 0) throw std::invalid_argument("arrow: negative first list offset");
+  for (std::size_t i = 1; i < offsets.size(); ++i)
+    if (offsets[i] < offsets[i - 1])
+      throw std::invalid_argument("arrow: list offsets decrease at row " + std::to_string(i - 1));
   auto a = std::make_shared<Array>();
   a->format = format;
   a->length = static_cast<std::int64_t>(offsets.size()) - 1;

@@ -123,8 +123,8 @@ PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScrat
     std::vector<Hit> hits;
     hits.reserve(midi.notes.size());
     for (const auto& n : midi.notes) hits.push_back({n.onset_s, n.pitch, n.velocity});
+    // Notes are sorted by onset: the last one starts last.
     r.stats.midi_end_s = midi.notes.back().onset_s;
-    for (const auto& n : midi.notes) r.stats.midi_end_s = std::max(r.stats.midi_end_s, n.onset_s);
     onsets = merge_hits(std::move(hits), cfg.merge_s, cfg.class_map, &merge_stats);
     r.stats.notes = merge_stats.hits;
     r.stats.unmapped_hits = merge_stats.unmapped_hits;

@@ -78,6 +78,23 @@ TEST(Array, DictionaryRejectsOutOfRangeIndicesButNotNulls) {
   EXPECT_EQ(a->dictionary->length, 2);
 }
 
+// Regression (fuzz/arrow_fuzz.cpp): list() checked only the last offset, so {0, 5, 3} over a
+// 3-element child was exported, and a consumer slicing row 1 as [5, 3) reads past the child.
+TEST(Array, ListOffsetsMustBeNonNegativeAndNonDecreasing) {
+  auto child = primitive(std::vector<std::int16_t>{1, 2, 3});
+  EXPECT_THROW(list({0, 5, 3}, child), std::invalid_argument);
+  EXPECT_THROW(list({-1, 3}, child), std::invalid_argument);
+  EXPECT_THROW(large_list({2, 1, 3}, child), std::invalid_argument);
+  EXPECT_EQ(list({1, 1, 3}, child)->length, 2);  // a non-zero start is allowed by the spec
+}
+
+// Regression (fuzz/arrow_fuzz.cpp, an ASan heap-buffer-overflow): dictionary_utf8 read
+// valid[i] for every index before anything checked that `valid` had one entry per index.
+TEST(Array, DictionaryValidityLengthIsCheckedBeforeItIsRead) {
+  EXPECT_THROW(dictionary_utf8({0, 1, 0, 1, 0, 1}, {"a", "b"}, {1, 0}), std::invalid_argument);
+  EXPECT_THROW(dictionary_utf8({0}, {"a"}, {1, 1}), std::invalid_argument);
+}
+
 TEST(Array, StructRequiresEqualLengths) {
   EXPECT_THROW(struct_array({{"a", primitive(std::vector<float>{1}), false},
                              {"b", primitive(std::vector<float>{1, 2}), false}}),
