@@ -41,7 +41,7 @@ def cadence_run(root, out, **kw) -> dict:
 def floor_run(clips: np.ndarray, jobs: int) -> tuple[float, int]:
     job = _core.Job(jobs=jobs)
     start = time.perf_counter()
-    nbytes = _core.drums_encode_clips_floor(clips, 22050, 1, job)
+    nbytes = _core.drums_encode_clips_floor(clips, 22050, 0, job)  # prepare()'s default level
     return time.perf_counter() - start, nbytes
 
 

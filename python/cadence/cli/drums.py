@@ -48,7 +48,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     rec.add_argument("--clip", type=float, default=0.2, metavar="S", help="window length")
     rec.add_argument("--codec", choices=["auto", "flac", "pcm16", "float16", "float32"], default="auto",
                      help="clips layout: how windows are stored (auto = the seed's size rule)")
-    rec.add_argument("--flac-level", type=int, default=1, choices=range(0, 9), metavar="0-8", help="FLAC compression level")
+    rec.add_argument("--flac-level", type=int, default=0, choices=range(0, 9), metavar="0-8", help="FLAC compression level")
     chk = pr.add_argument_group("checks")
     chk.add_argument("--csv-tolerance", type=float, default=1.0, metavar="S", help="allowed |audio - CSV duration|")
     chk.add_argument("--midi-tolerance", type=float, default=1.0, metavar="S", help="allowed last note past audio end")

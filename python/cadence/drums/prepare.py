@@ -48,7 +48,7 @@ def prepare(
     clip_s: float = 0.2,
     codec: str = "auto",
     index_codec: str = "flac",
-    flac_level: int = 1,
+    flac_level: int = 0,
     csv_tolerance_s: float = 1.0,
     midi_tolerance_s: float = 1.0,
     shard_size: str | int = "512M",

@@ -29,7 +29,7 @@ struct PrepareConfig {
   double clip_s = 0.2;
   Codec codec = Codec::Auto;  // clips layout; the index layout stores each file with index_codec
   Codec index_codec = Codec::Flac;
-  int flac_level = 1;
+  int flac_level = 0;  // the fastest; on drum clips levels 0-2 compress alike (bench/RESULTS.md)
   double csv_tolerance_s = 1.0;   // |audio length - CSV duration| allowed
   double midi_tolerance_s = 1.0;  // how far the last note may lie past the end of the audio
   ClassMap class_map = ClassMap::builtin("gmd9");
