@@ -187,7 +187,7 @@ void register_gait(nb::module_& m) {
       "gait_drop_reasons",
       [] {
         std::vector<std::string> names;
-        for (int r = 0; r <= 4; ++r) names.emplace_back(gait::drop_reason_name(static_cast<gait::DropReason>(r)));
+        for (int r = 0; r < gait::kDropReasonCount; ++r) names.emplace_back(gait::drop_reason_name(static_cast<gait::DropReason>(r)));
         return names;
       },
       "Names of the drop reason codes, by code.");

@@ -188,6 +188,7 @@ class LocomotionData:
             warnings.warn(f"Data length {n_points} not divisible by {POINTS_PER_CYCLE}", UserWarning, stacklevel=3)
             return None, []
         wanted = self.features if features is None else list(features)
+        self._file.check_float_columns([f for f in wanted if f in self._file.columns])
         valid = [f for f in wanted if f in self.feature_mappings]
         if not valid:
             warnings.warn(f"No valid features found among {wanted}", UserWarning, stacklevel=3)

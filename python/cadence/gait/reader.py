@@ -125,7 +125,10 @@ class GaitFile:
     def features(self) -> list[str]:
         """LocoHub's features: columns whose name contains angle, velocity, moment or power."""
         skip = {self.subject_col, self.task_col, self.phase_col, self.step_col} | NON_FEATURES
-        return [c for c in self.columns if c not in skip and any(m in c for m in FEATURE_MARKERS)]
+        # A column named like a feature but holding text (a bad export) is not a feature: asking
+        # for it by name gives check_float_columns' error instead of numpy's.
+        return [c for c in self.columns if c not in skip and any(m in c for m in FEATURE_MARKERS)
+                and (pa.types.is_floating(self.types[c]) or pa.types.is_integer(self.types[c]))]
 
     def check_float_columns(self, names: list[str]) -> None:
         bad = [n for n in names if n not in self.types or not pa.types.is_floating(self.types[n])

@@ -13,6 +13,7 @@ const char* drop_reason_name(DropReason r) noexcept {
     case DropReason::kRunRowsNotMultiple: return "group_split_mid_cycle";
     case DropReason::kStepChangesInCycle: return "step_changes_within_cycle";
     case DropReason::kPhaseNotIncreasing: return "phase_not_increasing";
+    case DropReason::kDuplicateStep: return "duplicate_step";
   }
   return "unknown";
 }
@@ -100,6 +101,20 @@ void CycleIndexBuilder::append(const KeyBatch& b) {
   index_.rows += b.rows;
 }
 
+// Duplicated rows (a stride exported twice) look like two whole cycles with one step number:
+// the first is kept, every later copy is dropped with a reason instead of being counted twice.
+void CycleIndexBuilder::mark_duplicate_steps(std::vector<CycleInfo>& cycles) {
+  std::vector<std::size_t> order(cycles.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return cycles[a].step < cycles[b].step; });
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    auto& c = cycles[order[k]];
+    if (c.step == cycles[order[k - 1]].step && c.reason == DropReason::kNone)
+      c.reason = DropReason::kDuplicateStep;
+  }
+}
+
 CycleIndex CycleIndexBuilder::finish() {
   close_run();
   std::int64_t total = 0;
@@ -107,6 +122,7 @@ CycleIndex CycleIndexBuilder::finish() {
     auto& info = index_.groups[g];
     if (info.rows % kPointsPerCycle != 0) info.reason = DropReason::kGroupRowsNotMultiple;
     info.first_cycle = total;
+    if (info.usable() && index_.has_step) mark_duplicate_steps(group_cycles_[g]);
     if (info.usable()) {
       info.cycles = info.rows / kPointsPerCycle;
       index_.cycles.insert(index_.cycles.end(), group_cycles_[g].begin(), group_cycles_[g].end());

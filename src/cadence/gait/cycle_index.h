@@ -30,7 +30,9 @@ enum class DropReason : std::uint8_t {
   kRunRowsNotMultiple = 2,     // a contiguous part of the group is not whole cycles
   kStepChangesInCycle = 3,     // the step column changes inside one block of 150 rows
   kPhaseNotIncreasing = 4,     // phase does not increase strictly inside the block
+  kDuplicateStep = 5,          // a second cycle with a step already seen in its group (duplicated rows)
 };
+inline constexpr int kDropReasonCount = 6;
 const char* drop_reason_name(DropReason r) noexcept;
 
 // One batch of key columns, as views (no copy). step and phase may be null (column absent).
@@ -85,6 +87,7 @@ class CycleIndexBuilder {
   CycleIndex finish();
 
  private:
+  static void mark_duplicate_steps(std::vector<CycleInfo>& cycles);
   std::int32_t group_of(std::int32_t subject, std::int32_t task);
   void close_run();
 

@@ -3,13 +3,19 @@
 // `fftfreq(n)[argmax(|fft(x)[1:n//2]|) + 1]` times n: the guide's value in cycles per sample is
 // k / n. DC is excluded, and so is the Nyquist bin, as in the guide.
 //
-// 150 is not a power of two, so the real series is packed into n/2 = 75 complex points and
-// transformed by a mixed-radix (3 x 5 x 5) Stockham FFT, then unpacked to the real spectrum.
-// kLanes series are transformed together, lane-interleaved, so every inner loop runs over
-// lanes with no dependency and the compiler vectorises it.
+// 150 is not a power of two, so the real series is packed into n/2 = 75 complex points
+// (z_m = x_2m + i x_2m+1) and transformed by a mixed-radix (5 x 5 x 3) Stockham FFT with
+// hand-written radix-2/3/5 butterflies (twiddles precomputed once per plan, none applied where
+// they are 1), then unpacked to the real spectrum. kLanes series are transformed together,
+// lane-interleaved (lanes.h), so every operation works on a whole vector; the kernels are built
+// for SSE2 and AVX2 and the CPU picks one.
+//
+// Ties. The arg-max compares |X_k|^2 with a strict `>`, so among bins of exactly equal power the
+// lowest k wins, as numpy's argmax does. Two bins equal in exact arithmetic (a symmetric series)
+// may differ by rounding here and in numpy's pocketfft in opposite directions; such near-ties
+// (relative gap ~1e-15) are the only place the two can disagree.
 #pragma once
 
-#include <complex>
 #include <cstdint>
 #include <vector>
 
@@ -32,24 +38,30 @@ class SpectrumPlan {
   // out[l] = dominant harmonic of series l. Finite input assumed (callers handle NaN).
   void dominant_harmonic(const double* x, std::int64_t stride, int lanes, int* out,
                          Workspace& ws) const;
+  // The same for kLanes series already lane-interleaved: point p of series l at
+  // x[p * kLanes + l] (the layout of the statistics kernel). Every lane is transformed; a lane
+  // holding NaN or inf gives a meaningless out[l] and never disturbs the others.
+  void dominant_harmonic_interleaved(const double* x, int* out, Workspace& ws) const;
 
   // |X_k|^2 for k = 0 .. n/2 - 1 of one series (tests and diagnostics).
   [[nodiscard]] std::vector<double> power(const double* x) const;
-
- private:
-  void transform(Workspace& ws) const;  // in ws.a, result in ws.a
 
   struct Stage {
     int radix;
     int m;       // n_stage / radix
     int stride;  // s
-    std::vector<std::complex<double>> twiddle;  // [p * radix + j] = W_{n_stage}^{j p}
+    std::vector<double> tw_re, tw_im;  // [p * radix + j] = W_{n_stage}^{j p}
   };
+
+ private:
+  // Transforms the lane-interleaved input into ws; returns the buffer holding the result.
+  const double* transform(const double* in, Workspace& ws) const;
+
   int n_ = 0;
   int half_ = 0;
   std::vector<Stage> stages_;
-  std::vector<std::vector<std::complex<double>>> radix_roots_;  // by radix: W_r^{jk} as [j*r+k]
-  std::vector<std::complex<double>> unpack_;                    // W_n^k, k < n/2
+  std::vector<std::vector<double>> roots_re_, roots_im_;  // by radix: W_r^{jk} as [j*r+k]
+  std::vector<double> unpack_re_, unpack_im_;             // W_n^k, k < n/2
 };
 
 }  // namespace cadence::gait

@@ -106,6 +106,18 @@ TEST(CycleIndex, MalformedCyclesAreFlagged) {
   EXPECT_TRUE(ix.groups[0].usable());
 }
 
+TEST(CycleIndex, DuplicatedStridesAreDroppedAfterTheFirstCopy) {
+  Keys k;
+  k.add(0, 0, 3);                   // steps 0, 1, 2
+  k.add(0, 0, 2, kPointsPerCycle);  // steps 0, 1 again: the rows were exported twice
+  const CycleIndex ix = build(k, 1000);
+  ASSERT_EQ(ix.cycles.size(), 5u);
+  const DropReason want[5] = {DropReason::kNone, DropReason::kNone, DropReason::kNone,
+                              DropReason::kDuplicateStep, DropReason::kDuplicateStep};
+  for (int c = 0; c < 5; ++c) EXPECT_EQ(ix.cycles[c].reason, want[c]) << c;
+  EXPECT_STREQ(drop_reason_name(DropReason::kDuplicateStep), "duplicate_step");
+}
+
 TEST(CycleIndex, WorksWithoutStepAndPhase) {
   Keys k;
   k.add(2, 3, 2);
