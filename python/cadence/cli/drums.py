@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .. import drums
+from .formatting import HelpFormatter
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def register(groups: argparse._SubParsersAction) -> None:
         description="Parse each MIDI (full tempo map), map pitches to classes, merge simultaneous "
         "hits, decode and resample the audio (libsoxr), and write onset records to Parquet shards. "
         "Rejected inputs are logged with a reason in OUT/rejects.csv; the run carries on.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         epilog="examples:\n  cadence drums prepare e-gmd-v1.0.0 out/egmd --split train\n"
         "  cadence drums prepare e-gmd-v1.0.0 out/seed --layout clips --clip 5.0 --sample-fraction 0.005\n"
         "  cadence drums prepare e-gmd-v1.0.0 out/egmd --resume   # after Ctrl-C or a crash")
