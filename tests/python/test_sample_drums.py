@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadence.sample import drums
+from cadence.sample import drums, soundfont
 from cadence.sample.smf_writer import Track, encode_vlq, to_bytes, write_smf
 
 mido = pytest.importorskip("mido")
@@ -301,7 +301,7 @@ def test_interrupted_generate_leaves_no_half_file(tmp_path, monkeypatch):
 def test_errors_say_what_to_install(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="soundfont not found"):
         drums.find_soundfont(tmp_path / "missing.sf2")
-    monkeypatch.setattr(drums, "SOUNDFONT_DIR", tmp_path)
+    monkeypatch.setattr(soundfont, "SOUNDFONT_DIR", tmp_path)
     with pytest.raises(FileNotFoundError, match="timgm6mb-soundfont"):
         drums.find_soundfont()
     monkeypatch.setattr(drums.shutil, "which", lambda name: None)

@@ -12,10 +12,6 @@ import csv
 import io
 import os
 import shutil
-import struct
-import subprocess
-import tempfile
-import wave
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from .smf_writer import Track, to_bytes, write_bytes_atomic
+from .soundfont import find_soundfont, list_kits, render_wav
 
 __all__ = ["CSV_COLUMNS", "CSV_NAME", "DrumHit", "DrumsSample", "Performance", "find_soundfont",
            "generate", "list_kits", "midi_bytes", "plan_corpus", "tick_to_seconds"]
@@ -34,8 +31,6 @@ CSV_COLUMNS = ("drummer", "session", "id", "style", "bpm", "beat_type", "time_si
 PPQ = 480
 SAMPLE_RATE_HZ = 44_100
 DRUM_CHANNEL = 9  # MIDI channel 10
-SOUNDFONTS = ("TimGM6mb.sf2", "FluidR3_GM.sf2", "default-GM.sf2")
-SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
 # TD-17-only pitches have no sound in a GM kit; render them through their GM relatives.
 GM_RENDER_PITCH = {22: 42, 26: 46, 58: 43, 50: 48, 47: 45, 40: 38, 55: 49, 52: 57, 59: 51,
                    64: 43, 70: 54, 75: 37}
@@ -377,75 +372,15 @@ def midi_bytes(perf: Performance) -> bytes:
     return to_bytes(_tracks(perf), ppq=PPQ, format=1)
 
 
-def find_soundfont(soundfont: str | os.PathLike[str] | None = None) -> Path:
-    """The soundfont to render with: ``soundfont`` if given, else the first GM one installed."""
-    if soundfont is not None:
-        if not Path(soundfont).is_file():
-            raise FileNotFoundError(f"soundfont not found: {soundfont}")
-        return Path(soundfont)
-    for name in SOUNDFONTS:
-        if (SOUNDFONT_DIR / name).is_file():
-            return SOUNDFONT_DIR / name
-    raise FileNotFoundError(f"no GM soundfont ({', '.join(SOUNDFONTS)}) in {SOUNDFONT_DIR}; "
-                            "install one with `apt-get install timgm6mb-soundfont` or pass "
-                            "soundfont=PATH")
-
-
-def list_kits(soundfont: str | os.PathLike[str]) -> list[tuple[int, str]]:
-    """Drum kits of an SF2 file, read from its ``phdr`` chunk: ``(program, name)`` in bank 128."""
-    with open(soundfont, "rb") as f:
-        riff, _, form = struct.unpack("<4sI4s", f.read(12))
-        if (riff, form) != (b"RIFF", b"sfbk"):
-            raise ValueError(f"{soundfont}: not a SoundFont 2 file (no RIFF sfbk header)")
-        phdr = None
-        # Walk the chunks (skipping the large sample data) down to LIST pdta / phdr.
-        while phdr is None and (head := f.read(8)) and len(head) == 8:
-            chunk_id, size = struct.unpack("<4sI", head)
-            if chunk_id == b"LIST":
-                if f.read(4) == b"pdta":
-                    continue  # descend: its sub-chunks follow
-                size -= 4
-            if chunk_id == b"phdr":
-                phdr = f.read(size)
-            else:
-                f.seek(size + (size & 1), os.SEEK_CUR)
-    if phdr is None:
-        raise ValueError(f"{soundfont}: no preset headers (pdta/phdr chunk)")
-    kits = {}
-    for offset in range(0, len(phdr) - 38, 38):  # the last record is the EOP terminator
-        name = phdr[offset:offset + 20].split(b"\0")[0].decode("latin-1").strip()
-        program, bank = struct.unpack_from("<HH", phdr, offset + 20)
-        if bank == 128:
-            kits[program] = name if name.lower().endswith("kit") else f"{name} Kit"
-    return sorted(kits.items())
-
-
 def _render(fluidsynth: str, soundfont: Path, perf: Performance, program: int) -> bytes:
     """Render one performance with one kit; returns the WAV file's bytes."""
-    n_samples = round(perf.duration_s * SAMPLE_RATE_HZ)
     end_tick = _seconds_to_tick(perf.duration_s + 0.3, perf.tempo_map)
-    with tempfile.TemporaryDirectory(prefix="cadence-render-") as tmp:
-        mid, raw = Path(tmp, "render.mid"), Path(tmp, "render.raw")
-        mid.write_bytes(to_bytes(_tracks(perf, GM_RENDER_PITCH, program, end_tick), PPQ, 1))
-        cmd = [fluidsynth, "-ni", "-q", "-R", "0", "-C", "0", "-g", str(RENDER_GAIN),
-               "-r", str(SAMPLE_RATE_HZ), "-O", "s16", "-T", "raw", "-F", str(raw),
-               str(soundfont), str(mid)]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0 or not raw.is_file():
-            raise RuntimeError(f"fluidsynth failed (exit {done.returncode}) rendering {perf.id}: "
-                               f"{done.stderr.strip() or done.stdout.strip()}")
-        stereo = np.fromfile(raw, dtype="<i2")
-    stereo = stereo[: stereo.size // 2 * 2].reshape(-1, 2).astype(np.int32)
-    mono = np.zeros(n_samples, dtype=np.int16)
-    mixed = np.clip((stereo[:, 0] + stereo[:, 1]) // 2, -32768, 32767)[:n_samples]
-    mono[: mixed.size] = mixed  # pad with silence if fluidsynth stopped early
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE_HZ)
-        w.writeframes(mono.astype("<i2").tobytes())
-    return buffer.getvalue()
+    midi = to_bytes(_tracks(perf, GM_RENDER_PITCH, program, end_tick), PPQ, 1)
+    try:
+        return render_wav(fluidsynth, soundfont, midi, n_samples=round(perf.duration_s * SAMPLE_RATE_HZ),
+                          sample_rate_hz=SAMPLE_RATE_HZ, gain=RENDER_GAIN)
+    except RuntimeError as e:
+        raise RuntimeError(f"rendering {perf.id}: {e}") from None
 
 
 def generate(out_dir: str | os.PathLike[str], *, performances: int = 4, kits: int = 3,
