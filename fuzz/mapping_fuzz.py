@@ -13,16 +13,45 @@ import tempfile
 
 import atheris
 
-with atheris.instrument_imports(include=["cadence.drums.class_maps"]):
-    from cadence.drums.class_maps import load_class_map
+from cadence.drums import class_maps
+from cadence.drums.class_maps import load_class_map
+
+# The package is an editable install behind scikit-build-core's import hook, which
+# atheris.instrument_imports() cannot see through: instrument the loader's functions directly.
+for _f in (class_maps.load_class_map, class_maps._object_without_repeats):
+    atheris.instrument_func(_f)
 
 # One scratch file, rewritten for every input (a fixed place, so runs leave no litter behind).
-_DIR = os.path.join("/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(), f"cadence_mapping_fuzz_{os.getuid()}")
+_TMP = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+_DIR = os.path.join(_TMP, f"cadence_mapping_fuzz_{os.getuid()}")
 os.makedirs(_DIR, exist_ok=True)
 _PATH = os.path.join(_DIR, "user_map.json")
 
 
+def _structured(data: bytes) -> bytes:
+    """A JSON object of class name -> values, written by hand so that keys can repeat; values
+    mostly pitches, sometimes anything JSON holds (big, negative, float, bool, null, nested)."""
+    fdp = atheris.FuzzedDataProvider(data)
+    items = []
+    for _ in range(fdp.ConsumeIntInRange(0, 6)):
+        name = fdp.ConsumeUnicode(6) if fdp.ConsumeBool() else f"c{fdp.ConsumeIntInRange(0, 6)}"
+        values = []
+        for _ in range(fdp.ConsumeIntInRange(0, 6)):
+            kind = fdp.ConsumeIntInRange(0, 9)
+            values.append(fdp.ConsumeIntInRange(-2, 130) if kind < 5 else
+                          fdp.ConsumeInt(fdp.ConsumeIntInRange(1, 16)) if kind == 5 else
+                          [None, True, 36.0, "36", [36]][kind - 5] if kind < 9 else
+                          fdp.ConsumeRegularFloat())
+        items.append(json.dumps(name) + ": " + json.dumps(values))
+    text = "{" + ", ".join(items) + "}"
+    return (text if fdp.ConsumeIntInRange(0, 15) else "[" + text + "]").encode("utf-8", "surrogatepass")
+
+
 def test_one_input(data: bytes) -> None:
+    # The first byte picks raw bytes (the JSON parser's error paths) or a structured JSON object
+    # (the mapping checks behind a successful parse, which raw mutation rarely reaches).
+    if data[:1] and data[0] & 1:
+        data = _structured(data[1:])
     with open(_PATH, "wb") as f:
         f.write(data)
     try:

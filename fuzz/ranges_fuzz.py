@@ -15,12 +15,20 @@ import tempfile
 import atheris
 
 # yaml is pure Python here: instrumenting it lets the fuzzer learn YAML's syntax by coverage.
-with atheris.instrument_imports(include=["cadence.gait.validation", "yaml"]):
+with atheris.instrument_imports(include=["yaml"]):
     import yaml  # noqa: F401  (instrumented before validation imports it)
-    from cadence.gait.validation import load_ranges
+
+from cadence.gait import validation
+from cadence.gait.validation import load_ranges
+
+# The package is an editable install behind scikit-build-core's import hook, which
+# atheris.instrument_imports() cannot see through: instrument the loader's functions directly.
+for _f in (validation.load_ranges, validation._bound, validation._RangesLoader.construct_mapping):
+    atheris.instrument_func(_f)
 
 # One scratch file, rewritten for every input (a fixed place, so runs leave no litter behind).
-_DIR = os.path.join("/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(), f"cadence_ranges_fuzz_{os.getuid()}")
+_TMP = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+_DIR = os.path.join(_TMP, f"cadence_ranges_fuzz_{os.getuid()}")
 os.makedirs(_DIR, exist_ok=True)
 _PATH = os.path.join(_DIR, "ranges.yaml")
 

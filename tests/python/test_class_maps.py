@@ -1,7 +1,8 @@
 """User class-mapping files: every malformed file is a ValueError that names it.
 
-Regression inputs found by fuzz/mapping_fuzz.py (atheris), embedded as bytes: before the fix
-each escaped as another exception type, without the file's name, or was silently accepted.
+Regression inputs found while writing fuzz/mapping_fuzz.py (atheris; docs/RELIABILITY.md),
+embedded as bytes: before the fix each escaped as another exception type, without the file's
+name, or was silently accepted.
 """
 
 import pytest

@@ -64,8 +64,9 @@ def test_bad_ranges_files_say_where(tmp_path):
         load_ranges({"tasks": {"w": {"phases": {0: {"a_angle_rad": {"min": 2, "max": 1}}}}}})
 
 
-# Regression inputs found by fuzz/ranges_fuzz.py (atheris), embedded as bytes: before the fix
-# each escaped as another exception type (or without the file's name), or dropped checks silently.
+# Regression inputs found while writing fuzz/ranges_fuzz.py (atheris), embedded as bytes: before
+# the fix each escaped as another exception type (or without the file's name), or dropped checks
+# silently.
 BAD_RANGES = [
     (b"tasks: [", "not valid YAML", "yaml ParserError"),
     (b"[" * 5000, "nested too deeply", "RecursionError"),
