@@ -76,3 +76,23 @@ def test_gait_sample_then_summary(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "subjects         2:" in text
     assert "(0 not of 150 points)" in text
+
+
+def test_gait_report_writes_a_plot_per_task_and_the_cycle_lists(tmp_path, capsys):
+    from cadence.gait import LocomotionData
+    from cadence.sample import gait
+
+    sample = gait.generate(tmp_path / "g.parquet", subjects=2, strides_per_task=6, n_features=20, seed=4)
+    out = tmp_path / "report"
+    assert main(["gait", "report", str(sample.path), "-o", str(out), "--max-invalid", "3"]) == 0
+    capsys.readouterr()
+    loco = LocomotionData(sample.path)
+    table = loco.cycle_features(show_progress=False)
+    assert sorted(p.stem for p in out.glob("*.png")) == sorted(set(table["task"].astype(str)))
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in out.glob("*.png"))
+    import pandas as pd
+
+    invalid = pd.read_csv(out / "invalid.csv")
+    outliers = pd.read_csv(out / "outliers.csv")
+    assert len(invalid) == int((~table["valid"]).sum()) and len(outliers) == int(table["is_outlier"].sum())
+    assert f"cycles      {len(table):,}" in (out / "summary.txt").read_text()

@@ -161,12 +161,15 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from ..gait.plots import plot_task_summary
+    from ..gait.plots import TaskSummaryFigure
     from ..gait.reader import POINTS_PER_CYCLE
 
     loco, names = _open(args)
     out: Path = args.output
     out.mkdir(parents=True, exist_ok=True)
+    # One read of the file: the feature columns are loaded once when they fit the memory limit,
+    # and both the per-cycle features and the per-subject cycles below come from them.
+    loco._feature_table()
     table = loco.cycle_features(names, output="pandas", memory_limit=args.memory_limit)
     outliers = table.loc[table["is_outlier"], ["subject", "task", "step", "cycle", "rmse"]]
     outliers.to_csv(out / "outliers.csv", index=False)
@@ -174,27 +177,33 @@ def _run_report(args: argparse.Namespace) -> int:
     invalid.to_csv(out / "invalid.csv", index=False)
     written = []
     usable = loco._index.groups
-    for task in loco.tasks:
-        nf = len(names)
-        s, sq = np.zeros((nf, POINTS_PER_CYCLE)), np.zeros((nf, POINTS_PER_CYCLE))
-        n_valid, bad = 0, {name: [] for name in names}
-        for subject in loco.subjects:
-            g = loco._index.group(subject, task)
-            if g is None or usable["reason"][g] != 0:
+    figure = None
+    try:
+        for task in loco.tasks:
+            nf = len(names)
+            s, sq = np.zeros((nf, POINTS_PER_CYCLE)), np.zeros((nf, POINTS_PER_CYCLE))
+            n_valid, bad = 0, {name: [] for name in names}
+            for subject in loco.subjects:
+                g = loco._index.group(subject, task)
+                if g is None or usable["reason"][g] != 0:
+                    continue
+                data, _ = loco.get_cycles(subject, task, names)
+                ok = loco.validate_cycles(subject, task, names)
+                x = np.asarray(data[ok], dtype=np.float64).transpose(2, 0, 1)  # (features, cycles, 150)
+                with np.errstate(invalid="ignore"):
+                    s += np.nansum(x, axis=1)
+                    sq += np.nansum(x * x, axis=1)
+                n_valid += int(ok.sum())
+                for c in np.flatnonzero(~ok)[: max(0, args.max_invalid - len(bad[names[0]]))]:
+                    for i, name in enumerate(names):
+                        bad[name].append(np.asarray(data[c, :, i], dtype=np.float64))
+            if n_valid == 0 and not bad[names[0]]:
                 continue
-            data, _ = loco.get_cycles(subject, task, names)
-            ok = loco.validate_cycles(subject, task, names)
-            x = np.asarray(data[ok], dtype=np.float64).transpose(2, 0, 1)  # (features, cycles, 150)
-            with np.errstate(invalid="ignore"):
-                s += np.nansum(x, axis=1)
-                sq += np.nansum(x * x, axis=1)
-            n_valid += int(ok.sum())
-            for c in np.flatnonzero(~ok)[: max(0, args.max_invalid - len(bad[names[0]]))]:
-                for i, name in enumerate(names):
-                    bad[name].append(np.asarray(data[c, :, i], dtype=np.float64))
-        if n_valid == 0 and not bad[names[0]]:
-            continue
-        written.append(plot_task_summary(task, names, s, sq, n_valid, bad, out / f"{task}.png"))
+            figure = figure or TaskSummaryFigure(names)  # made once, redrawn per task
+            written.append(figure.save(task, s, sq, n_valid, bad, out / f"{task}.png"))
+    finally:
+        if figure is not None:
+            figure.close()
     lines = [f"file        {args.file}", f"cycles      {len(table):,}", f"valid       {int(table['valid'].sum()):,}",
              f"outliers    {len(outliers):,} (listed in outliers.csv)",
              f"invalid     {len(invalid):,} (listed in invalid.csv)",

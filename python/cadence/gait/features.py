@@ -93,6 +93,13 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callab
     batch_rows = env_batch_rows()
     if limit:  # a quarter of the budget per batch: one in flight, one being decoded, slack for groups
         batch_rows = max(POINTS_PER_CYCLE, min(batch_rows, limit // 4 // row_bytes))
+    # Read the next batch while the engine works on this one, when two batches and the largest
+    # group (copied whole if it crosses a batch boundary, as float64) fit the budget together;
+    # otherwise read and compute in turn, one batch held, as a tight limit needs.
+    usable = findex.groups["reason"] == 0
+    largest = int(findex.groups["rows"][usable].max()) * len(features) * 8 if usable.any() else 0
+    read_bytes = gfile.largest_read(batch_rows) * row_bytes
+    prefetch = table is None and (not limit or 2 * read_bytes + largest <= limit)
     noted: set[str] = set()
     cycles = 0
 
@@ -100,7 +107,7 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callab
         nonlocal cycles
         batches: Iterable[pa.RecordBatch] = (
             table.select(features).to_batches(max_chunksize=batch_rows) if table is not None
-            else gfile.iter_batches(features, batch_rows, job))
+            else gfile.iter_batches(features, batch_rows, job, prefetch=prefetch))
         for batch in batches:
             if job.cancelled:
                 raise KeyboardInterrupt

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .. import _core
+from . import batches
 
 POINTS_PER_CYCLE = 150
 #: LocoHub's rule: a feature is a column whose name contains one of these.
@@ -149,35 +151,29 @@ class GaitFile:
             total += max(t.bit_width // 8, 1) if fixed else 8
         return max(total, 1)
 
+    def largest_read(self, batch_rows: int) -> int:
+        """Rows of the largest batch iter_batches returns: a row group, or batch_rows."""
+        if self.file_type == "parquet":
+            meta = pq.ParquetFile(self.path).metadata
+            rows = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+            if batches.by_row_groups(rows, batch_rows):
+                return max(rows)
+        return batch_rows
+
     def iter_batches(self, names: list[str], batch_rows: int = DEFAULT_BATCH_ROWS,
-                     job: _core.Job | None = None) -> Iterator[pa.RecordBatch]:
+                     job: _core.Job | None = None, prefetch: bool = False) -> Iterator[pa.RecordBatch]:
         """Record batches of the named columns, in file order, each reserved from ``job``'s budget
-        while the caller holds it (until the next batch is asked for)."""
-        reserved = 0
-        try:
-            if self.file_type == "parquet":
-                pf = pq.ParquetFile(self.path, pre_buffer=False)
-                batches = pf.iter_batches(batch_size=batch_rows, columns=names, use_threads=True)
-            else:
-                opts = pacsv.ConvertOptions(include_columns=names)
-                read = pacsv.ReadOptions(block_size=max(1 << 20, batch_rows * self.row_bytes(names) * 3))
-                batches = pacsv.open_csv(self.path, read_options=read, convert_options=opts)
-            expected = batch_rows * self.row_bytes(names)
-            while True:
-                if job is not None:
-                    if reserved:
-                        _core.gait_release(job, reserved)
-                        reserved = 0
-                    _core.gait_reserve(job, expected)
-                    reserved = expected
-                try:
-                    batch = next(batches)
-                except StopIteration:
-                    return
+        while the caller holds it (until the next batch is asked for). Parquet files are read by
+        whole row groups when none holds more than two batches' rows (see batches.py).
+
+        With ``prefetch``, a helper thread reads batch i+1 while the caller works on batch i: two
+        batches are then held, and both are reserved before they are read."""
+        plan = batches.parquet_steps if self.file_type == "parquet" else batches.csv_steps
+        steps = plan(self.path, names, batch_rows, self.row_bytes(names))
+        read = batches.prefetched if prefetch else batches.sequential
+        with closing(read(steps, job)) as source:
+            for batch in source:
                 yield batch.select(names) if batch.schema.names != names else batch
-        finally:
-            if job is not None and reserved:
-                _core.gait_release(job, reserved)
 
     def build_index(self, batch_rows: int = DEFAULT_BATCH_ROWS) -> "FileIndex":
         """Stream the key columns once and build the cycle index."""

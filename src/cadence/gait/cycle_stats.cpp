@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "cadence/gait/lanes.h"
+
 namespace cadence::gait {
 
 const char* stat_name(int stat) noexcept {
@@ -199,5 +201,129 @@ SeriesInfo careful_stats(const double* x, int n, NanPolicy policy, double* out) 
 }
 
 }  // namespace
+
+namespace {
+
+// Shape statistics from the central moments, as moments() does.
+void shape(double mean, double s2, double s3, double s4, double* out) {
+  out[kStd] = std::sqrt(s2);
+  const double tol = 1e-15 * mean;  // scipy: "precision loss ... data are nearly identical"
+  if (s2 <= tol * tol) {
+    out[kSkewness] = kNaN;
+    out[kKurtosis] = kNaN;
+  } else {
+    out[kSkewness] = s3 / (s2 * std::sqrt(s2));
+    out[kKurtosis] = s4 / (s2 * s2) - 3.0;
+  }
+}
+
+}  // namespace
+
+// Two sweeps over data in L1: (sum, min, max, arg max |x|, jumps), then the central moments.
+// Every accumulator is a vector of the W series, in K = 4 chains so that additions overlap.
+template <int W>
+[[gnu::always_inline]] inline unsigned lane_stats_w(const double* xs, int n, LaneStats& out) {
+  using vd = typename lanes::Lanes<W>::vd;
+  using vbits = typename lanes::Lanes<W>::vbits;
+  using vdu = typename lanes::Lanes<W>::vdu;
+  constexpr int K = 4;
+  const vdu* x = reinterpret_cast<const vdu*>(xs);
+  const double inf = std::numeric_limits<double>::infinity();
+  vd sum[K], lo[K], hi[K], peak[K], at[K], jump[K];
+  for (int j = 0; j < K; ++j) {
+    sum[j] = vd{};
+    lo[j] = CADENCE_SPLAT(inf);
+    hi[j] = CADENCE_SPLAT(-inf);
+    peak[j] = CADENCE_SPLAT(-1.0);
+    at[j] = vd{};
+    jump[j] = vd{};
+  }
+  vd prev = x[0];
+  // Point p goes to chain p mod K: whole blocks of K points, then the tail.
+#define CADENCE_SWEEP1(j, p)                                                \
+  do {                                                                      \
+    const vd v = x[p];                                                      \
+    sum[j] += v;                                                            \
+    lo[j] = v < lo[j] ? v : lo[j];                                          \
+    hi[j] = v > hi[j] ? v : hi[j];                                          \
+    const vd a = CADENCE_VABS(v);                                           \
+    const auto more = a > peak[j]; /* strict: a tie keeps the first */      \
+    peak[j] = more ? a : peak[j];                                           \
+    at[j] = more ? CADENCE_SPLAT(static_cast<double>(p)) : at[j];           \
+    const vd d = CADENCE_VABS(v - prev);                                    \
+    jump[j] = d > jump[j] ? d : jump[j];                                    \
+    prev = v;                                                               \
+  } while (0)
+  int i = 0;
+  for (; i + K <= n; i += K) {
+    CADENCE_SWEEP1(0, i);
+    CADENCE_SWEEP1(1, i + 1);
+    CADENCE_SWEEP1(2, i + 2);
+    CADENCE_SWEEP1(3, i + 3);
+  }
+  for (int j = 0; i + j < n; ++j) CADENCE_SWEEP1(j, i + j);
+#undef CADENCE_SWEEP1
+  const vd total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+  const auto finite = (total - total) == vd{};  // false for inf and NaN
+  const vd mean = total / static_cast<double>(n);
+  vd m2[K], m3[K], m4[K];
+  for (int j = 0; j < K; ++j) m2[j] = m3[j] = m4[j] = vd{};
+#define CADENCE_SWEEP2(j, p)  \
+  do {                        \
+    const vd d = x[p] - mean; \
+    const vd d2 = d * d;      \
+    m2[j] += d2;              \
+    m3[j] += d2 * d;          \
+    m4[j] += d2 * d2;         \
+  } while (0)
+  for (i = 0; i + K <= n; i += K) {
+    CADENCE_SWEEP2(0, i);
+    CADENCE_SWEEP2(1, i + 1);
+    CADENCE_SWEEP2(2, i + 2);
+    CADENCE_SWEEP2(3, i + 3);
+  }
+  for (int j = 0; i + j < n; ++j) CADENCE_SWEEP2(j, i + j);
+#undef CADENCE_SWEEP2
+  const vd s2 = ((m2[0] + m2[1]) + (m2[2] + m2[3])) / static_cast<double>(n);
+  const vd s3 = ((m3[0] + m3[1]) + (m3[2] + m3[3])) / static_cast<double>(n);
+  const vd s4 = ((m4[0] + m4[1]) + (m4[2] + m4[3])) / static_cast<double>(n);
+  vd mn = lo[0], mx = hi[0], top = peak[0], jmp = jump[0];
+  for (int j = 1; j < K; ++j) {  // extremes are exact: any order gives the same values
+    mn = lo[j] < mn ? lo[j] : mn;
+    mx = hi[j] > mx ? hi[j] : mx;
+    top = peak[j] > top ? peak[j] : top;
+    jmp = jump[j] > jmp ? jump[j] : jmp;
+  }
+  vd arg = CADENCE_SPLAT(static_cast<double>(n));
+  for (int j = 0; j < K; ++j) arg = (peak[j] == top && at[j] < arg) ? at[j] : arg;  // first of the tied
+  unsigned bad = 0;
+  for (int l = 0; l < W; ++l) {
+    if (!finite[l]) {
+      bad |= 1u << l;
+      continue;
+    }
+    double* o = out.stat[l];
+    o[kMean] = mean[l];
+    o[kMin] = mn[l];
+    o[kMax] = mx[l];
+    o[kRom] = mx[l] - mn[l];
+    o[kPeakIndex] = arg[l];
+    o[kPeakTiming] = arg[l] / n;
+    shape(mean[l], s2[l], s3[l], s4[l], o);
+    out.info[l] = SeriesInfo{!std::isnan(o[kSkewness]), false, mn[l], mx[l]};
+    out.jump[l] = jmp[l];
+  }
+  return bad;
+}
+
+CADENCE_SIMD_CLONES
+unsigned lane_stats4(const double* x, int n, LaneStats& out) { return lane_stats_w<4>(x, n, out); }
+
+CADENCE_AVX512
+unsigned lane_stats8(const double* x, int n, LaneStats& out) { return lane_stats_w<8>(x, n, out); }
+
+unsigned lane_stats(const double* x, int n, LaneStats& out, int width) {
+  return width == 8 ? lane_stats8(x, n, out) : lane_stats4(x, n, out);
+}
 
 }  // namespace cadence::gait

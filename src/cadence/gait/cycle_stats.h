@@ -47,4 +47,20 @@ struct SeriesInfo {
 // falls back to a careful one.
 SeriesInfo series_stats(const double* x, int n, NanPolicy policy, double* out);
 
+// The engine's hot path: `width` (4 or 8, see lanes.h) series at once, lane-interleaved (point p
+// of series l at x[p * width + l]), as the spectrum wants them too. Same statistics and
+// tolerances as the fast path of series_stats; sums run in four chains per series (points
+// p = j mod 4), then ((0+1)+(2+3)): the same bits for either width.
+inline constexpr int kStatLanes = 8;  // the widest width
+struct LaneStats {
+  double stat[kStatLanes][kStatCount];  // [lane][kMean .. kKurtosis]
+  SeriesInfo info[kStatLanes];
+  double jump[kStatLanes];  // largest |x[p] - x[p-1]|: LocoHub's angle-jump rule
+};
+// n >= 1; width 4, or 8 where lanes::simd_width() says the CPU runs it (tests may force 8: it
+// is then plain vector code, slower, same results). Returns a bit mask of the lanes holding NaN
+// or inf (or whose sum overflows): nothing is filled for them; the caller runs series_stats on
+// such a series (NaN policies live there).
+unsigned lane_stats(const double* x, int n, LaneStats& out, int width = 4);
+
 }  // namespace cadence::gait

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,9 @@ class FeatureStream {
   // The next `rows` rows of the file. Views are read during the call only. Returns the
   // features of every cycle whose group completed in these rows (possibly none).
   arrow::ArrayPtr push(const std::vector<ColumnView>& columns, std::int64_t rows);
-  // Checks that the whole file was pushed and nothing is left open.
-  void finish() const;
+  // Checks that the whole file was pushed and nothing is left open; gives back the buffer kept
+  // for groups that cross batch boundaries.
+  void finish();
 
   // Every ranges-file failure so far: subject, task, step, cycle, feature, point, value, min, max.
   [[nodiscard]] arrow::ArrayPtr range_failures() const;
@@ -48,17 +50,17 @@ class FeatureStream {
   [[nodiscard]] const CycleIndex& index() const noexcept { return index_; }
 
  private:
-  struct Pending {  // a group copied across batches
-    std::vector<double> data;  // [feature][row]
-    std::int64_t filled = 0;
+  struct Pending {  // a group copied across batches: [feature][row], `rows` rows per feature
+    std::unique_ptr<double[]> data;  // not value-initialised: every value is written before use
+    std::size_t capacity = 0;        // values
+    std::int64_t rows = 0, filled = 0;
     runtime::Reservation reservation;
   };
-  struct Done {
-    std::int32_t group;
-    GroupResult result;
-  };
-  void analyse(std::int32_t group, const std::vector<ColumnView>& views, std::vector<Done>& out);
-  arrow::ArrayPtr to_batch(const std::vector<Done>& done);
+  struct Output;  // the columns of one returned batch
+  Pending& start_pending(std::int32_t group, std::size_t nf);
+  void recycle(Pending&& done);
+  void analyse_into(std::int32_t group, const std::vector<ColumnView>& views, Output& out, std::size_t& row);
+  arrow::ArrayPtr to_batch(Output&& out);
 
   CycleIndex index_;
   StreamOptions options_;
@@ -67,6 +69,10 @@ class FeatureStream {
   std::size_t run_cursor_ = 0;
   std::int64_t rows_seen_ = 0;
   std::map<std::int32_t, Pending> pending_;
+  Pending spare_;  // the buffer of the last group that completed, kept for the next one
+  GroupResult result_;
+  std::int64_t largest_group_rows_ = 0;
+  std::vector<std::int64_t> kept_;  // by group: cycles written (the others are in the drop log)
   struct Failure {
     std::int32_t group;
     std::int64_t cycle;
@@ -79,6 +85,7 @@ class FeatureStream {
   runtime::Progress::Counter* cycles_done_;
   runtime::StageTimers::Stage* analyse_stage_;
   runtime::StageTimers::Stage* copy_stage_;
+  runtime::StageTimers::Stage* build_stage_;
 };
 
 }  // namespace cadence::gait

@@ -33,6 +33,10 @@ struct AnalysisSpec {
   // true: over the cycles that pass validation only, as a cleaning pipeline judges outliers.
   bool outliers_among_valid = false;
   LocoHubLimits limits;
+  // Series per kernel call: 0 = the widest this CPU runs (8 with AVX-512, else 4); 4 forces 4;
+  // 8 is honoured where the CPU has AVX-512 (or in builds without it: plain vector code). Any
+  // width gives the same bits; tests use this to check that.
+  int simd_width = 0;
   std::vector<std::vector<RangeCheck>> range_checks;  // by task code; empty: no ranges file
 };
 
@@ -59,5 +63,10 @@ struct GroupResult {
 GroupResult analyse_group(const std::vector<ColumnView>& columns, std::int64_t cycles, int task,
                           const std::uint8_t* include, const AnalysisSpec& spec,
                           const SpectrumPlan& plan, runtime::Job& job);
+// The same into `out`, whose vectors keep their capacity: a stream analysing group after group
+// reuses one result's memory instead of faulting in fresh pages for every group.
+void analyse_group(const std::vector<ColumnView>& columns, std::int64_t cycles, int task,
+                   const std::uint8_t* include, const AnalysisSpec& spec, const SpectrumPlan& plan,
+                   runtime::Job& job, GroupResult& out);
 
 }  // namespace cadence::gait

@@ -38,10 +38,11 @@ class SpectrumPlan {
   // out[l] = dominant harmonic of series l. Finite input assumed (callers handle NaN).
   void dominant_harmonic(const double* x, std::int64_t stride, int lanes, int* out,
                          Workspace& ws) const;
-  // The same for kLanes series already lane-interleaved: point p of series l at
-  // x[p * kLanes + l] (the layout of the statistics kernel). Every lane is transformed; a lane
-  // holding NaN or inf gives a meaningless out[l] and never disturbs the others.
-  void dominant_harmonic_interleaved(const double* x, int* out, Workspace& ws) const;
+  // The same for `width` series already lane-interleaved: point p of series l at
+  // x[p * width + l] (the layout of the statistics kernel); width 4, or 8 where
+  // lanes::simd_width() allows (see lane_stats). Every lane is transformed; a lane holding NaN or
+  // inf gives a meaningless out[l] and never disturbs the others.
+  void dominant_harmonic_interleaved(const double* x, int* out, Workspace& ws, int width = kLanes) const;
 
   // |X_k|^2 for k = 0 .. n/2 - 1 of one series (tests and diagnostics).
   [[nodiscard]] std::vector<double> power(const double* x) const;
@@ -54,8 +55,7 @@ class SpectrumPlan {
   };
 
  private:
-  // Transforms the lane-interleaved input into ws; returns the buffer holding the result.
-  const double* transform(const double* in, Workspace& ws) const;
+  void prepare(Workspace& ws, int width) const;  // sizes the scratch for `width` lanes
 
   int n_ = 0;
   int half_ = 0;

@@ -6,21 +6,15 @@
 
 namespace cadence::gait {
 
-std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoHubLimits& lim, double lo,
-                           double hi, bool nonfinite) {
+std::uint8_t locohub_flags(FeatureKind kind, const LocoHubLimits& lim, double lo, double hi, bool nonfinite,
+                           double jump) {
   std::uint8_t flags = nonfinite ? kFailNonFinite : 0;
   const double reach = std::max(-lo, hi);  // largest |x| among the non-NaN values
   switch (kind) {
-    case FeatureKind::kAngle: {
+    case FeatureKind::kAngle:
       if (lo < -lim.angle_abs_rad || hi > lim.angle_abs_rad) flags |= kFailAngleRange;
-      double jump = 0.0;  // NaN differences compare false and are skipped, as in numpy
-      for (int i = 1; i < n; ++i) {
-        const double d = std::fabs(x[i] - x[i - 1]);
-        jump = d > jump ? d : jump;
-      }
       if (jump > lim.angle_jump_rad) flags |= kFailAngleJump;
       break;
-    }
     case FeatureKind::kVelocity:
       if (reach > lim.velocity_abs_rad_s) flags |= kFailVelocity;
       break;
@@ -31,6 +25,17 @@ std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoH
       break;
   }
   return flags;
+}
+
+std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoHubLimits& lim, double lo,
+                           double hi, bool nonfinite) {
+  double jump = 0.0;  // NaN differences compare false and are skipped, as in numpy
+  if (kind == FeatureKind::kAngle)
+    for (int i = 1; i < n; ++i) {
+      const double d = std::fabs(x[i] - x[i - 1]);
+      jump = d > jump ? d : jump;
+    }
+  return locohub_flags(kind, lim, lo, hi, nonfinite, jump);
 }
 
 std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoHubLimits& lim) {

@@ -39,6 +39,10 @@ std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoH
 // series_stats reports them): only angles need another sweep, for the jumps.
 std::uint8_t locohub_flags(const double* x, int n, FeatureKind kind, const LocoHubLimits& limits, double lo,
                            double hi, bool nonfinite);
+// The same when the largest jump between consecutive points is known too (lane_stats gives it
+// for finite series): no sweep at all.
+std::uint8_t locohub_flags(FeatureKind kind, const LocoHubLimits& limits, double lo, double hi, bool nonfinite,
+                           double jump);
 
 // One check of a ranges file: feature index, phase point (round(pct / 100 * 149)), bounds.
 // A NaN bound is open.

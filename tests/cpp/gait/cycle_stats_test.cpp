@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "cadence/gait/lanes.h"
 #include "cadence/gait/validation.h"
 
 namespace cadence::gait {
@@ -96,6 +97,43 @@ TEST(CycleStats, ConstantSeriesHasNoShapeNorSpectrum) {
   EXPECT_EQ(out[kStd], 0.0);
   EXPECT_TRUE(std::isnan(out[kSkewness]));
   EXPECT_TRUE(std::isnan(out[kKurtosis]));
+}
+
+// The engine's lane kernel against series_stats, one series per lane, for both widths: the
+// extremes, peak and jump exactly, the moments to rounding (sums run in other orders).
+TEST(CycleStats, LaneKernelMatchesSeriesStats) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> nd(0.0, 1.0);
+  for (int width : {4, 8}) {
+    if (width == 8 && CADENCE_HAVE_AVX512_BUILD && lanes::simd_width() != 8) continue;
+    for (int trial = 0; trial < 50; ++trial) {
+      std::vector<std::vector<double>> series(width, std::vector<double>(150));
+      std::vector<double> x(150 * width);
+      for (int l = 0; l < width; ++l)
+        for (int p = 0; p < 150; ++p) x[p * width + l] = series[l][p] = nd(rng) * (l + 1) + trial;
+      series[1 % width][17] = -series[1 % width][80];  // a tie on |x|
+      for (int l = 0; l < width; ++l) x[17 * width + l] = series[l][17];
+      const int nan_lane = trial % width;
+      if (trial % 3 == 0) x[40 * width + nan_lane] = series[nan_lane][40] = kNaN;
+      LaneStats ls;
+      const unsigned bad = lane_stats(x.data(), 150, ls, width);
+      for (int l = 0; l < width; ++l) {
+        double want[kStatCount];
+        const SeriesInfo info = series_stats(series[l].data(), 150, NanPolicy::kPropagate, want);
+        if (info.nonfinite) {
+          EXPECT_TRUE(bad >> l & 1u);
+          continue;
+        }
+        ASSERT_FALSE(bad >> l & 1u);
+        for (int s : {kMin, kMax, kRom, kPeakIndex, kPeakTiming}) EXPECT_EQ(ls.stat[l][s], want[s]) << stat_name(s);
+        for (int s : {kMean, kStd, kSkewness, kKurtosis})
+          EXPECT_NEAR(ls.stat[l][s], want[s], 1e-12 * std::max(1.0, std::fabs(want[s]))) << stat_name(s);
+        double jump = 0;
+        for (int p = 1; p < 150; ++p) jump = std::max(jump, std::fabs(series[l][p] - series[l][p - 1]));
+        EXPECT_EQ(ls.jump[l], jump);
+      }
+    }
+  }
 }
 
 TEST(Validation, LocoHubRules) {

@@ -16,14 +16,14 @@ struct File {
   std::vector<std::int32_t> subject, task;
   std::vector<std::int64_t> step;
   std::vector<std::vector<double>> cols{std::vector<double>{}, std::vector<double>{}};
-  void add(int s, int t, int cycles, int points = P) {
+  void add(int s, int t, int cycles, int points = P, int first_step = 0) {
     std::mt19937_64 rng(s * 31 + t);
     std::normal_distribution<double> noise(0.0, 0.05);
     for (int c = 0; c < cycles; ++c)
       for (int p = 0; p < points; ++p) {
         subject.push_back(s);
         task.push_back(t);
-        step.push_back(c);
+        step.push_back(first_step + c);
         cols[0].push_back(std::sin(6.28 * p / P) + noise(rng));
         cols[1].push_back(std::cos(6.28 * 2 * p / P) + noise(rng));
       }
@@ -37,7 +37,7 @@ File sample_file() {
   f.add(0, 1, 3, 149);  // dropped: 447 rows
   f.add(1, 0, 9);
   f.add(2, 1, 4);
-  f.add(1, 0, 2);       // group (1, 0) comes back
+  f.add(1, 0, 2, P, 9);  // group (1, 0) comes back, with new strides (same steps would be duplicates)
   f.add(3, 0, 1);
   return f;
 }

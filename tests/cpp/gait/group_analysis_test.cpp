@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "cadence/gait/cycle_index.h"
+#include "cadence/gait/lanes.h"
 
 namespace cadence::gait {
 namespace {
@@ -145,6 +147,41 @@ TEST(GroupAnalysis, RangeChecksFlagOutOfRangeFiniteValues) {
   EXPECT_TRUE(r.fail[0 * g.cycles + 2] & kFailRange);
   const auto none = analyse_group(g.views(), g.cycles, 1, nullptr, spec, plan, job);  // other task
   EXPECT_TRUE(none.range_failures.empty());
+}
+
+// The kernels take 4 series per call (SSE2/AVX2) or 8 (AVX-512): every lane is its own fixed
+// sequence of operations, so both widths give the same bits, NaN, inf, float32 and a cycle count
+// that is not a multiple of either width included.
+TEST(GroupAnalysis, SameBitsForFourAndEightLanes) {
+  if (CADENCE_HAVE_AVX512_BUILD && lanes::simd_width() != 8) GTEST_SKIP() << "this CPU has no AVX-512";
+  Group g = make_group(37, 5, 21);
+  g.cols[1][3 * P + 20] = std::numeric_limits<double>::quiet_NaN();
+  g.cols[2][9 * P + 7] = std::numeric_limits<double>::infinity();
+  for (int p = 0; p < P; ++p) g.cols[3][11 * P + p] = 0.25;  // constant: no shape, no spectrum
+  std::vector<std::vector<float>> f32;
+  std::vector<ColumnView> v32;
+  for (const auto& c : g.cols) f32.emplace_back(c.begin(), c.end());
+  for (const auto& c : f32) v32.push_back({c.data(), true});
+  const SpectrumPlan plan(P);
+  runtime::Job job({2, 0});
+  for (NanPolicy policy : {NanPolicy::kPropagate, NanPolicy::kOmit})
+    for (const auto& views : {g.views(), v32}) {
+      auto spec = spec_for(g.features);
+      spec.nan_policy = policy;
+      spec.simd_width = 4;
+      const auto four = analyse_group(views, g.cycles, -1, nullptr, spec, plan, job);
+      spec.simd_width = 8;
+      const auto eight = analyse_group(views, g.cycles, -1, nullptr, spec, plan, job);
+      ASSERT_EQ(four.stats.size(), eight.stats.size());
+      for (std::size_t i = 0; i < four.stats.size(); ++i)
+        ASSERT_EQ(0, std::memcmp(&four.stats[i], &eight.stats[i], sizeof(double)))
+            << "stat " << stat_name(static_cast<int>(i / (g.features * g.cycles))) << " feature "
+            << i / g.cycles % g.features << " cycle " << i % g.cycles << ": " << four.stats[i] << " vs "
+            << eight.stats[i];
+      EXPECT_EQ(0, std::memcmp(four.rmse.data(), eight.rmse.data(), four.rmse.size() * sizeof(double)));
+      EXPECT_EQ(four.fail, eight.fail);
+      EXPECT_EQ(four.valid, eight.valid);
+    }
 }
 
 }  // namespace
