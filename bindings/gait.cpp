@@ -15,6 +15,7 @@
 #include "cadence/gait/cycle_index.h"
 #include "cadence/gait/feature_stream.h"
 #include "cadence/gait/group_analysis.h"
+#include "numpy.h"
 #include "register.h"
 
 namespace nb = nanobind;
@@ -30,12 +31,6 @@ template <class T>
 using Vector = nb::ndarray<const T, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
 
 // A numpy array that owns a moved-in std::vector (no copy).
-template <class T>
-nb::object owned(std::vector<T>&& v, std::initializer_list<std::size_t> shape) {
-  auto* heap = new std::vector<T>(std::move(v));
-  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  return nb::cast(nb::ndarray<nb::numpy, T>(heap->data(), shape.size(), shape.begin(), owner));
-}
 
 std::vector<gait::ColumnView> views_of(const std::vector<AnyVector>& columns, std::int64_t rows) {
   std::vector<gait::ColumnView> views;
@@ -89,14 +84,14 @@ nb::dict index_groups(const gait::CycleIndex& ix) {
   }
   const std::size_t n = ix.groups.size();
   nb::dict d;
-  d["subject"] = owned(std::move(subject), {n});
-  d["task"] = owned(std::move(task), {n});
-  d["runs"] = owned(std::move(runs), {n});
-  d["rows"] = owned(std::move(rows), {n});
-  d["first_row"] = owned(std::move(first_row), {n});
-  d["first_cycle"] = owned(std::move(first_cycle), {n});
-  d["cycles"] = owned(std::move(cycles), {n});
-  d["reason"] = owned(std::move(reason), {n});
+  d["subject"] = to_numpy(std::move(subject), {n});
+  d["task"] = to_numpy(std::move(task), {n});
+  d["runs"] = to_numpy(std::move(runs), {n});
+  d["rows"] = to_numpy(std::move(rows), {n});
+  d["first_row"] = to_numpy(std::move(first_row), {n});
+  d["first_cycle"] = to_numpy(std::move(first_cycle), {n});
+  d["cycles"] = to_numpy(std::move(cycles), {n});
+  d["reason"] = to_numpy(std::move(reason), {n});
   return d;
 }
 
@@ -110,9 +105,9 @@ nb::dict index_cycles(const gait::CycleIndex& ix) {
   }
   const std::size_t n = ix.cycles.size();
   nb::dict d;
-  d["row"] = owned(std::move(row), {n});
-  d["step"] = owned(std::move(step), {n});
-  d["reason"] = owned(std::move(reason), {n});
+  d["row"] = to_numpy(std::move(row), {n});
+  d["step"] = to_numpy(std::move(step), {n});
+  d["reason"] = to_numpy(std::move(reason), {n});
   return d;
 }
 
@@ -126,9 +121,9 @@ nb::dict index_runs(const gait::CycleIndex& ix) {
   }
   const std::size_t n = ix.runs.size();
   nb::dict d;
-  d["row_begin"] = owned(std::move(begin), {n});
-  d["rows"] = owned(std::move(rows), {n});
-  d["group"] = owned(std::move(group), {n});
+  d["row_begin"] = to_numpy(std::move(begin), {n});
+  d["rows"] = to_numpy(std::move(rows), {n});
+  d["group"] = to_numpy(std::move(group), {n});
   return d;
 }
 
@@ -136,13 +131,13 @@ nb::dict group_result(gait::GroupResult&& r) {
   const std::size_t n = static_cast<std::size_t>(r.cycles), nf = static_cast<std::size_t>(r.features);
   const std::size_t P = gait::kPointsPerCycle;
   nb::dict d;
-  d["stats"] = owned(std::move(r.stats), {static_cast<std::size_t>(gait::kStatCount), nf, n});
-  d["rmse"] = owned(std::move(r.rmse), {n});
-  d["valid"] = owned(std::move(r.valid), {n});
-  d["outlier"] = owned(std::move(r.outlier), {n});
-  d["fail"] = owned(std::move(r.fail), {nf, n});
-  d["mean_pattern"] = owned(std::move(r.mean_pattern), {nf, P});
-  d["std_pattern"] = owned(std::move(r.std_pattern), {nf, P});
+  d["stats"] = to_numpy(std::move(r.stats), {static_cast<std::size_t>(gait::kStatCount), nf, n});
+  d["rmse"] = to_numpy(std::move(r.rmse), {n});
+  d["valid"] = to_numpy(std::move(r.valid), {n});
+  d["outlier"] = to_numpy(std::move(r.outlier), {n});
+  d["fail"] = to_numpy(std::move(r.fail), {nf, n});
+  d["mean_pattern"] = to_numpy(std::move(r.mean_pattern), {nf, P});
+  d["std_pattern"] = to_numpy(std::move(r.std_pattern), {nf, P});
   d["rmse_threshold"] = r.rmse_threshold;
   return d;
 }

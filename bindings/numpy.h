@@ -10,13 +10,19 @@
 
 namespace cadence::bindings {
 
+// An array of `shape` over `v`'s elements (moved, not copied); the shape's product must be v.size().
+template <class T>
+nanobind::object to_numpy(std::vector<T>&& v, std::initializer_list<std::size_t> shape) {
+  auto* owned = new std::vector<T>(std::move(v));
+  nanobind::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  return nanobind::cast(nanobind::ndarray<nanobind::numpy, T>(owned->data(), shape.size(), shape.begin(), owner));
+}
+
 // A 1-D array over `v`'s elements (moved, not copied).
 template <class T>
 nanobind::object to_numpy(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  nanobind::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  const std::size_t shape[1] = {owned->size()};
-  return nanobind::cast(nanobind::ndarray<nanobind::numpy, T, nanobind::ndim<1>>(owned->data(), 1, shape, owner));
+  const std::size_t n = v.size();
+  return to_numpy(std::move(v), {n});
 }
 
 // An array of `shape` over data that lives inside `holder` (e.g. a struct with a vector member).
