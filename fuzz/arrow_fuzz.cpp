@@ -22,17 +22,11 @@
 #include "cadence/arrow/c_export.h"
 #include "cadence/arrow/c_stream.h"
 
+#include "check.h"
+
 namespace ar = cadence::arrow;
 
 namespace {
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (0)
 
 enum Kind : int {
   kI8, kU8, kI16, kU16, kI32, kU32, kI64, kU64, kF32, kF64, kF16, kBool,

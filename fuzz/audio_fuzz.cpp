@@ -11,17 +11,11 @@
 
 #include "cadence/io/audio/decoder.h"
 
+#include "check.h"
+
 namespace audio = cadence::io::audio;
 
 namespace {
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (0)
 
 // Decoded samples we let one input produce. Real content can legitimately decompress to a lot
 // (a FLAC constant subframe holds 65,535 samples in a few bytes): that is no bug, so inputs whose

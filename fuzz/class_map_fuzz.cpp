@@ -16,18 +16,12 @@
 
 #include "cadence/drums/class_map.h"
 
+#include "check.h"
+
 using cadence::drums::ClassMap;
 using Classes = std::vector<std::pair<std::string, std::vector<int>>>;
 
 namespace {
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (0)
 
 // Checks every promise a constructed map makes about the lists it was built from.
 void check_map(const ClassMap& m, const Classes& in) {

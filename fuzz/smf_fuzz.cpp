@@ -11,17 +11,11 @@
 
 #include "cadence/io/midi/smf.h"
 
+#include "check.h"
+
 namespace midi = cadence::io::midi;
 
 namespace {
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (0)
 
 void check(const midi::MidiFile& f) {
   CHECK(f.format == 0 || f.format == 1);
