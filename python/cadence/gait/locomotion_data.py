@@ -388,6 +388,14 @@ class LocomotionData:
         from .validation import validate_file
         return validate_file(self, ranges, features, **kw)
 
+    def _whole_analysis(self, subject: str, task: str, features):
+        """_analysis of a group made of whole cycles; (None, []) without a warning otherwise,
+        since the bulk analyses skip absent or unusable groups on purpose."""
+        group = self._index.group(subject, task)
+        if group is None or self._index.groups["rows"][group] % POINTS_PER_CYCLE:
+            return None, []
+        return self._analysis(subject, task, features)
+
     def subject_analysis(self, subject: str, features: list[str] | None = None) -> dict:
         """The guide's comprehensive subject analysis, for every task of ``subject``: tasks
         completed, total cycles, quality score (share of valid cycles), ROM over all cycles,
@@ -395,10 +403,7 @@ class LocomotionData:
         out = {"subject": subject, "tasks_completed": [], "total_cycles": 0, "quality_scores": {},
                "rom_data": {}, "outlier_counts": {}}
         for task in self.tasks:
-            group = self._index.group(subject, task)
-            if group is None or self._index.groups["rows"][group] % POINTS_PER_CYCLE:
-                continue
-            r, names = self._analysis(subject, task, features)
+            r, names = self._whole_analysis(subject, task, features)
             if r is None:
                 continue
             out["tasks_completed"].append(task)
@@ -414,10 +419,7 @@ class LocomotionData:
         guide defines it."""
         subjects, patterns, names = [], [], None
         for subject in self.subjects:
-            group = self._index.group(subject, task)
-            if group is None or self._index.groups["rows"][group] % POINTS_PER_CYCLE:
-                continue
-            r, names = self._analysis(subject, task, features)
+            r, names = self._whole_analysis(subject, task, features)
             if r is None:
                 continue
             subjects.append(subject)

@@ -23,6 +23,19 @@ void fill_nan(double* out) {
   for (int s = kMean; s <= kKurtosis; ++s) out[s] = kNaN;
 }
 
+// Shape statistics from the central moments, used by every path that computes moments.
+void shape(double mean, double s2, double s3, double s4, double* out) {
+  out[kStd] = std::sqrt(s2);
+  const double tol = 1e-15 * mean;  // scipy: "precision loss ... data are nearly identical"
+  if (s2 <= tol * tol) {
+    out[kSkewness] = kNaN;
+    out[kKurtosis] = kNaN;
+  } else {
+    out[kSkewness] = s3 / (s2 * std::sqrt(s2));
+    out[kKurtosis] = s4 / (s2 * s2) - 3.0;
+  }
+}
+
 // Central moments and shape statistics once the mean is known; `keep(i)` selects values.
 template <class Keep>
 void moments(const double* x, int n, double mean, double count, Keep keep, double* out) {
@@ -45,15 +58,7 @@ void moments(const double* x, int n, double mean, double count, Keep keep, doubl
   const double s2 = ((m2[0] + m2[1]) + (m2[2] + m2[3])) / count;
   const double s3 = ((m3[0] + m3[1]) + (m3[2] + m3[3])) / count;
   const double s4 = ((m4[0] + m4[1]) + (m4[2] + m4[3])) / count;
-  out[kStd] = std::sqrt(s2);
-  const double tol = 1e-15 * mean;  // scipy: "precision loss ... data are nearly identical"
-  if (s2 <= tol * tol) {
-    out[kSkewness] = kNaN;
-    out[kKurtosis] = kNaN;
-  } else {
-    out[kSkewness] = s3 / (s2 * std::sqrt(s2));
-    out[kKurtosis] = s4 / (s2 * s2) - 3.0;
-  }
+  shape(mean, s2, s3, s4, out);
 }
 
 }  // namespace
@@ -198,23 +203,6 @@ SeriesInfo careful_stats(const double* x, int n, NanPolicy policy, double* out) 
   // +-inf values make the mean or spread non-finite: no spectrum then either.
   info.spectrum = nan_count == 0 && std::isfinite(out[kStd]) && !std::isnan(out[kSkewness]);
   return info;
-}
-
-}  // namespace
-
-namespace {
-
-// Shape statistics from the central moments, as moments() does.
-void shape(double mean, double s2, double s3, double s4, double* out) {
-  out[kStd] = std::sqrt(s2);
-  const double tol = 1e-15 * mean;  // scipy: "precision loss ... data are nearly identical"
-  if (s2 <= tol * tol) {
-    out[kSkewness] = kNaN;
-    out[kKurtosis] = kNaN;
-  } else {
-    out[kSkewness] = s3 / (s2 * std::sqrt(s2));
-    out[kKurtosis] = s4 / (s2 * s2) - 3.0;
-  }
 }
 
 }  // namespace
