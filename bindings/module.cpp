@@ -7,5 +7,6 @@ NB_MODULE(_core, m) {
   cadence::bindings::register_audio(m);
   cadence::bindings::register_midi(m);
   cadence::bindings::register_drums(m);
+  cadence::bindings::register_audio_store(m);
   cadence::bindings::register_gait(m);
 }

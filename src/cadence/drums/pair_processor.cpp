@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cadence/drums/onset_merge.h"
+#include "cadence/drums/window.h"
 #include "cadence/io/audio/decoder.h"
 #include "cadence/io/midi/smf.h"
 #include "cadence/kernels/resample.h"
@@ -22,6 +23,7 @@ const char* reject_name(Reject r) noexcept {
     case Reject::EmptyAudio: return "empty_audio";
     case Reject::DurationMismatch: return "duration_mismatch";
     case Reject::MidiPastAudio: return "midi_past_audio";
+    case Reject::ProcessingError: return "processing_error";
   }
   return "?";
 }
@@ -54,7 +56,7 @@ OnsetColumns onset_columns(const std::vector<Onset>& onsets, int rate_hz) {
     const Onset& o = onsets[k];
     c.index.push_back(static_cast<std::int32_t>(k));
     c.onset_s.push_back(o.onset_s);
-    c.onset_sample.push_back(std::llround(o.onset_s * rate_hz));
+    c.onset_sample.push_back(onset_sample(o.onset_s, rate_hz));
     c.pitches.insert(c.pitches.end(), o.pitches.begin(), o.pitches.end());
     c.velocities.insert(c.velocities.end(), o.velocities.begin(), o.velocities.end());
     c.hit_offsets.push_back(static_cast<std::int32_t>(c.pitches.size()));
@@ -89,10 +91,52 @@ void count(PairStats& s, const EncodedClip& clip, std::size_t samples) {
   s.raw_float32_bytes += static_cast<std::int64_t>(samples * sizeof(float));
 }
 
+std::string channel_list(std::uint16_t mask) {
+  std::string s;
+  for (int c = 0; c < 16; ++c)
+    if (mask & (1u << c)) s += (s.empty() ? "" : ", ") + std::to_string(c + 1);
+  return s;
+}
+
+// The notes per channel, as "1: 200, 10: 312" (channels numbered 1..16, as users know them).
+std::string channel_counts(const std::array<std::int64_t, 16>& n) {
+  std::string s;
+  for (int c = 0; c < 16; ++c)
+    if (n[c]) s += (s.empty() ? "" : ", ") + std::to_string(c + 1) + ": " + std::to_string(n[c]);
+  return s;
+}
+
+// Where process_pair is; named in the message when a step throws.
+struct Step {
+  const char* name = "setup";
+};
+
+PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, PairScratch& scratch,
+                              runtime::Job& job, const std::function<bool()>& may_overdraw, Step& step);
+
 }  // namespace
 
 PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScratch& scratch,
                         runtime::Job& job, const std::function<bool()>& may_overdraw) {
+  // A bad pair must never stop the run: whatever a step throws (soxr, the FLAC encoder's
+  // set-up, an allocation) becomes this pair's rejection. Only cancellation goes through.
+  Step step;
+  try {
+    return process_pair_steps(in, cfg, scratch, job, may_overdraw, step);
+  } catch (const runtime::Cancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    PairResult r;
+    r.reject = Reject::ProcessingError;
+    r.message = in.audio_path + ": " + step.name + " failed: " + e.what();
+    return r;
+  }
+}
+
+namespace {
+
+PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, PairScratch& scratch,
+                              runtime::Job& job, const std::function<bool()>& may_overdraw, Step& step) {
   PairResult r;
   auto reject = [&r](Reject why, std::string message) {
     r.reject = why;
@@ -111,6 +155,7 @@ PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScrat
   std::vector<Onset> onsets;
   MergeStats merge_stats;
   {
+    step.name = "MIDI";
     runtime::ScopedStage t(timers.stage("midi"));
     io::midi::MidiFile midi;
     try {
@@ -122,9 +167,19 @@ PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScrat
     if (midi.notes.empty()) return reject(Reject::NoNotes, in.midi_path + ": no notes");
     std::vector<Hit> hits;
     hits.reserve(midi.notes.size());
-    for (const auto& n : midi.notes) hits.push_back({n.onset_s, n.pitch, n.velocity});
-    // Notes are sorted by onset: the last one starts last.
-    r.stats.midi_end_s = midi.notes.back().onset_s;
+    for (const auto& n : midi.notes) {
+      ++r.stats.notes_by_channel[n.channel & 15];
+      if (cfg.channel_mask & (1u << (n.channel & 15))) {
+        hits.push_back({n.onset_s, n.pitch, n.velocity});
+      } else {
+        ++r.stats.notes_other_channels;
+      }
+    }
+    if (hits.empty())
+      return reject(Reject::NoNotes, in.midi_path + ": no notes on channel(s) " + channel_list(cfg.channel_mask) +
+                                         "; its notes are on channel(s) " + channel_counts(r.stats.notes_by_channel));
+    // Notes are sorted by onset: the last one kept starts last.
+    r.stats.midi_end_s = hits.back().onset_s;
     onsets = merge_hits(std::move(hits), cfg.merge_s, cfg.class_map, &merge_stats);
     r.stats.notes = merge_stats.hits;
     r.stats.unmapped_hits = merge_stats.unmapped_hits;
@@ -133,6 +188,7 @@ PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScrat
   }
 
   // Audio: probe, reserve the decode + resample buffers, decode, resample.
+  step.name = "audio probe";
   io::audio::AudioInfo info;
   try {
     info = io::audio::probe(in.audio_path);
@@ -149,6 +205,7 @@ PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScrat
   {
     io::audio::DecodedAudio decoded;
     {
+      step.name = "decode";
       runtime::ScopedStage t(timers.stage("decode"));
       try {
         decoded = io::audio::decode(in.audio_path);
@@ -169,18 +226,34 @@ PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScrat
                     in.midi_path + ": last note at " + fmt_s(r.stats.midi_end_s) +
                         " but the audio ends at " + fmt_s(r.stats.audio_s) + " (tolerance " +
                         fmt_s(cfg.midi_tolerance_s) + ")");
+    step.name = "resample";
     runtime::ScopedStage t(timers.stage("resample"));
     audio = kernels::resample(decoded.samples.data(), decoded.samples.size(), info.sample_rate_hz, rate);
   }
   r.stats.samples_out = static_cast<std::int64_t>(audio.size());
 
+  // Onsets inside --midi-tolerance but at or after the audio's end have no audio to label: leave
+  // them out (counted), rather than store windows of zeros as if they were hits.
+  step.name = "onsets";
+  {
+    const auto n_audio = static_cast<std::int64_t>(audio.size());
+    const auto past = std::find_if(onsets.begin(), onsets.end(),
+                                   [&](const Onset& o) { return onset_sample(o.onset_s, rate) >= n_audio; });
+    r.stats.onsets_past_audio = static_cast<std::int64_t>(onsets.end() - past);
+    onsets.erase(past, onsets.end());  // sorted by onset: every later one is past the end too
+    r.stats.onsets = static_cast<std::int64_t>(onsets.size());
+    if (onsets.empty())
+      return reject(Reject::MidiPastAudio, in.midi_path + ": every onset lies at or after the end of the audio (" +
+                                               fmt_s(r.stats.audio_s) + ")");
+  }
+
   auto fields = onset_fields(onset_columns(onsets, rate), cfg.class_map.size(), rate);
   std::uint64_t held_bytes = 0;
   {
+    step.name = "encode";
     runtime::ScopedStage t(timers.stage("encode"));
     if (cfg.layout == Layout::Clips) {
-      const auto clip_n = static_cast<std::size_t>(std::llround(cfg.clip_s * rate));
-      const auto pad_n = std::llround(cfg.pad_before_s * rate);
+      const auto clip_n = static_cast<std::size_t>(onset_window(0, cfg.pad_before_s, cfg.clip_s, rate).n_samples);
       std::vector<float> window(clip_n);
       std::string blob_data;  // every clip back to back: the Arrow buffer itself, no second copy
       std::vector<std::int64_t> blob_offsets{0};
@@ -190,10 +263,15 @@ PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScrat
       std::vector<std::int64_t> starts;
       for (const auto& o : onsets) {
         // Zero-padded wherever the window leaves the file (before 0 or past the end).
-        const std::int64_t start = std::llround(o.onset_s * rate) - pad_n;
+        const std::int64_t start =
+            onset_window(onset_sample(o.onset_s, rate), cfg.pad_before_s, cfg.clip_s, rate).start_sample;
         const std::int64_t end = start + static_cast<std::int64_t>(clip_n);
-        const float* samples = audio.data() + std::max<std::int64_t>(start, 0);
-        if (start < 0 || end > static_cast<std::int64_t>(audio.size())) {
+        // A pointer into the audio only when the whole window lies inside it: forming one past
+        // the end (an onset near the end, a long pad) is undefined behaviour even if never read.
+        const float* samples = nullptr;
+        if (start >= 0 && end <= static_cast<std::int64_t>(audio.size())) {
+          samples = audio.data() + start;
+        } else {
           // Only windows that leave the file are copied, into zero padding.
           std::fill(window.begin(), window.end(), 0.0f);
           const std::int64_t lo = std::max<std::int64_t>(start, 0);
@@ -218,22 +296,34 @@ PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScrat
       fields.push_back({"codec", arrow::dictionary_utf8(std::move(codecs), names), false});
       fields.push_back({"audio", arrow::large_binary(std::move(blob_offsets), std::move(blob_data)), false});
     } else {
-      auto whole = encode_clip(audio.data(), audio.size(), rate, cfg.index_codec, scratch.flac);
+      // The file's audio once; FLAC with a fixed block size and the byte offset of every frame,
+      // so that a reader decodes only the frames a window covers (audio_store.h).
+      io::audio::FlacFrames frames;
+      EncodedClip whole = cfg.index_codec == Codec::Flac
+                              ? EncodedClip{Codec::Flac, scratch.index_flac.encode(audio.data(), audio.size(), rate, &frames)}
+                              : encode_clip(audio.data(), audio.size(), rate, cfg.index_codec, scratch.flac);
       count(r.stats, whole, audio.size());
-      held_bytes += whole.bytes.size();
+      held_bytes += whole.bytes.size() + frames.offsets.size() * sizeof(std::uint32_t);
+      const auto n_frames = static_cast<std::int32_t>(frames.offsets.size());
       r.audio = arrow::struct_array({
           {"sample_rate_hz", arrow::primitive(std::vector<std::int32_t>{rate}), false},
           {"n_samples", arrow::primitive(std::vector<std::int64_t>{static_cast<std::int64_t>(audio.size())}), false},
           {"codec", arrow::utf8({codec_name(whole.codec)}), false},
+          {"block_size", arrow::primitive(std::vector<std::int32_t>{static_cast<std::int32_t>(frames.block_size)}), false},
+          {"header_bytes", arrow::primitive(std::vector<std::int32_t>{static_cast<std::int32_t>(frames.header_bytes)}), false},
+          {"frame_offsets", arrow::list({0, n_frames}, arrow::primitive(std::move(frames.offsets))), false},
           {"audio", arrow::large_binary({whole.bytes}), false},
       });
     }
   }
+  step.name = "records";
   r.records = arrow::struct_array(std::move(fields));
   held_bytes += static_cast<std::uint64_t>(onsets.size()) * (64 + 2 * cfg.class_map.size());
   // Hold the output's bytes until the consumer has written them; the working buffers go now.
   r.held = runtime::Reservation(job.budget(), held_bytes, &job.cancellation(), [] { return true; });
   return r;
 }
+
+}  // namespace
 
 }  // namespace cadence::drums

@@ -30,8 +30,14 @@ struct PrepareConfig {
   Codec codec = Codec::Auto;  // clips layout; the index layout stores each file with index_codec
   Codec index_codec = Codec::Flac;
   int flac_level = 0;  // the fastest; on drum clips levels 0-2 compress alike (bench/RESULTS.md)
+  // Index layout, FLAC: samples per frame. Every frame's byte offset is stored (frame_offsets),
+  // so a reader decodes only the frames a window covers (docs/ARCHITECTURE.md, fixed decisions).
+  std::uint32_t index_block_size = 1152;
   double csv_tolerance_s = 1.0;   // |audio length - CSV duration| allowed
   double midi_tolerance_s = 1.0;  // how far the last note may lie past the end of the audio
+  // MIDI channels whose notes are hits: bit c for channel c (0..15; 9 is General MIDI drums).
+  // All by default, as E-GMD needs; the other channels' notes are counted, not used.
+  std::uint16_t channel_mask = 0xFFFF;
   ClassMap class_map = ClassMap::builtin("gmd9");
 };
 
@@ -52,6 +58,7 @@ enum class Reject {
   EmptyAudio,
   DurationMismatch,
   MidiPastAudio,
+  ProcessingError,  // a step threw (resampler, encoder set-up, allocation): this pair only
 };
 const char* reject_name(Reject r) noexcept;
 
@@ -63,6 +70,11 @@ struct PairStats {
   int source_rate_hz = 0;
   double audio_s = 0;
   double midi_end_s = 0;
+  std::array<std::int64_t, 16> notes_by_channel{};  // every note of the file, used or not
+  std::int64_t notes_other_channels = 0;            // left out by the channel filter
+  // Onsets at or after the end of the (resampled) audio, within --midi-tolerance: their windows
+  // would hold no audio, so they are left out of the records and counted here.
+  std::int64_t onsets_past_audio = 0;
   std::int64_t samples_out = 0;                // at the output rate
   std::array<std::int64_t, 5> clips_by_codec{};  // indexed by Codec
   std::array<std::int64_t, 5> bytes_by_codec{};
@@ -81,8 +93,10 @@ struct PairResult {
 
 // Per-worker state reused across pairs.
 struct PairScratch {
-  explicit PairScratch(int flac_level) : flac(flac_level) {}
-  io::audio::FlacEncoder flac;
+  explicit PairScratch(const PrepareConfig& c)
+      : flac(c.flac_level), index_flac(c.flac_level, c.index_block_size) {}
+  io::audio::FlacEncoder flac;        // clips: each a whole stream, the level's block size
+  io::audio::FlacEncoder index_flac;  // index layout: fixed block size, frame table recorded
 };
 
 // `may_overdraw` is passed to the memory budget (see MemoryBudget::reserve).

@@ -24,11 +24,13 @@ void PrepareRun::produce() {
   auto& audio_ms = job_.progress().counter("audio_ms");
   try {
     job_.parallel_for(inputs_.size(), [&](std::size_t i) {
+      // A worker's encoders outlive one run; a run with other FLAC settings makes new ones.
       thread_local std::unique_ptr<PairScratch> scratch;
-      thread_local int scratch_level = -1;
-      if (!scratch || scratch_level != config_.flac_level) {
-        scratch = std::make_unique<PairScratch>(config_.flac_level);
-        scratch_level = config_.flac_level;
+      thread_local std::pair<int, std::uint32_t> scratch_settings{-1, 0};
+      const std::pair<int, std::uint32_t> settings{config_.flac_level, config_.index_block_size};
+      if (!scratch || scratch_settings != settings) {
+        scratch = std::make_unique<PairScratch>(config_);
+        scratch_settings = settings;
       }
       PairResult r = process_pair(inputs_[i], config_, *scratch, job_,
                                   [this, i] { return next_.load() == i; });
