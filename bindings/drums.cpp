@@ -34,6 +34,12 @@ nb::dict stats_dict(const drums::PairStats& s) {
   d["source_rate_hz"] = s.source_rate_hz;
   d["audio_s"] = s.audio_s;
   d["midi_end_s"] = s.midi_end_s;
+  nb::dict by_channel;  // channels numbered 1..16, as users (and --channels) number them
+  for (int c = 0; c < 16; ++c)
+    if (s.notes_by_channel[c]) by_channel[nb::int_(c + 1)] = s.notes_by_channel[c];
+  d["notes_by_channel"] = by_channel;
+  d["notes_other_channels"] = s.notes_other_channels;
+  d["onsets_past_audio"] = s.onsets_past_audio;
   d["samples_out"] = s.samples_out;
   nb::dict clips, bytes;
   for (int c = 1; c < 5; ++c) {
@@ -52,8 +58,16 @@ drums::PrepareConfig make_config(const std::string& layout, int sample_rate_hz, 
                                  const std::string& index_codec, int flac_level,
                                  double csv_tolerance_s, double midi_tolerance_s,
                                  const std::string& map_name,
-                                 const std::vector<std::pair<std::string, std::vector<int>>>& classes) {
+                                 const std::vector<std::pair<std::string, std::vector<int>>>& classes,
+                                 const std::vector<int>& channels) {
   drums::PrepareConfig c;
+  if (!channels.empty()) {
+    c.channel_mask = 0;
+    for (int ch : channels) {
+      if (ch < 1 || ch > 16) throw std::invalid_argument("MIDI channel " + std::to_string(ch) + " is not in 1..16");
+      c.channel_mask |= static_cast<std::uint16_t>(1u << (ch - 1));
+    }
+  }
   if (layout != "clips" && layout != "index")
     throw std::invalid_argument("layout must be 'clips' or 'index', not '" + layout + "'");
   c.layout = layout == "clips" ? drums::Layout::Clips : drums::Layout::Index;
@@ -134,19 +148,20 @@ void register_drums(nb::module_& m) {
              double pad_before_s, double clip_s, const std::string& codec,
              const std::string& index_codec, int flac_level, double csv_tolerance_s,
              double midi_tolerance_s, const std::string& map_name,
-             const std::vector<std::pair<std::string, std::vector<int>>>& classes) {
+             const std::vector<std::pair<std::string, std::vector<int>>>& classes,
+             const std::vector<int>& channels) {
             std::vector<drums::PairInput> in;
             in.reserve(inputs.size());
             for (const auto& [midi, audio, duration] : inputs) in.push_back({midi, audio, duration});
             auto config = make_config(layout, sample_rate_hz, merge_s, pad_before_s, clip_s, codec,
                                       index_codec, flac_level, csv_tolerance_s, midi_tolerance_s,
-                                      map_name, classes);
+                                      map_name, classes, channels);
             new (self) drums::PrepareRun(std::move(in), std::move(config), job);
           },
           "inputs"_a, "job"_a, nb::kw_only(), "layout"_a, "sample_rate_hz"_a, "merge_s"_a,
           "pad_before_s"_a, "clip_s"_a, "codec"_a, "index_codec"_a, "flac_level"_a,
           "csv_tolerance_s"_a, "midi_tolerance_s"_a, "map_name"_a, "classes"_a,
-          nb::keep_alive<1, 3>())
+          "channels"_a = std::vector<int>{}, nb::keep_alive<1, 3>())
       .def("next", &drums::PrepareRun::next, nb::call_guard<nb::gil_scoped_release>(),
            "The next result in input order, or None at the end (raises Cancelled if stopped).")
       .def("__len__", &drums::PrepareRun::size);

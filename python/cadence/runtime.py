@@ -37,7 +37,11 @@ def parse_bytes(text: str | int | None) -> int:
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*", text.lower())
     if not m:
         raise ValueError(f"cannot read memory size {text!r}: use a number with K, M, G or T, e.g. 4G")
-    return int(float(m.group(1)) * _UNITS[m.group(2)])
+    exact = float(m.group(1)) * _UNITS[m.group(2)]
+    # A fraction of a byte is a mistake, not a size: "0.5" would otherwise round to 0 = unlimited.
+    if exact != int(exact):
+        raise ValueError(f"memory size {text!r} is not a whole number of bytes; use e.g. 512M or 4G")
+    return int(exact)
 
 
 def default_memory_limit_bytes() -> int:

@@ -2,7 +2,6 @@
 uninterrupted run: same record ids, same audio bytes, no duplicates, no temporary files."""
 
 import hashlib
-import os
 import signal
 import subprocess
 import sys
@@ -27,9 +26,38 @@ def records(out: Path) -> dict[str, str]:
     return got
 
 
-def prepare(root, out, *extra, env=None):
-    return subprocess.run([CADENCE, "drums", "prepare", str(root), str(out), *OPTIONS, *extra],
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300)
+# The CLI with store.fault_hook set (the documented test seam, docs/RELIABILITY.md): the hook
+# gets argv[1] = "<point>:<n>" and acts the n-th time the commit reaches <point>: "kill" points
+# SIGKILL the process; "torn" writes half of the commit line first; "pause" signals readiness
+# through a file and holds the commit for a while so that a Ctrl-C lands mid-run, every time.
+WITH_FAULT = """
+import os, signal, sys, time
+from pathlib import Path
+from cadence.drums import store
+from cadence.cli import main
+action, point, nth = sys.argv[1].split(":")
+seen = {}
+def hook(at, journal=None, line=None):
+    seen[at] = seen.get(at, 0) + 1
+    if at != point or seen[at] != int(nth):
+        return
+    if action == "pause":
+        Path(sys.argv[2]).write_text("ready")
+        time.sleep(3)
+        return
+    if action == "torn":
+        with open(journal, "a") as f:  # half a line reaches the disk, then death
+            f.write(line[: len(line) // 2])
+    os.kill(os.getpid(), signal.SIGKILL)
+store.fault_hook = hook
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def prepare(root, out, *extra, fault=None, ready=None):
+    args = ["drums", "prepare", str(root), str(out), *OPTIONS, *extra]
+    cmd = [sys.executable, "-c", WITH_FAULT, fault, str(ready), *args] if fault else [CADENCE, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +67,11 @@ def reference(drum_corpus, tmp_path_factory):
     return records(out)
 
 
-@pytest.mark.parametrize("point", ["before_rename:1", "after_rename:2", "torn_journal:3", "after_commit:1"])
+@pytest.mark.parametrize("point", ["kill:before_rename:1", "kill:after_rename:2", "torn:before_journal:3",
+                                   "kill:after_commit:1"])
 def test_sigkill_then_resume_gives_the_same_records(drum_corpus, reference, tmp_path, point):
     out = tmp_path / "out"
-    killed = prepare(drum_corpus, out, env={"CADENCE_CRASH_AT": point})
+    killed = prepare(drum_corpus, out, fault=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     partial = records(out) if (out / "journal.jsonl").exists() else {}
     assert len(partial) < len(reference)
@@ -71,21 +100,22 @@ def test_sigkill_at_a_random_moment(drum_corpus, reference, tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_resumes(drum_corpus, reference, tmp_path):
-    out = tmp_path / "out"
-    proc = subprocess.Popen([CADENCE, "drums", "prepare", str(drum_corpus), str(out), *OPTIONS],
+    """Ctrl-C while the first shard is being committed (held there by the test seam, so the
+    interrupt always lands mid-run): exit 130, the committed shard kept, a resume completes."""
+    out, ready = tmp_path / "out", tmp_path / "ready"
+    args = ["drums", "prepare", str(drum_corpus), str(out), *OPTIONS]
+    proc = subprocess.Popen([sys.executable, "-c", WITH_FAULT, "pause:after_commit:1", str(ready), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        journal = out / "journal.jsonl"
-        if journal.exists() and journal.read_text().count('"commit"') >= 1:
-            break
+    while not ready.exists() and time.monotonic() < deadline:
         time.sleep(0.005)
+    assert ready.exists(), "the run never reached its first commit"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:
-        pytest.skip("the run finished before the interrupt landed")  # tiny corpus, fast machine
     assert proc.returncode == 130, err
-    assert "--resume" in err
+    assert f"cadence drums prepare {drum_corpus} {out} --resume" in err
+    partial = records(out)
+    assert 0 < len(partial) < len(reference)
     assert not list(out.glob(".*.tmp"))
     assert prepare(drum_corpus, out, "--resume").returncode == 0
     assert records(out) == reference

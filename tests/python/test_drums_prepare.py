@@ -183,7 +183,8 @@ def test_damaged_output_is_reported_and_repaired(drum_corpus, tmp_path):
     assert any(victims[1].name in p and "missing" in p for p in problems)
     assert any(victims[3].name in p and "truncated" in p for p in problems)
     report = drums.prepare(drum_corpus, out, layout="clips", shard_size="1", resume=True, show_progress=False)
-    assert report["files_ok"] == 2
+    assert report["segments"][-1]["files_ok"] == 2  # this run redid the two damaged shards
+    assert report["files_ok"] == 8 and report["records"] == len(before)  # the report covers the directory
     assert sum("dropped" in x for x in report["recovered"]) == 2
     assert drums.verify(out) == []
     after = drums.open(out).labels.column("record_id").to_pylist()
@@ -212,6 +213,6 @@ def test_interrupted_resume_of_a_copied_corpus(drum_corpus, tmp_path):
     r = drums.prepare(root, tmp_path / "o", show_progress=False)
     assert r["rejected"] == {"bad_audio": 1} and r["files_ok"] == 7
     r2 = drums.prepare(root, tmp_path / "o", resume=True, show_progress=False)
-    assert r2["inputs_this_run"] == 0 and r2["files_ok"] == 0
+    assert r2["inputs_this_run"] == 0 and r2["segments"][-1]["files_ok"] == 0
     rejects = (tmp_path / "o" / "rejects.csv").read_text()
     assert "truncated" in rejects and wav.stem in rejects

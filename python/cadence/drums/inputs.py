@@ -13,10 +13,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# E-GMD's CSV header, in order: the one definition (the sample generator and the summary use it).
 EGMD_COLUMNS = (
     "drummer", "session", "id", "style", "bpm", "beat_type", "time_signature",
     "duration", "split", "midi_filename", "audio_filename", "kit_name",
 )
+EGMD_CSV_NAME = "e-gmd-v1.0.0.csv"
 MIDI_SUFFIXES = (".mid", ".midi")
 AUDIO_SUFFIXES = (".wav", ".flac")
 SPLITS = ("train", "validation", "test")
@@ -55,11 +57,17 @@ def _inside(root: Path, rel: str) -> Path | None:
 
 
 def find_csv(root: Path) -> Path | None:
-    """The E-GMD CSV in `root` (a .csv whose header is E-GMD's), if any."""
+    """The E-GMD CSV in `root` (a .csv whose header is E-GMD's), if any.
+
+    Other CSV files are passed over, whatever they hold: a prepared directory's rejects.csv, a
+    spreadsheet in another encoding, a directory named ``x.csv``."""
     for path in sorted(root.glob("*.csv")):
-        with open(path, newline="") as f:
-            header = next(csv.reader(f), [])
-        if tuple(header) == EGMD_COLUMNS:
+        try:
+            with open(path, newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f), [])
+        except (OSError, UnicodeDecodeError, csv.Error):
+            continue
+        if tuple(h.strip() for h in header) == EGMD_COLUMNS:
             return path
     return None
 
@@ -68,7 +76,7 @@ def read_csv(root: Path, csv_path: Path) -> tuple[list[PairInput], list[InputRej
     """Pairs listed in an E-GMD CSV. Rows with missing fields, unreadable numbers or paths
     that escape `root` are returned as rejects naming the CSV line."""
     pairs, rejects = [], []
-    with open(csv_path, newline="") as f:
+    with open(csv_path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         if tuple(reader.fieldnames or ()) != EGMD_COLUMNS:
             raise ValueError(
@@ -88,7 +96,9 @@ def read_csv(root: Path, csv_path: Path) -> tuple[list[PairInput], list[InputRej
                 continue
             try:
                 duration_s, bpm = float(row["duration"]), int(float(row["bpm"]))
-            except ValueError:
+                if not (math.isfinite(duration_s) and duration_s >= 0):
+                    raise ValueError
+            except (ValueError, OverflowError):  # "long", "inf" (int(inf) overflows), "nan"
                 rejects.append(InputReject(rid, "csv_bad_value",
                                            f"{where}: duration {row['duration']!r} or bpm {row['bpm']!r} is not a number"))
                 continue
@@ -101,11 +111,20 @@ def read_csv(root: Path, csv_path: Path) -> tuple[list[PairInput], list[InputRej
 
 
 def scan_directory(root: Path) -> tuple[list[PairInput], list[InputReject]]:
-    """Without a CSV: every .mid/.midi paired with the .wav/.flac of the same stem."""
+    """Without a CSV: every .mid/.midi paired with the .wav/.flac of the same stem (suffixes in
+    any case: ``.MID`` with ``.WAV``)."""
     pairs, rejects = [], []
-    for midi in sorted(p for p in root.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES):
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    audio_by_stem: dict[Path, Path] = {}
+    for p in files:
+        if p.suffix.lower() in AUDIO_SUFFIXES:
+            stem = p.with_suffix("")
+            # .wav before .flac, as the suffix list says, whatever the case of either.
+            if stem not in audio_by_stem or _audio_rank(p) < _audio_rank(audio_by_stem[stem]):
+                audio_by_stem[stem] = p
+    for midi in (p for p in files if p.suffix.lower() in MIDI_SUFFIXES):
         rel = midi.relative_to(root)
-        audio = next((midi.with_suffix(s) for s in AUDIO_SUFFIXES if midi.with_suffix(s).is_file()), None)
+        audio = audio_by_stem.get(midi.with_suffix(""))
         pid = str(rel.with_suffix("")).replace(os.sep, "/")
         if audio is None:
             rejects.append(InputReject(pid, "missing_audio",
@@ -119,6 +138,20 @@ def scan_directory(root: Path) -> tuple[list[PairInput], list[InputReject]]:
     return pairs, rejects
 
 
+def _audio_rank(path: Path) -> int:
+    return AUDIO_SUFFIXES.index(path.suffix.lower())
+
+
+def unpaired_files(root: Path, pairs: list[PairInput], csv_path: Path | None = None) -> list[str]:
+    """Files under `root` that no pair uses (a .wav without its .mid, notes, stray files), as
+    paths relative to the root, for the report: nothing in the corpus is passed over silently."""
+    used = {Path(p.midi_path).resolve() for p in pairs} | {Path(p.audio_path).resolve() for p in pairs}
+    if csv_path is not None:
+        used.add(Path(csv_path).resolve())
+    return [str(p.relative_to(root)).replace(os.sep, "/") for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.startswith(".") and p.resolve() not in used]
+
+
 def _keep_fraction(pair: PairInput, fraction: float, seed: int) -> bool:
     # A hash of (seed, performance id): the same pairs every run, and all kits of a performance
     # kept or dropped together, so a sample never splits a performance.
@@ -130,6 +163,8 @@ def _keep_fraction(pair: PairInput, fraction: float, seed: int) -> bool:
 def select(pairs: list[PairInput], *, splits=None, kits=None, drummers=None,
            sample_fraction: float | None = None, seed: int = 0, limit: int | None = None) -> list[PairInput]:
     """Apply the command line's filters, in a deterministic order."""
+    if limit is not None and limit < 0:
+        raise ValueError(f"--limit must be >= 0, got {limit}")
     def wanted(values, v):
         return not values or v in values
 
@@ -141,3 +176,39 @@ def select(pairs: list[PairInput], *, splits=None, kits=None, drummers=None,
             raise ValueError(f"--sample-fraction must be in (0, 1], got {sample_fraction}")
         out = [p for p in out if _keep_fraction(p, sample_fraction, seed)]
     return out[:limit] if limit is not None else out
+
+
+def explain_empty(root: Path, csv_path: Path | None, pairs: list[PairInput], rejects: list[InputReject], *,
+                  splits=None, kits=None, drummers=None, sample_fraction=None, seed=0, limit=None) -> str:
+    """Why nothing is left to prepare: what was found in `root`, then what each filter left."""
+    if csv_path is not None:
+        found = f"{csv_path} lists {len(pairs) + len(rejects)} row(s): {len(pairs)} usable, {len(rejects)} rejected"
+    else:
+        n_midi = sum(1 for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MIDI_SUFFIXES)
+        n_audio = sum(1 for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+        found = (f"{root} holds no E-GMD CSV; the scan found {n_midi} MIDI file(s) ({', '.join(MIDI_SUFFIXES)}) "
+                 f"and {n_audio} audio file(s) ({', '.join(AUDIO_SUFFIXES)}): {len(pairs)} pair(s)")
+    steps = [found]
+    if pairs:
+        left = pairs
+        for option, values, key in (("--split", splits, "split"), ("--drummers", drummers, "drummer"),
+                                    ("--kits", kits, "kit_name")):
+            if not values:
+                continue
+            if key == "kit_name":
+                kept = [p for p in left if p.meta.get(key) in values or p.pair_id.rsplit("_", 1)[-1] in values]
+            else:
+                kept = [p for p in left if p.meta.get(key) in values]
+            present = sorted({str(p.meta.get(key)) for p in left})
+            steps.append(f"{option} {' '.join(map(str, values))} kept {len(kept)} of {len(left)} "
+                         f"(present: {', '.join(present[:12]) or 'none'}{' ...' if len(present) > 12 else ''})")
+            left = kept
+        if sample_fraction is not None and left:
+            kept = [p for p in left if _keep_fraction(p, sample_fraction, seed)]
+            steps.append(f"--sample-fraction {sample_fraction} --seed {seed} kept {len(kept)} of {len(left)}")
+            left = kept
+        if limit is not None and left:
+            steps.append(f"--limit {limit} kept {min(limit, len(left))} of {len(left)}")
+    elif rejects:
+        steps.append(f"first reject: {rejects[0].message}")
+    return "nothing to prepare: " + "; ".join(steps) + ". Check ROOT and the selection options."

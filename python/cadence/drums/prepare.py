@@ -9,6 +9,8 @@ report and a manifest are written at the end (and re-derived from the journal on
 
 from __future__ import annotations
 
+import csv as csv_mod
+import io
 import json
 import math
 import os
@@ -22,11 +24,16 @@ import pyarrow as pa
 from .. import _core
 from ..runtime import make_job, parse_bytes, run_job
 from . import inputs as inputs_mod
-from .class_maps import load_class_map
-from .store import Store, read_journal
+from .class_maps import BUILTIN, ClassMap, load_class_map
+from .store import JOURNAL, Store, read_journal
 
 META_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
 CODECS = ("flac", "pcm16", "float16", "float32")
+REPORT = "report.json"
+
+
+class NothingSelected(ValueError):
+    """No input is left to prepare: the corpus holds no pairs, or the filters removed them all."""
 
 
 def prepare(
@@ -42,7 +49,8 @@ def prepare(
     limit: int | None = None,
     layout: str = "index",
     sample_rate_hz: int = 22050,
-    mapping: str = "gmd9",
+    mapping: str | ClassMap = "gmd9",
+    channels: list[int] | None = None,
     merge_ms: float = 10.0,
     pad_before_s: float = 0.02,
     clip_s: float = 0.2,
@@ -74,7 +82,10 @@ def prepare(
         Output rate (libsoxr, high quality); 0 keeps each file's own rate.
     mapping
         ``gmd9``, ``magenta8``, ``magenta3``, ``adtof5``, ``raw``, or a JSON file
-        ``{"class": [pitches...], ...}``.
+        ``{"class": [pitches...], ...}`` (or a loaded :class:`ClassMap`).
+    channels
+        MIDI channels to take notes from, 1..16 (10 = General MIDI drums); None = all, as E-GMD
+        needs (its notes are on channel 10 but nothing else is in its files).
     merge_ms
         Hits within this many milliseconds of a group's first hit form one record.
     pad_before_s, clip_s
@@ -94,42 +105,51 @@ def prepare(
     """
     start = time.perf_counter()
     root, out = Path(root), Path(out)
+    # Every option is checked before anything is created on disk: a typo must not leave an OUT
+    # that the corrected command then refuses without --resume.
+    memory_limit_bytes = check_options(
+        limit=limit, layout=layout, sample_rate_hz=sample_rate_hz, merge_ms=merge_ms,
+        pad_before_s=pad_before_s, clip_s=clip_s, codec=codec, index_codec=index_codec,
+        flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
+        shard_size=shard_size, jobs=jobs, memory_limit=memory_limit, sample_fraction=sample_fraction,
+        channels=channels)
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: dataset root not found")
+        raise FileNotFoundError(2, f"{root}: dataset root not found (a directory with an E-GMD CSV, "
+                                f"or .mid files with their .wav/.flac)", str(root))
     csv_path = Path(csv) if csv else inputs_mod.find_csv(root)
     pairs, pre_rejects = (inputs_mod.read_csv(root, csv_path) if csv_path else inputs_mod.scan_directory(root))
     selected = inputs_mod.select(pairs, splits=splits, kits=kits, drummers=drummers,
                                  sample_fraction=sample_fraction, seed=seed, limit=limit)
-    class_map = load_class_map(mapping)
-    config = {
-        "layout": layout, "sample_rate_hz": sample_rate_hz, "mapping": class_map.name,
-        "classes": class_map.classes, "merge_ms": merge_ms, "pad_before_s": pad_before_s,
-        "clip_s": clip_s, "codec": codec, "index_codec": index_codec, "flac_level": flac_level,
-        "csv_tolerance_s": csv_tolerance_s, "midi_tolerance_s": midi_tolerance_s,
-        "shard_bytes": parse_bytes(shard_size),
-        "selection": {"csv": csv_path.name if csv_path else None, "splits": splits, "kits": kits,
-                      "drummers": drummers, "sample_fraction": sample_fraction, "seed": seed,
-                      "limit": limit},
-    }
-    config = json.loads(json.dumps(config))  # the form it takes in the journal, for comparison
+    if not selected:
+        raise NothingSelected(inputs_mod.explain_empty(
+            root, csv_path, pairs, pre_rejects, splits=splits, kits=kits, drummers=drummers,
+            sample_fraction=sample_fraction, seed=seed, limit=limit))
+    class_map = mapping if isinstance(mapping, ClassMap) else load_class_map(mapping)
+    config = build_config(
+        layout=layout, sample_rate_hz=sample_rate_hz, class_map=class_map, channels=channels,
+        merge_ms=merge_ms, pad_before_s=pad_before_s, clip_s=clip_s, codec=codec, index_codec=index_codec,
+        flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
+        shard_size=shard_size, csv_path=csv_path, splits=splits, kits=kits, drummers=drummers,
+        sample_fraction=sample_fraction, seed=seed, limit=limit)
+    unpaired = inputs_mod.unpaired_files(root, pairs, csv_path) if not csv_path else []
     store = Store.open(out, config, resume=resume)
     done = store.done_ids
     todo = [p for p in selected if p.pair_id not in done]
     rejects = [{"pair_id": r.pair_id, "reason": r.reason, "message": r.message}
                for r in pre_rejects if r.pair_id not in done]
 
-    job = make_job(jobs, memory_limit)
+    job = make_job(jobs, memory_limit_bytes)
     run = _core.PrepareRun(
         [(p.midi_path, p.audio_path, p.csv_duration_s) for p in todo], job, layout=layout,
         sample_rate_hz=sample_rate_hz, merge_s=merge_ms / 1e3, pad_before_s=pad_before_s,
         clip_s=clip_s, codec=codec, index_codec=index_codec, flac_level=flac_level,
         csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
-        map_name=class_map.name, classes=class_map.classes)
+        map_name=class_map.name, classes=class_map.classes, channels=channels or [])
     totals = _Totals()
     totals.rejects.update(r["reason"] for r in rejects)
     interrupted = False
     try:
-        run_job(lambda: _write_all(run, todo, store, rejects, totals), job, desc="prepare",
+        run_job(lambda: _write_all(run, todo, store, rejects, totals, job), job, desc="prepare",
                 show_progress=show_progress, postfix=_postfix)
     except KeyboardInterrupt:
         interrupted = True
@@ -137,16 +157,105 @@ def prepare(
         raise OSError(e.errno, f"{out}: {e.strerror or e} while writing a shard; the "
                       f"{len(store.commits)} committed commit(s) are kept and the half-written shard "
                       f"was removed. Free some space, then run the same command with --resume") from e
-    report = _report(store, totals, job, time.perf_counter() - start, len(selected), len(todo), interrupted)
+    report = _report(store, totals, job, time.perf_counter() - start, len(selected), len(todo), interrupted,
+                     unpaired)
     write_manifest(out)
-    (out / "report.json").write_text(json.dumps(report, indent=1))
+    _write_atomic(out / REPORT, json.dumps(report, indent=1) + "\n")
     if interrupted:
         raise KeyboardInterrupt
     return report
 
 
+MAX_SAMPLE_RATE_HZ = 384_000  # above every audio format we decode, and within FLAC's limit
+
+
+def check_options(*, limit, layout, sample_rate_hz, merge_ms, pad_before_s, clip_s, codec, index_codec,
+                  flac_level, csv_tolerance_s, midi_tolerance_s, shard_size, jobs, memory_limit,
+                  sample_fraction, channels) -> int:
+    """Raise ValueError, naming the option, for any value that cannot work; returns the memory
+    limit in bytes. Called before anything is created on disk."""
+    def need(ok: bool, option: str, value, what: str) -> None:
+        if not ok:
+            raise ValueError(f"{option} {value!r}: {what}")
+
+    def number(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    need(limit is None or (isinstance(limit, int) and limit >= 0), "--limit", limit, "must be a whole number >= 0")
+    need(layout in ("index", "clips"), "--layout", layout, "choose index or clips")
+    need(isinstance(sample_rate_hz, int) and 0 <= sample_rate_hz <= MAX_SAMPLE_RATE_HZ, "--sample-rate",
+         sample_rate_hz, f"must be 0 (keep each file's rate) or 1..{MAX_SAMPLE_RATE_HZ} Hz")
+    need(number(merge_ms) and merge_ms >= 0, "--merge-ms", merge_ms, "must be a number >= 0")
+    need(number(pad_before_s) and pad_before_s >= 0, "--pad-before", pad_before_s, "must be a number of seconds >= 0")
+    need(number(clip_s) and 0 < clip_s <= 600, "--clip", clip_s, "must be a number of seconds in (0, 600]")
+    need(codec in ("auto", *CODECS), "--codec", codec, "choose auto, flac, pcm16, float16 or float32")
+    need(index_codec in CODECS, "index_codec", index_codec, "choose flac, pcm16, float16 or float32")
+    need(isinstance(flac_level, int) and 0 <= flac_level <= 8, "--flac-level", flac_level, "must be 0..8")
+    need(number(csv_tolerance_s) and csv_tolerance_s >= 0, "--csv-tolerance", csv_tolerance_s, "must be >= 0 seconds")
+    need(number(midi_tolerance_s) and midi_tolerance_s >= 0, "--midi-tolerance", midi_tolerance_s,
+         "must be >= 0 seconds")
+    need(isinstance(jobs, int) and jobs >= 0, "--jobs", jobs, "must be 0 (all cores) or more")
+    need(sample_fraction is None or (number(sample_fraction) and 0 < sample_fraction <= 1),
+         "--sample-fraction", sample_fraction, "must be in (0, 1]")
+    need(channels is None or (len(channels) > 0 and all(isinstance(c, int) and 1 <= c <= 16 for c in channels)),
+         "--channels", channels, "MIDI channels are 1..16 (10 = General MIDI drums)")
+    try:
+        shard_bytes = parse_bytes(shard_size)
+    except ValueError as e:
+        raise ValueError(f"--shard-size: {e}") from None
+    need(shard_bytes > 0, "--shard-size", shard_size, "must be more than 0 bytes")
+    try:
+        from ..runtime import default_memory_limit_bytes
+        return default_memory_limit_bytes() if memory_limit == "auto" else parse_bytes(memory_limit)
+    except ValueError as e:
+        raise ValueError(f"--memory-limit: {e}") from None
+
+
+def build_config(*, layout, sample_rate_hz, class_map: ClassMap, channels, merge_ms, pad_before_s, clip_s,
+                 codec, index_codec, flac_level, csv_tolerance_s, midi_tolerance_s, shard_size, csv_path,
+                 splits, kits, drummers, sample_fraction, seed, limit) -> dict:
+    """The options that shape the output, as the journal keeps them (JSON types)."""
+    config = {
+        "layout": layout, "sample_rate_hz": sample_rate_hz, "mapping": class_map.name,
+        "classes": class_map.classes, "merge_ms": merge_ms, "pad_before_s": pad_before_s,
+        "clip_s": clip_s, "codec": codec, "index_codec": index_codec, "flac_level": flac_level,
+        "csv_tolerance_s": csv_tolerance_s, "midi_tolerance_s": midi_tolerance_s,
+        "shard_bytes": parse_bytes(shard_size),
+        "selection": {"csv": Path(csv_path).name if csv_path else None, "splits": splits, "kits": kits,
+                      "drummers": drummers, "sample_fraction": sample_fraction, "seed": seed,
+                      "limit": limit},
+    }
+    if channels:  # absent = all channels, so that journals written before the filter still match
+        config["channels"] = sorted(set(channels))
+    return json.loads(json.dumps(config))  # the form it takes in the journal, for comparison
+
+
+def journal_options(out: str | os.PathLike, root: str | os.PathLike) -> dict:
+    """The :func:`prepare` keyword arguments that an existing output directory was prepared with
+    (from its journal), so that ``--resume`` needs no options repeated."""
+    header, _ = read_journal(Path(out) / JOURNAL)
+    c = header["config"]
+    sel = c.get("selection", {})
+    mapping = c["mapping"] if c["mapping"] in BUILTIN else ClassMap(c["mapping"], [(n, list(p)) for n, p in c["classes"]])
+    return {
+        "csv": Path(root) / sel["csv"] if sel.get("csv") else None, "splits": sel.get("splits"),
+        "kits": sel.get("kits"), "drummers": sel.get("drummers"), "sample_fraction": sel.get("sample_fraction"),
+        "seed": sel.get("seed", 0), "limit": sel.get("limit"), "layout": c["layout"],
+        "sample_rate_hz": c["sample_rate_hz"], "mapping": mapping, "channels": c.get("channels"),
+        "merge_ms": c["merge_ms"], "pad_before_s": c["pad_before_s"], "clip_s": c["clip_s"], "codec": c["codec"],
+        "index_codec": c["index_codec"], "flac_level": c["flac_level"], "csv_tolerance_s": c["csv_tolerance_s"],
+        "midi_tolerance_s": c["midi_tolerance_s"], "shard_size": c["shard_bytes"],
+    }
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 class _Totals:
-    """What the consumer saw, for the report."""
+    """What the consumer saw: for one shard (kept in its journal commit) or for one run."""
 
     def __init__(self) -> None:
         self.files = self.records = self.notes = self.unmapped = 0
@@ -154,10 +263,53 @@ class _Totals:
         self.unmapped_by_pitch: Counter = Counter()
         self.clips_by_codec: Counter = Counter()
         self.bytes_by_codec: Counter = Counter()
+        self.notes_by_channel: Counter = Counter()
+        self.channels_by_input: dict[str, dict] = {}  # pair_id -> {channel: notes}, for the manifest
+        self.dropped: Counter = Counter()  # records left out of a kept pair, by reason
         self.raw_bytes = 0
         self.rejects: Counter = Counter()
         self.warnings = 0
         self.cancelled = False
+
+    def add_pair(self, s: dict, warnings: int, pair_id: str = "") -> None:
+        self.files += 1
+        if pair_id:
+            self.channels_by_input[pair_id] = {str(k): v for k, v in s.get("notes_by_channel", {}).items()}
+        self.records += s["onsets"]
+        self.notes += s["notes"]
+        self.audio_s += s["audio_s"]
+        self.unmapped += s["unmapped_hits"]
+        self.unmapped_by_pitch.update(s["unmapped_by_pitch"])
+        self.clips_by_codec.update(s["clips_by_codec"])
+        self.bytes_by_codec.update(s["bytes_by_codec"])
+        self.notes_by_channel.update(s.get("notes_by_channel", {}))
+        if s.get("onsets_past_audio"):
+            self.dropped["onset_past_audio"] += s["onsets_past_audio"]
+        self.raw_bytes += s["raw_float32_bytes"]
+        self.warnings += warnings
+
+    def to_json(self) -> dict:
+        """The figures a journal commit keeps, so that the report can cover every run."""
+        return {"files": self.files, "records": self.records, "notes": self.notes, "unmapped": self.unmapped,
+                "audio_s": self.audio_s, "unmapped_by_pitch": {str(k): v for k, v in self.unmapped_by_pitch.items()},
+                "clips_by_codec": dict(self.clips_by_codec), "bytes_by_codec": dict(self.bytes_by_codec),
+                "notes_by_channel": {str(k): v for k, v in self.notes_by_channel.items()},
+                "dropped": dict(self.dropped), "raw_bytes": self.raw_bytes, "warnings": self.warnings,
+                "channels_by_input": self.channels_by_input}
+
+    def add_json(self, d: dict) -> None:
+        self.files += d.get("files", 0)
+        self.records += d.get("records", 0)
+        self.notes += d.get("notes", 0)
+        self.unmapped += d.get("unmapped", 0)
+        self.audio_s += d.get("audio_s", 0.0)
+        self.unmapped_by_pitch.update({int(k): v for k, v in d.get("unmapped_by_pitch", {}).items()})
+        self.clips_by_codec.update(d.get("clips_by_codec", {}))
+        self.bytes_by_codec.update(d.get("bytes_by_codec", {}))
+        self.notes_by_channel.update({int(k): v for k, v in d.get("notes_by_channel", {}).items()})
+        self.dropped.update(d.get("dropped", {}))
+        self.raw_bytes += d.get("raw_bytes", 0)
+        self.warnings += d.get("warnings", 0)
 
 
 def _tables(pair: inputs_mod.PairInput, result) -> dict[str, pa.Table]:
@@ -179,19 +331,26 @@ def _tables(pair: inputs_mod.PairInput, result) -> dict[str, pa.Table]:
     return {"onsets": with_meta(result.records, True), "audio": with_meta(result.audio, False)}
 
 
-def _write_all(run, todo, store: Store, rejects: list[dict], totals: _Totals) -> None:
+def _write_all(run, todo, store: Store, rejects: list[dict], totals: _Totals, job=None) -> None:
     shard, writers, shard_inputs, shard_bytes, unreleased = store.next_shard(), None, [], 0, []
     limit = store.config["shard_bytes"]
+    in_shard = _Totals()
     try:
         for pair in todo:
+            # After Ctrl-C, stop at once: results the workers already finished are not written
+            # either (the resume redoes them), so an interrupt never waits for a whole shard.
+            if job is not None and job.cancelled:
+                totals.cancelled = True
+                break
             try:
                 result = run.next()
             except _core.Cancelled:
                 totals.cancelled = True
                 break
             s = result.stats
-            totals.warnings += len(result.warnings)
             if not result.ok:
+                totals.warnings += len(result.warnings)
+                in_shard.warnings += len(result.warnings)
                 rejects.append({"pair_id": pair.pair_id, "reason": result.reject, "message": result.message})
                 totals.rejects[result.reject] += 1
                 continue
@@ -206,27 +365,20 @@ def _write_all(run, todo, store: Store, rejects: list[dict], totals: _Totals) ->
                 unreleased = []
             shard_inputs.append(pair.pair_id)
             shard_bytes += sum(t.nbytes for t in tables.values())
-            totals.files += 1
-            totals.records += s["onsets"]
-            totals.notes += s["notes"]
-            totals.audio_s += s["audio_s"]
-            totals.unmapped += s["unmapped_hits"]
-            totals.unmapped_by_pitch.update(s["unmapped_by_pitch"])
-            totals.clips_by_codec.update(s["clips_by_codec"])
-            totals.bytes_by_codec.update(s["bytes_by_codec"])
-            totals.raw_bytes += s["raw_float32_bytes"]
+            totals.add_pair(s, len(result.warnings))
+            in_shard.add_pair(s, len(result.warnings), pair.pair_id)
             if shard_bytes >= limit:
-                store.commit(shard, writers, shard_inputs, rejects)
-                shard, writers, shard_inputs, shard_bytes = shard + 1, None, [], 0
+                store.commit(shard, writers, shard_inputs, rejects, in_shard.to_json())
+                shard, writers, shard_inputs, shard_bytes, in_shard = shard + 1, None, [], 0, _Totals()
                 rejects.clear()
                 for r in unreleased:
                     r.release()
                 unreleased = []
         # The end, or a clean stop: commit what is whole (every input here is complete).
         if writers is not None:
-            store.commit(shard, writers, shard_inputs, rejects)
+            store.commit(shard, writers, shard_inputs, rejects, in_shard.to_json())
         elif rejects:
-            store.commit(-1, {}, [], rejects)
+            store.commit(-1, {}, [], rejects, in_shard.to_json())
     except BaseException:
         if writers is not None:
             for w in writers.values():
@@ -238,21 +390,45 @@ def _postfix(c: dict[str, int]) -> str:
     return f"{c.get('records', 0):,} records, {c.get('audio_ms', 0) / 3.6e6:.2f} h audio, {c.get('rejected', 0)} rejected"
 
 
-def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_todo: int, interrupted: bool) -> dict:
+def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_todo: int, interrupted: bool,
+            unpaired: list[str]) -> dict:
+    """The report of the whole directory (every run's commits, from the journal), with each run
+    (segment) listed: a resumed run no longer describes only its own part, and a run that had
+    nothing left to do no longer replaces the figures with zeros."""
+    whole = _Totals()
+    for c in store.commits:
+        whole.add_json(c.stats)
+    rejected = Counter(r["reason"] for c in store.commits for r in c.rejects)
     out_bytes = sum(f["bytes"] for c in store.commits for f in c.files.values())
-    stored = sum(t.bytes_by_codec.values())
-    return {
+    records = sum(_records_in(c) for c in store.commits)
+    stored = sum(whole.bytes_by_codec.values())
+    segment = {
         "interrupted": interrupted or t.cancelled,
-        "inputs_selected": n_selected,
         "inputs_this_run": n_todo,
         "files_ok": t.files,
         "rejected": dict(t.rejects),
         "records": t.records,
-        "notes": t.notes,
-        "unmapped_hits": t.unmapped,
-        "unmapped_by_pitch": {str(k): v for k, v in sorted(t.unmapped_by_pitch.items())},
-        "midi_warnings": t.warnings,
         "audio_hours": t.audio_s / 3600,
+        "wall_s": wall_s,
+        "recovered": store.recovered,
+    }
+    return {
+        "interrupted": segment["interrupted"],
+        "inputs_selected": n_selected,
+        "inputs_this_run": n_todo,
+        "files_ok": sum(len(c.inputs) for c in store.commits),
+        "rejected": dict(rejected),
+        "records": records,
+        "records_dropped": dict(whole.dropped),
+        "notes": whole.notes,
+        "channels": store.config.get("channels"),  # the --channels filter; None = all
+        "notes_by_channel": {str(k): v for k, v in sorted(whole.notes_by_channel.items())},
+        "unmapped_hits": whole.unmapped,
+        "unmapped_by_pitch": {str(k): v for k, v in sorted(whole.unmapped_by_pitch.items())},
+        "midi_warnings": whole.warnings,
+        "audio_hours": whole.audio_s / 3600,
+        "unpaired_files": unpaired,
+        # Speed, memory and stages are this run's (they describe a process, not the directory).
         "wall_s": wall_s,
         "files_per_s": t.files / wall_s if wall_s else 0.0,
         "records_per_s": t.records / wall_s if wall_s else 0.0,
@@ -263,17 +439,28 @@ def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_tod
         "peak_reserved_bytes": job.peak_reserved_bytes,
         "memory_waits": job.memory_waits,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        "codecs": {c: {"clips": t.clips_by_codec[c], "bytes": t.bytes_by_codec[c]} for c in CODECS if t.clips_by_codec[c]},
-        "compression_ratio": stored / t.raw_bytes if t.raw_bytes else None,
+        "codecs": {c: {"clips": whole.clips_by_codec[c], "bytes": whole.bytes_by_codec[c]}
+                   for c in CODECS if whole.clips_by_codec[c]},
+        "compression_ratio": stored / whole.raw_bytes if whole.raw_bytes else None,
         "output_bytes": out_bytes,
-        "records_per_gb": (sum(_records_in(c) for c in store.commits) / (out_bytes / 1e9)) if out_bytes else None,
+        "records_per_gb": records / (out_bytes / 1e9) if out_bytes else None,
         "recovered": store.recovered,
+        "segments": _previous_segments(store.root) + [segment],
     }
+
+
+def _previous_segments(out: Path) -> list[dict]:
+    """The runs listed in the report of an earlier run into `out` (none if it has no report)."""
+    try:
+        segments = json.loads((out / REPORT).read_text(encoding="utf-8")).get("segments", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return segments if isinstance(segments, list) else []
 
 
 def _records_in(commit) -> int:
     """Records in a commit (the clips or onsets file's rows)."""
-    return sum(f["rows"] for name, f in commit.files.items() if not name.startswith("audio-"))
+    return sum(f["rows"] for name, f in commit.files.items() if name.startswith(("records-", "onsets-")))
 
 
 def write_manifest(out: Path) -> dict:
@@ -281,28 +468,36 @@ def write_manifest(out: Path) -> dict:
     header, commits = read_journal(out / "journal.jsonl")
     shards = [{"shard": c.shard, "files": c.files, "inputs": len(c.inputs)} for c in commits if c.files]
     status = {i: {"status": "ok", "shard": c.shard} for c in commits for i in c.inputs}
+    for c in commits:  # notes per MIDI channel of every input (what --channels kept or left out)
+        for i, by_channel in c.stats.get("channels_by_input", {}).items():
+            if i in status:
+                status[i]["notes_by_channel"] = by_channel
     for c in commits:
         for r in c.rejects:
             status[r["pair_id"]] = {"status": "rejected", "reason": r["reason"]}
     manifest = {"format_version": header["version"], "config": header["config"], "shards": shards,
                 "records": sum(_records_in(c) for c in commits), "inputs": status}
-    tmp = out / ".manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, out / "manifest.json")
-    lines = ["pair_id,reason,message"] + [
-        ",".join(json.dumps(str(x)) for x in (r["pair_id"], r["reason"], r["message"]))
-        for c in commits for r in c.rejects]
-    (out / ".rejects.csv.tmp").write_text("\n".join(lines) + "\n")
-    os.replace(out / ".rejects.csv.tmp", out / "rejects.csv")
+    _write_atomic(out / "manifest.json", json.dumps(manifest, indent=1))
+    # The csv module quotes what needs quoting (commas, quotes such as "MThd", line breaks), and
+    # UTF-8 keeps non-ASCII paths readable: any CSV reader gets the messages back as written.
+    text = io.StringIO()
+    writer = csv_mod.writer(text, lineterminator="\n")
+    writer.writerow(["pair_id", "reason", "message"])
+    writer.writerows([r["pair_id"], r["reason"], r["message"]] for c in commits for r in c.rejects)
+    _write_atomic(out / "rejects.csv", text.getvalue())
     return manifest
 
 
 def format_report(r: dict) -> str:
     codecs = ", ".join(f"{c}: {v['clips']:,} ({v['bytes'] / 1e6:.1f} MB)" for c, v in r["codecs"].items())
     stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages_s"].items())
+    segments = r.get("segments") or [{}]
+    run = segments[-1]
     lines = [
         f"{'INTERRUPTED: ' if r['interrupted'] else ''}{r['files_ok']:,} files -> {r['records']:,} records "
-        f"({r['audio_hours']:.3f} h audio) in {r['wall_s']:.1f} s",
+        f"({r['audio_hours']:.3f} h audio)" + (f" over {len(segments)} runs" if len(segments) > 1 else ""),
+        f"  this run       {run.get('files_ok', 0):,} files -> {run.get('records', 0):,} records "
+        f"in {r['wall_s']:.1f} s",
         f"  speed          {r['files_per_s']:.1f} files/s, {r['records_per_s']:,.0f} records/s, "
         f"{r['audio_s_per_s']:,.0f}x realtime on {r['jobs']} jobs",
         f"  stages (cpu s) {stages}",
@@ -315,5 +510,13 @@ def format_report(r: dict) -> str:
         f"  rejected       {sum(r['rejected'].values())} {r['rejected'] or ''}",
         f"  unmapped hits  {r['unmapped_hits']:,} {r['unmapped_by_pitch'] or ''}",
     ]
+    if r.get("records_dropped"):
+        lines.append(f"  records left out {r['records_dropped']}")
+    if r.get("channels") or (r.get("notes_by_channel") and set(r["notes_by_channel"]) != {"10"}):
+        lines.append(f"  notes by channel {r['notes_by_channel']}")
+    if r.get("unpaired_files"):
+        shown = ", ".join(r["unpaired_files"][:5])
+        more = f" and {len(r['unpaired_files']) - 5} more" if len(r["unpaired_files"]) > 5 else ""
+        lines.append(f"  not paired     {len(r['unpaired_files'])} file(s): {shown}{more} (listed in report.json)")
     lines += [f"  recovered      {x}" for x in r["recovered"]]
     return "\n".join(lines) + "\n"

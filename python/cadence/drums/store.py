@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,26 +22,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 JOURNAL = "journal.jsonl"
-# Fault injection for the crash tests: CADENCE_CRASH_AT="<point>:<n>" kills the process with
-# SIGKILL the n-th time it reaches <point> (before_rename, after_rename, torn_journal,
-# after_commit). Unset in normal use; costs one dict lookup per shard.
-_CRASH_AT = os.environ.get("CADENCE_CRASH_AT", "")
-_crash_counts: dict[str, int] = {}
+#: The points of a commit where :data:`fault_hook` is called, in order.
+FAULT_POINTS = ("before_rename", "after_rename", "before_journal", "after_commit")
+#: Test seam (docs/RELIABILITY.md, "Fault injection"): when set, called as
+#: ``fault_hook(point, journal=path, line=text)`` at each of :data:`FAULT_POINTS`; ``line`` is the
+#: commit line about to be appended (at ``before_journal``), so a test can write half of it and
+#: kill the process. Production code never sets it and reads nothing from the environment.
+fault_hook: Callable[..., None] | None = None
 
 
-def _crash_due(point: str) -> bool:
-    if not _CRASH_AT:
-        return False
-    name, _, nth = _CRASH_AT.partition(":")
-    if name != point:
-        return False
-    _crash_counts[point] = _crash_counts.get(point, 0) + 1
-    return _crash_counts[point] == int(nth or 1)
+def _fault(point: str, journal: Path | None = None, line: str | None = None) -> None:
+    if fault_hook is not None:
+        fault_hook(point, journal=journal, line=line)
 
 
-def _fault(point: str) -> None:
-    if _crash_due(point):
-        os.kill(os.getpid(), signal.SIGKILL)
 FORMAT_VERSION = 1
 # Small enough for random access and for the writer's memory (it holds ~2-3x a row group while
 # encoding it), large enough for zstd to work well.
@@ -166,6 +160,7 @@ class Commit:
     files: dict
     inputs: list
     rejects: list
+    stats: dict = field(default_factory=dict)  # the figures of its inputs, for the report
 
 
 @dataclass
@@ -252,17 +247,13 @@ class Store:
         return {kind: _TableWriter(self.root / f"{kind}-{shard:05d}.parquet", schema, flac_only)
                 for kind, schema in schemas.items()}
 
-    def commit(self, shard: int, writers: dict[str, _TableWriter], inputs: list[str], rejects: list[dict]) -> Commit:
+    def commit(self, shard: int, writers: dict[str, _TableWriter], inputs: list[str], rejects: list[dict],
+               stats: dict | None = None) -> Commit:
         files = {w.final.name: w.close() for w in writers.values()}
         _fsync_dir(self.root)
         _fault("after_rename")
-        c = Commit(shard, files, inputs, rejects)
-        if _crash_due("torn_journal"):
-            line = json.dumps({"type": "commit", **c.__dict__})
-            with open(self.root / JOURNAL, "a") as f:  # half a line reaches the disk, then death
-                f.write(line[: len(line) // 2])
-                f.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
+        c = Commit(shard, files, inputs, rejects, stats or {})
+        _fault("before_journal", journal=self.root / JOURNAL, line=json.dumps({"type": "commit", **c.__dict__}))
         self._append({"type": "commit", **c.__dict__})
         _fault("after_commit")
         self.commits.append(c)
@@ -284,7 +275,8 @@ def read_journal(path: Path) -> tuple[dict, list[Commit]]:
             if entry.get("type") == "header":
                 header = entry
             elif entry.get("type") == "commit":
-                commits.append(Commit(entry["shard"], entry["files"], entry["inputs"], entry["rejects"]))
+                commits.append(Commit(entry["shard"], entry["files"], entry["inputs"], entry["rejects"],
+                                      entry.get("stats", {})))
     if not header:
         raise ValueError(f"{path}: no header line; this is not a cadence output journal")
     return header, commits
