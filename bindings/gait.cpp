@@ -13,8 +13,10 @@
 
 #include "arrow_batch.h"
 #include "cadence/gait/cycle_index.h"
+#include "cadence/gait/cycle_stats.h"
 #include "cadence/gait/feature_stream.h"
 #include "cadence/gait/group_analysis.h"
+#include "cadence/gait/validation.h"
 #include "numpy.h"
 #include "register.h"
 
@@ -51,10 +53,10 @@ gait::AnalysisSpec make_spec(const std::vector<int>& kinds, int nan_policy, doub
                              const std::vector<std::vector<std::tuple<int, int, double, double>>>& checks) {
   gait::AnalysisSpec spec;
   for (int k : kinds) {
-    if (k < 0 || k > 4) throw nb::value_error("gait: feature kind must be 0..4");
+    if (k < 0 || k >= gait::kFeatureKindCount) throw nb::value_error("gait: unknown feature kind code");
     spec.kinds.push_back(static_cast<gait::FeatureKind>(k));
   }
-  if (nan_policy != 0 && nan_policy != 1) throw nb::value_error("gait: nan_policy must be 0 or 1");
+  if (nan_policy < 0 || nan_policy >= gait::kNanPolicyCount) throw nb::value_error("gait: unknown nan_policy code");
   spec.nan_policy = static_cast<gait::NanPolicy>(nan_policy);
   spec.outlier_threshold = threshold;
   spec.outliers_among_valid = among_valid;
@@ -97,18 +99,30 @@ nb::dict index_groups(const gait::CycleIndex& ix) {
 
 nb::dict index_cycles(const gait::CycleIndex& ix) {
   std::vector<std::int64_t> row, step;
-  std::vector<std::uint8_t> reason;
+  std::vector<std::int32_t> condition;
+  std::vector<std::uint8_t> reason, step_known;
   for (const auto& c : ix.cycles) {
     row.push_back(c.row);
     step.push_back(c.step);
     reason.push_back(static_cast<std::uint8_t>(c.reason));
+    condition.push_back(c.condition);
+    step_known.push_back(c.step_known);
   }
   const std::size_t n = ix.cycles.size();
   nb::dict d;
   d["row"] = to_numpy(std::move(row), {n});
   d["step"] = to_numpy(std::move(step), {n});
   d["reason"] = to_numpy(std::move(reason), {n});
+  d["condition"] = to_numpy(std::move(condition), {n});
+  d["step_known"] = to_numpy(std::move(step_known), {n});
   return d;
+}
+
+template <class Name>
+std::vector<std::string> names_by_code(int count, Name name) {
+  std::vector<std::string> names;
+  for (int i = 0; i < count; ++i) names.emplace_back(name(i));
+  return names;
 }
 
 nb::dict index_runs(const gait::CycleIndex& ix) {
@@ -154,7 +168,9 @@ void register_gait(nb::module_& m) {
       .def("groups", &index_groups,
            "Per group (order of first appearance): subject, task (codes), runs, rows, first_row, "
            "first_cycle, cycles, reason (drop reason code; 0 = usable).")
-      .def("cycles", &index_cycles, "Per cycle of the usable groups: row, step, reason.")
+      .def("cycles", &index_cycles,
+           "Per cycle of the usable groups: row, step (-1 where step_known is 0), reason, "
+           "condition (task_id / task_info code), step_known.")
       .def("runs", &index_runs, "Per run (contiguous rows of one group): row_begin, rows, group.");
 
   nb::class_<gait::CycleIndexBuilder>(m, "GaitIndexBuilder",
@@ -163,37 +179,47 @@ void register_gait(nb::module_& m) {
       .def(
           "append",
           [](gait::CycleIndexBuilder& b, Vector<std::int32_t> subject, Vector<std::int32_t> task,
-             std::optional<Vector<std::int64_t>> step, std::optional<Vector<double>> phase) {
+             std::optional<Vector<std::int64_t>> step, std::optional<Vector<double>> phase,
+             std::optional<Vector<std::uint8_t>> step_valid, std::optional<Vector<std::int32_t>> condition) {
             const auto n = static_cast<std::int64_t>(subject.shape(0));
-            if (static_cast<std::int64_t>(task.shape(0)) != n || (step && static_cast<std::int64_t>(step->shape(0)) != n) ||
-                (phase && static_cast<std::int64_t>(phase->shape(0)) != n))
+            const auto len = [](const auto& v) { return static_cast<std::int64_t>(v->shape(0)); };
+            if (static_cast<std::int64_t>(task.shape(0)) != n || (step && len(step) != n) || (phase && len(phase) != n) ||
+                (step_valid && len(step_valid) != n) || (condition && len(condition) != n))
               throw nb::value_error("GaitIndexBuilder.append: key columns differ in length");
+            if (step_valid && !step) throw nb::value_error("GaitIndexBuilder.append: step_valid without step");
             gait::KeyBatch kb{subject.data(), task.data(), step ? step->data() : nullptr,
-                              phase ? phase->data() : nullptr, n};
+                              phase ? phase->data() : nullptr, n, step_valid ? step_valid->data() : nullptr,
+                              condition ? condition->data() : nullptr};
             nb::gil_scoped_release unlocked;
             b.append(kb);
           },
           nb::arg("subject"), nb::arg("task"), nb::arg("step").none(), nb::arg("phase").none(),
+          nb::arg("step_valid").none() = nb::none(), nb::arg("condition").none() = nb::none(),
           "Append one batch: int32 subject and task codes, int64 step (or None), float64 phase "
-          "(or None).")
+          "(or None), uint8 step_valid (0 = empty step cell; None = all present), int32 condition "
+          "codes (task_id or task_info; None = no such column).")
       .def("finish", &gait::CycleIndexBuilder::finish, nb::call_guard<nb::gil_scoped_release>());
 
+  // The engine's codes, by code, so that Python never mirrors them by hand.
+  m.attr("GAIT_POINTS_PER_CYCLE") = gait::kPointsPerCycle;
   m.def(
       "gait_drop_reasons",
-      [] {
-        std::vector<std::string> names;
-        for (int r = 0; r < gait::kDropReasonCount; ++r) names.emplace_back(gait::drop_reason_name(static_cast<gait::DropReason>(r)));
-        return names;
-      },
+      [] { return names_by_code(gait::kDropReasonCount, [](int r) { return gait::drop_reason_name(static_cast<gait::DropReason>(r)); }); },
       "Names of the drop reason codes, by code.");
   m.def(
-      "gait_stat_names",
-      [] {
-        std::vector<std::string> names;
-        for (int s = 0; s < gait::kStatCount; ++s) names.emplace_back(gait::stat_name(s));
-        return names;
-      },
+      "gait_stat_names", [] { return names_by_code(gait::kStatCount, gait::stat_name); },
       "Names of the per-cycle statistics, in the engine's order.");
+  m.def(
+      "gait_feature_kinds",
+      [] { return names_by_code(gait::kFeatureKindCount, [](int k) { return gait::feature_kind_name(static_cast<gait::FeatureKind>(k)); }); },
+      "Names of the feature kind codes (LocoHub's rule that applies), by code.");
+  m.def(
+      "gait_fail_bits", [] { return names_by_code(gait::kFailBitCount, gait::fail_bit_name); },
+      "Names of the validation failure bits: entry i names the bit 1 << i.");
+  m.def(
+      "gait_nan_policies",
+      [] { return names_by_code(gait::kNanPolicyCount, [](int p) { return gait::nan_policy_name(static_cast<gait::NanPolicy>(p)); }); },
+      "Names of the NaN policy codes, by code.");
 
   m.def(
       "gait_reserve",

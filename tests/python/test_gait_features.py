@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import gait_reference as ref
-from cadence.gait import STATS, LocomotionData
+from cadence.gait import STATS, LocomotionData, reader
 from cadence.sample import gait
 
 
@@ -90,11 +90,10 @@ def test_nan_policy_omit_skips_nan(sample):
 def test_same_rows_at_any_batch_size_and_memory_limit(sample, monkeypatch):
     path = sample[0].path
     whole = LocomotionData(path).cycle_features(output="arrow", show_progress=False)
-    for rows in ("149", "1000", "4501"):
-        monkeypatch.setenv("CADENCE_GAIT_BATCH_ROWS", rows)
+    for rows in (149, 1000, 4501):
+        monkeypatch.setattr(reader, "BATCH_ROWS", rows)  # the test seam (reader.BATCH_ROWS)
         streamed = LocomotionData(path, memory_limit="2M").cycle_features(output="arrow", show_progress=False)
-        assert_same(streamed, whole, rows)
-    monkeypatch.delenv("CADENCE_GAIT_BATCH_ROWS")
+        assert_same(streamed, whole, str(rows))
 
 
 def test_parquet_and_npy_outputs(sample, tmp_path):
@@ -133,7 +132,7 @@ def test_peak_rss_stays_under_the_limit_plus_overhead(tmp_path):
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONWARNINGS": "error"})
-    before_kib, after_kib, reserved, cycles = map(int, out.stdout.split())
+    before_kib, after_kib, reserved, cycles = map(int, out.stdout.splitlines()[-1].split())
     rows = pq.read_metadata(path).num_rows
     assert cycles == rows // 150
     assert reserved <= 24 << 20

@@ -21,21 +21,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import _core
+from ..atomic import AtomicFiles
 from ..runtime import make_job, run_job
-from .reader import POINTS_PER_CYCLE, FileIndex, GaitFile, column_view, env_batch_rows, feature_kind
+from . import reader
+from .reader import POINTS_PER_CYCLE, FileIndex, GaitFile, column_view, feature_kind
 
 #: Per-cycle statistics, in the engine's order (see src/cadence/gait/cycle_stats.h).
 STATS: tuple[str, ...] = tuple(_core.gait_stat_names())
 #: Reasons a group or cycle can be left out (src/cadence/gait/cycle_index.h DropReason).
 DROP_REASONS: tuple[str, ...] = tuple(_core.gait_drop_reasons())
 META_COLUMNS = ("subject", "task", "step", "cycle", "row", "valid", "is_outlier", "rmse")
-NAN_POLICIES = {"propagate": 0, "omit": 1}
+#: NaN policies by engine code (src/cadence/gait/cycle_stats.h NanPolicy).
+NAN_POLICIES: tuple[str, ...] = tuple(_core.gait_nan_policies())
 
 
 def nan_policy_code(nan_policy: str) -> int:
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"nan_policy={nan_policy!r}: use 'propagate' (numpy's behaviour) or 'omit'")
-    return NAN_POLICIES[nan_policy]
+    return NAN_POLICIES.index(nan_policy)
 
 
 def drop_log(findex: FileIndex) -> pd.DataFrame:
@@ -59,7 +62,7 @@ def drop_log(findex: FileIndex) -> pd.DataFrame:
             while g["cycles"][gi] == 0:
                 gi -= 1
             rows.append((findex.subject_names[g["subject"][gi]], findex.task_names[g["task"][gi]],
-                         int(c["step"][ci]), int(c["row"][ci]), POINTS_PER_CYCLE, DROP_REASONS[c["reason"][ci]],
+                         int(c["step"][ci]) if c["step_known"][ci] else None, int(c["row"][ci]), POINTS_PER_CYCLE, DROP_REASONS[c["reason"][ci]],
                          f"cycle {int(ci - g['first_cycle'][gi])} of its subject x task"))
     return pd.DataFrame(rows, columns=["subject", "task", "step", "first_row", "rows", "reason", "detail"])
 
@@ -90,7 +93,7 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callab
         range_checks or [], fail_flags, job)
     limit = job.memory_limit_bytes
     row_bytes = gfile.row_bytes(features)
-    batch_rows = env_batch_rows()
+    batch_rows = reader.BATCH_ROWS
     if limit:  # a quarter of the budget per batch: one in flight, one being decoded, slack for groups
         batch_rows = max(POINTS_PER_CYCLE, min(batch_rows, limit // 4 // row_bytes))
     # Read the next batch while the engine works on this one, when two batches and the largest
@@ -149,30 +152,72 @@ def empty_schema(features: list[str], fail_flags: bool = False) -> pa.Schema:
     return pa.schema(fields)
 
 
-class ParquetSink:
-    """Writes batches to a Parquet file as they come (bounded memory)."""
+class _FileSink:
+    """A sink that writes files: they appear under their final names only when the whole pass
+    succeeded (cadence.atomic). Use it as a context manager around the pass: leaving the block
+    normally renames every file into place; an exception (Ctrl-C included) removes the temporary
+    files and leaves whatever the final names held before untouched."""
+
+    def __init__(self) -> None:
+        self.files = AtomicFiles()
+
+    def _finish(self) -> None:  # flush what is buffered into the temporary files
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish the files and rename them into place."""
+        self._finish()
+        self.files.commit()
+
+    def abort(self) -> None:
+        """Remove the temporary files; nothing under the final names changes."""
+        try:
+            self._finish()
+        except Exception:  # noqa: BLE001 - the files are being thrown away
+            pass
+        self.files.abort()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class ParquetSink(_FileSink):
+    """Writes batches to a Parquet file as they come (bounded memory), under a temporary name
+    renamed to ``path`` at :meth:`close`."""
 
     def __init__(self, path: Path, features: list[str]) -> None:
+        super().__init__()
         self.path = Path(path)
-        self.writer = pq.ParquetWriter(self.path, empty_schema(features), compression="zstd")
+        self.writer = pq.ParquetWriter(self.files.path(self.path), empty_schema(features), compression="zstd")
 
     def __call__(self, batch: pa.RecordBatch) -> None:
         self.writer.write_batch(batch.cast(self.writer.schema) if batch.schema != self.writer.schema else batch)
 
-    def close(self) -> None:
-        self.writer.close()
+    def _finish(self) -> None:
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            writer.close()
 
 
-class NpySink:
+class NpySink(_FileSink):
     """The guide's feature matrix, done safely: a memory-mapped float32 ``.npy`` matrix (one row
     per cycle, columns ``<feature>__<stat>``) plus ``<stem>.meta.parquet`` with the per-cycle
     metadata (subject, task, step, cycle, row, valid, is_outlier, rmse) whose key-value metadata
-    lists the matrix columns. Open it with ``np.load(path, mmap_mode='r')``; no pickle anywhere."""
+    lists the matrix columns. Open it with ``np.load(path, mmap_mode='r')``; no pickle anywhere.
+    Both are written under temporary names and renamed together at :meth:`close`, so a matrix
+    never appears with unfinished (zero) rows or beside another run's metadata."""
 
     def __init__(self, path: Path, features: list[str], n_cycles: int) -> None:
+        super().__init__()
         self.path = Path(path)
         self.columns = [f"{f}__{s}" for f in features for s in STATS]
-        self.matrix = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32,
+        self.matrix = np.lib.format.open_memmap(self.files.path(self.path), mode="w+", dtype=np.float32,
                                                 shape=(n_cycles, len(self.columns)))
         self.meta: list[pa.RecordBatch] = []
         self.at = 0
@@ -181,6 +226,10 @@ class NpySink:
     def meta_path(self) -> Path:
         return self.path.with_suffix(".meta.parquet")
 
+    def abort(self) -> None:
+        self.matrix = None  # unmapped; the temporary file is removed, no metadata is written
+        self.files.abort()
+
     def __call__(self, batch: pa.RecordBatch) -> None:
         n = batch.num_rows
         for j, name in enumerate(self.columns):
@@ -188,11 +237,13 @@ class NpySink:
         self.meta.append(batch.select(list(META_COLUMNS)))
         self.at += n
 
-    def close(self) -> None:
-        self.matrix.flush()
-        del self.matrix
+    def _finish(self) -> None:
+        if self.matrix is None:
+            return
+        matrix, self.matrix = self.matrix, None
+        matrix.flush()
+        del matrix
         table = pa.Table.from_batches(self.meta) if self.meta else empty_schema([]).empty_table()
         table = table.replace_schema_metadata({"cadence.gait.columns": json.dumps(self.columns),
                                                "cadence.gait.matrix": self.path.name})
-        pq.write_table(table, self.meta_path)
-
+        pq.write_table(table, self.files.path(self.meta_path))

@@ -9,7 +9,6 @@ each batch's bytes are reserved from the job's budget before it is read.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterator
 from contextlib import closing
@@ -25,20 +24,81 @@ import pyarrow.parquet as pq
 from .. import _core
 from . import batches
 
-POINTS_PER_CYCLE = 150
+#: Points per gait cycle (LocoHub: phase 0..100, both ends included), from the engine.
+POINTS_PER_CYCLE: int = _core.GAIT_POINTS_PER_CYCLE
+#: Engine feature kinds by code (src/cadence/gait/validation.h FeatureKind): "other", then the
+#: name markers of LocoHub's rule.
+FEATURE_KINDS: tuple[str, ...] = tuple(_core.gait_feature_kinds())
 #: LocoHub's rule: a feature is a column whose name contains one of these.
-FEATURE_MARKERS = ("angle", "velocity", "moment", "power")
-#: Engine kind codes (src/cadence/gait/validation.h FeatureKind), first marker that matches.
-KIND_CODES = {"angle": 1, "velocity": 2, "moment": 3, "power": 4}
+FEATURE_MARKERS: tuple[str, ...] = FEATURE_KINDS[1:]
 #: Columns LocoHub never treats as features.
 NON_FEATURES = {"time", "time_s", "step_number", "is_reconstructed_r", "is_reconstructed_l",
                 "task_info", "task_id", "activity_number", "cycle", "step"}
+#: Columns that tell a task's conditions apart (first one present): step numbers may restart
+#: per condition, so a cycle is identified by (subject, task, condition, step).
+CONDITION_COLUMNS = ("task_id", "task_info")
 DEFAULT_BATCH_ROWS = 1 << 17
+#: Rows per read batch, before the memory limit shrinks it. A test seam, not a setting: tests of
+#: batch boundaries monkeypatch it (``monkeypatch.setattr(reader, "BATCH_ROWS", 149)``); users
+#: bound memory with ``memory_limit``, which sizes batches.
+BATCH_ROWS = DEFAULT_BATCH_ROWS
 
 
 def feature_kind(name: str) -> int:
-    """Engine kind code of a column: 1 angle, 2 velocity, 3 moment, 4 power, 0 other."""
-    return next((KIND_CODES[m] for m in FEATURE_MARKERS if m in name), 0)
+    """Engine kind code of a column (index into :data:`FEATURE_KINDS`): the first marker its name
+    contains, 0 (other) if none."""
+    return next((code for code, m in enumerate(FEATURE_KINDS) if code and m in name), 0)
+
+
+class LayoutError(ValueError):
+    """A file without the columns LocoHub's layout needs. ``str()`` speaks to Python users (the
+    constructor's arguments, LocoHub's wording); :meth:`message` can name the options another
+    front end uses (the CLI's ``--phase-col``)."""
+
+    def __init__(self, path: Path, missing: list[str], columns: list[str], roles: dict[str, str]) -> None:
+        self.path, self.missing, self.columns, self.roles = path, missing, columns, roles
+        super().__init__(self.message(lambda role, value: f"{role}={value!r}", python=True))
+
+    @property
+    def time_indexed(self) -> bool:
+        return self.roles.get("phase_col") in self.missing and "time_s" in self.columns
+
+    def candidates(self, column: str) -> list[str]:
+        """Columns of the file that may be the missing one (same leading word)."""
+        stem = column.split("_")[0]
+        return [c for c in self.columns if c.startswith(stem) and c != column]
+
+    def message(self, option, python: bool = False) -> str:
+        """The error, naming each column option with ``option(role, value)``, e.g.
+        ``lambda role, v: f"--{role[:-4]}-col {v}"`` for the CLI."""
+        phase = self.roles["phase_col"]
+        if self.time_indexed:
+            return (f"{self.path} is time-indexed (it has 'time_s' and no {phase!r} column). "
+                    f"LocomotionData needs phase-indexed data: {POINTS_PER_CYCLE} points per gait cycle, "
+                    f"phase 0-100 from one ipsilateral heel strike to the next. Convert it with LocoHub's "
+                    f"phase normalisation (the *_phase.parquet files), or pass "
+                    f"{option('phase_col', '<name>')} if the phase column has another name.")
+        if python:  # LocoHub's wording, which notebooks may match
+            hint = "Hint: Use custom column names in constructor if your data uses different names"
+            near = self.candidates(phase) if phase in self.missing else []
+            if near:
+                hint += f" (phase columns found: {near}; e.g. {option('phase_col', near[0])})"
+            return f"Missing required columns: {self.missing}\nAvailable columns: {self.columns}\n{hint}"
+        parts = []
+        for role, column in self.roles.items():
+            if column not in self.missing:
+                continue
+            near = self.candidates(column)
+            fix = (f"if it is {near[0]!r}, add {option(role, near[0])}" if len(near) == 1 else
+                   f"columns that may be it: {_few(near)}; name it with {option(role, '<column>')}" if near else
+                   f"name the {role[:-4]} column with {option(role, '<column>')}")
+            parts.append(f"no {role[:-4]} column {column!r} ({fix})")
+        return f"{self.path}: " + "; ".join(parts) + f". The file has {len(self.columns)} columns."
+
+
+def _few(names: list[str], n: int = 6) -> str:
+    shown = ", ".join(names[:n])
+    return shown + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
 class _Codes:
@@ -47,8 +107,10 @@ class _Codes:
     def __init__(self) -> None:
         self.code_of: dict[str, int] = {}
 
-    def encode(self, column: pa.Array, name: str, path: Path) -> np.ndarray:
-        if column.null_count:
+    def encode(self, column: pa.Array, name: str, path: Path, allow_null: bool = False) -> np.ndarray:
+        """Codes of a column's values; an empty cell is an error unless ``allow_null``, when all
+        empty cells share one code of their own."""
+        if column.null_count and not allow_null:
             raise ValueError(f"{path}: column {name!r} has {column.null_count} empty value(s); every row "
                              f"needs a {name}")
         if not pa.types.is_dictionary(column.type):
@@ -56,7 +118,14 @@ class _Codes:
         values = column.dictionary.to_pylist()
         mapping = np.fromiter((self.code_of.setdefault(str(v), len(self.code_of)) for v in values),
                               dtype=np.int32, count=len(values))
-        return mapping[column.indices.to_numpy(zero_copy_only=False)]
+        indices = column.indices
+        if indices.null_count:  # an empty cell: a key no value can spell (str() never gives None)
+            empty = self.code_of.setdefault(None, len(self.code_of))  # type: ignore[arg-type]
+            codes = (mapping[pc.fill_null(indices, 0).to_numpy(zero_copy_only=False)] if len(mapping)
+                     else np.zeros(len(indices), dtype=np.int32))
+            codes[~indices.is_valid().to_numpy(zero_copy_only=False)] = empty
+            return codes
+        return mapping[indices.to_numpy(zero_copy_only=False)]
 
     @property
     def names(self) -> list[str]:
@@ -106,22 +175,10 @@ class GaitFile:
         self._check_layout()
 
     def _check_layout(self) -> None:
-        required = [self.subject_col, self.task_col, self.phase_col]
-        missing = [c for c in required if c not in self.columns]
-        if not missing:
-            return
-        if self.phase_col in missing and "time_s" in self.columns:
-            raise ValueError(
-                f"{self.path} is time-indexed (it has 'time_s' and no {self.phase_col!r} column). "
-                f"LocomotionData needs phase-indexed data: 150 points per gait cycle, phase 0-100 from "
-                f"one ipsilateral heel strike to the next. Convert it with LocoHub's phase "
-                f"normalisation (the *_phase.parquet files), or pass phase_col= if the phase column "
-                f"has another name.")
-        hint = "Hint: Use custom column names in constructor if your data uses different names"
-        near = [c for c in self.columns if c.startswith("phase")] if self.phase_col in missing else []
-        if near:
-            hint += f" (phase columns found: {near}; e.g. phase_col={near[0]!r})"
-        raise ValueError(f"Missing required columns: {missing}\nAvailable columns: {self.columns}\n{hint}")
+        roles = {"subject_col": self.subject_col, "task_col": self.task_col, "phase_col": self.phase_col}
+        missing = [c for c in roles.values() if c not in self.columns]
+        if missing:
+            raise LayoutError(self.path, missing, self.columns, roles)
 
     @property
     def features(self) -> list[str]:
@@ -175,33 +232,57 @@ class GaitFile:
             for batch in source:
                 yield batch.select(names) if batch.schema.names != names else batch
 
-    def build_index(self, batch_rows: int = DEFAULT_BATCH_ROWS) -> "FileIndex":
-        """Stream the key columns once and build the cycle index."""
+    @property
+    def condition_col(self) -> str | None:
+        """task_id, else task_info, when the file has one (see CONDITION_COLUMNS)."""
+        return next((c for c in CONDITION_COLUMNS if c in self.columns), None)
+
+    def build_index(self, batch_rows: int | None = None) -> "FileIndex":
+        """Stream the key columns once and build the cycle index.
+
+        Cycles are identified by (subject, task, task_id or task_info when present, step). An
+        empty step cell is unknown, not a number: a cycle without any step value is identified by
+        its position in its subject x task, and a warning says how many there are."""
         keys = [self.subject_col, self.task_col]
         has_step = self.step_col in self.columns
         if has_step:
             keys.append(self.step_col)
+        condition_col = self.condition_col
+        if condition_col:
+            keys.append(condition_col)
         keys.append(self.phase_col)
-        subjects, tasks = _Codes(), _Codes()
+        subjects, tasks, conditions = _Codes(), _Codes(), _Codes()
         builder = _core.GaitIndexBuilder()
-        for batch in self.iter_batches(keys, batch_rows):
+        empty_steps = 0
+        for batch in self.iter_batches(keys, batch_rows or BATCH_ROWS):
             s = subjects.encode(batch.column(self.subject_col), self.subject_col, self.path)
             t = tasks.encode(batch.column(self.task_col), self.task_col, self.path)
-            step = None
+            step = step_valid = condition = None
             if has_step:
                 col = batch.column(self.step_col)
                 if col.null_count:
-                    col = pc.fill_null(col, -1)
+                    empty_steps += col.null_count
+                    step_valid = np.ascontiguousarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint8)
+                    col = pc.fill_null(col, 0)
                 step = np.ascontiguousarray(col.to_numpy(zero_copy_only=False), dtype=np.int64)
+            if condition_col:
+                condition = conditions.encode(batch.column(condition_col), condition_col, self.path,
+                                              allow_null=True)
             phase = batch.column(self.phase_col)
             if phase.null_count:
                 phase = pc.fill_null(phase.cast(pa.float64()), np.nan)
             phase = np.ascontiguousarray(phase.to_numpy(zero_copy_only=False), dtype=np.float64)
-            builder.append(s, t, step, phase)
+            builder.append(s, t, step, phase, step_valid, condition)
         index = builder.finish()
         if index.rows == 0:
             raise ValueError(f"{self.path}: Dataset is empty")
-        return FileIndex(index, subjects.names, tasks.names)
+        findex = FileIndex(index, subjects.names, tasks.names)
+        if empty_steps:
+            unknown = int((findex.cycles["step_known"] == 0).sum())
+            warnings.warn(f"{self.path}: column {self.step_col!r} has {empty_steps} empty value(s); "
+                          f"{unknown} cycle(s) without a step are identified by their position in their "
+                          f"subject x task", UserWarning, stacklevel=2)
+        return findex
 
 
 @dataclass
@@ -247,6 +328,3 @@ def column_view(array: pa.Array, name: str, noted: set[str]) -> np.ndarray:
     return np.ascontiguousarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def env_batch_rows() -> int:
-    """Batch size in rows (CADENCE_GAIT_BATCH_ROWS overrides, for tests of batch boundaries)."""
-    return int(os.environ.get("CADENCE_GAIT_BATCH_ROWS", DEFAULT_BATCH_ROWS))

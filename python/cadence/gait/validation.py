@@ -26,12 +26,15 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
+from .. import _core
 from . import features as feat
 from .reader import POINTS_PER_CYCLE
 
-#: FailBit names (src/cadence/gait/validation.h), LocoHub's fixed rules first.
-RULES = {1: "angle_range", 2: "angle_jump", 4: "velocity", 8: "moment", 16: "non_finite", 32: "range"}
-LOCOHUB_BITS = 1 | 2 | 4 | 8 | 16
+#: Failure bits by name (src/cadence/gait/validation.h FailBit, exported by the engine): LocoHub's
+#: fixed rules, then "range" for a ranges file's checks.
+RULES: dict[int, str] = {1 << i: name for i, name in enumerate(_core.gait_fail_bits())}
+RANGE_BIT = next(b for b, name in RULES.items() if name == "range")
+LOCOHUB_BITS = sum(b for b in RULES if b != RANGE_BIT)
 
 
 @dataclass
@@ -204,12 +207,14 @@ def validate_file(loco, ranges=None, features: list[str] | None = None, *, memor
             hub = (flags[rows, j] & LOCOHUB_BITS) != 0
             rates.append((task, f, "locohub", len(rows), int(hub.sum())))
             if (task, f) in checked:
-                rates.append((task, f, "ranges", len(rows), int(((flags[rows, j] & 32) != 0).sum())))
+                rates.append((task, f, "ranges", len(rows), int(((flags[rows, j] & RANGE_BIT) != 0).sum())))
     bad_rows, bad_cols = np.nonzero(flags & LOCOHUB_BITS)
     for i, j in zip(bad_rows, bad_cols):
         bits = int(flags[i, j])
-        hub_rows.append((keys.at[i, "subject"], keys.at[i, "task"], int(keys.at[i, "step"]), int(keys.at[i, "cycle"]),
-                         names[j], ",".join(name for b, name in RULES.items() if bits & b and b != 32)))
+        step = keys.at[i, "step"]  # null for a cycle without a step value
+        hub_rows.append((keys.at[i, "subject"], keys.at[i, "task"], None if pd.isna(step) else int(step),
+                         int(keys.at[i, "cycle"]), names[j],
+                         ",".join(name for b, name in RULES.items() if bits & b and b != RANGE_BIT)))
     pass_rates = pd.DataFrame(rates, columns=["task", "variable", "rule", "strides", "failed"])
     pass_rates["pass_rate"] = 1.0 - pass_rates["failed"] / pass_rates["strides"].where(pass_rates["strides"] > 0)
     failures = run.range_failures.to_pandas()

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 namespace cadence::gait {
 
@@ -24,7 +25,7 @@ std::int32_t CycleIndex::find_group(std::int32_t subject, std::int32_t task) con
   return -1;
 }
 
-std::int32_t CycleIndexBuilder::group_of(std::int32_t subject, std::int32_t task) {
+std::int32_t CycleIndexBuilder::group_of(std::int32_t subject, std::int32_t task, std::int64_t row) {
   if (subject < 0 || task < 0) throw std::invalid_argument("gait index: negative dictionary code");
   // Dense (subject, task) table, regrown when a larger code appears: lookups happen once per run.
   if (task >= lookup_tasks_ || static_cast<std::size_t>(subject) * lookup_tasks_ >= group_lookup_.size()) {
@@ -43,7 +44,7 @@ std::int32_t CycleIndexBuilder::group_of(std::int32_t subject, std::int32_t task
     GroupInfo g;
     g.subject = subject;
     g.task = task;
-    g.first_row = index_.rows;
+    g.first_row = row;  // the group's own first row, not the start of the batch holding it
     index_.groups.push_back(g);
     group_cycles_.emplace_back();
   }
@@ -64,15 +65,17 @@ void CycleIndexBuilder::append(const KeyBatch& b) {
     index_.has_step = b.step != nullptr;
     index_.has_phase = b.phase != nullptr;
     first_batch_ = false;
-  } else if (index_.has_step != (b.step != nullptr) || index_.has_phase != (b.phase != nullptr)) {
-    throw std::invalid_argument("gait index: step/phase columns present in some batches only");
+    has_condition_ = b.condition != nullptr;
+  } else if (index_.has_step != (b.step != nullptr) || index_.has_phase != (b.phase != nullptr) ||
+             has_condition_ != (b.condition != nullptr)) {
+    throw std::invalid_argument("gait index: step/phase/condition columns present in some batches only");
   }
   for (std::int64_t i = 0; i < b.rows; ++i) {
     const std::int64_t row = index_.rows + i;
     const std::int32_t s = b.subject[i], t = b.task[i];
     if (!in_run_ || s != cur_subject_ || t != cur_task_) {
       close_run();
-      cur_group_ = group_of(s, t);
+      cur_group_ = group_of(s, t, row);
       cur_subject_ = s;
       cur_task_ = t;
       in_run_ = true;
@@ -81,15 +84,20 @@ void CycleIndexBuilder::append(const KeyBatch& b) {
       index_.groups[cur_group_].runs += 1;
     }
     auto& cycles = group_cycles_[cur_group_];
-    const std::int64_t step = b.step ? b.step[i] : -1;
+    // An empty step cell is unknown, not a value: it neither starts nor breaks a stride.
+    const bool known = b.step != nullptr && (b.step_valid == nullptr || b.step_valid[i] != 0);
+    const std::int64_t step = known ? b.step[i] : -1;
     const double phase = b.phase ? b.phase[i] : 0.0;
     if (run_rows_ % kPointsPerCycle == 0) {
-      cycles.push_back({row, step, DropReason::kNone});
-      cycle_step_ = step;
+      cycles.push_back({row, step, DropReason::kNone, b.condition ? b.condition[i] : 0, known});
     } else {
       auto& c = cycles.back();
-      if (b.step && step != cycle_step_ && c.reason == DropReason::kNone)
+      if (known && !c.step_known) {
+        c.step = step;
+        c.step_known = true;
+      } else if (known && step != c.step && c.reason == DropReason::kNone) {
         c.reason = DropReason::kStepChangesInCycle;
+      }
       // `!(phase > last)` also catches NaN phases.
       if (b.phase && !(phase > last_phase_) && c.reason == DropReason::kNone)
         c.reason = DropReason::kPhaseNotIncreasing;
@@ -101,17 +109,19 @@ void CycleIndexBuilder::append(const KeyBatch& b) {
   index_.rows += b.rows;
 }
 
-// Duplicated rows (a stride exported twice) look like two whole cycles with one step number:
-// the first is kept, every later copy is dropped with a reason instead of being counted twice.
+// Duplicated rows (a stride exported twice) look like two whole cycles with one (condition,
+// step): the first is kept, every later copy is dropped with a reason instead of being counted
+// twice. Cycles without a step value are identified by their position, so never duplicates.
 void CycleIndexBuilder::mark_duplicate_steps(std::vector<CycleInfo>& cycles) {
-  std::vector<std::size_t> order(cycles.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return cycles[a].step < cycles[b].step; });
+  std::vector<std::size_t> order;
+  order.reserve(cycles.size());
+  for (std::size_t i = 0; i < cycles.size(); ++i)
+    if (cycles[i].step_known) order.push_back(i);
+  const auto key = [&](std::size_t i) { return std::pair{cycles[i].condition, cycles[i].step}; };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
   for (std::size_t k = 1; k < order.size(); ++k) {
     auto& c = cycles[order[k]];
-    if (c.step == cycles[order[k - 1]].step && c.reason == DropReason::kNone)
-      c.reason = DropReason::kDuplicateStep;
+    if (key(order[k]) == key(order[k - 1]) && c.reason == DropReason::kNone) c.reason = DropReason::kDuplicateStep;
   }
 }
 

@@ -11,7 +11,10 @@
 //   - a group with a run that is not a multiple of 150 rows (its cycles would straddle two
 //     distant parts of the file);
 // and which cycles are malformed: the step changes inside the 150 rows, or the phase does not
-// increase. Memory is O(groups + cycles), never O(rows).
+// increase. A cycle is identified by (subject, task, condition, step), the condition being the
+// file's task_id or task_info when it has one: step numbers that restart per condition are not
+// duplicates. A cycle without a step value (an empty cell) is identified by its position alone.
+// Memory is O(groups + cycles), never O(rows).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +33,7 @@ enum class DropReason : std::uint8_t {
   kRunRowsNotMultiple = 2,     // a contiguous part of the group is not whole cycles
   kStepChangesInCycle = 3,     // the step column changes inside one block of 150 rows
   kPhaseNotIncreasing = 4,     // phase does not increase strictly inside the block
-  kDuplicateStep = 5,          // a second cycle with a step already seen in its group (duplicated rows)
+  kDuplicateStep = 5,          // a second cycle with a (condition, step) already seen in its group
 };
 inline constexpr int kDropReasonCount = 6;
 const char* drop_reason_name(DropReason r) noexcept;
@@ -42,6 +45,8 @@ struct KeyBatch {
   const std::int64_t* step = nullptr;
   const double* phase = nullptr;
   std::int64_t rows = 0;
+  const std::uint8_t* step_valid = nullptr;  // 0 = empty step cell; null pointer = all present
+  const std::int32_t* condition = nullptr;   // task_id / task_info codes; null pointer = none
 };
 
 struct Run {
@@ -64,8 +69,10 @@ struct GroupInfo {
 
 struct CycleInfo {
   std::int64_t row = 0;   // file row of the cycle's first point
-  std::int64_t step = 0;  // step of its first row (-1 without a step column)
+  std::int64_t step = 0;  // its first present step value (-1 when step_known is false)
   DropReason reason = DropReason::kNone;
+  std::int32_t condition = 0;  // condition code of its first row (0 without a condition column)
+  bool step_known = false;     // false: no step column, or every step cell of the cycle empty
 };
 
 class CycleIndex {
@@ -88,7 +95,7 @@ class CycleIndexBuilder {
 
  private:
   static void mark_duplicate_steps(std::vector<CycleInfo>& cycles);
-  std::int32_t group_of(std::int32_t subject, std::int32_t task);
+  std::int32_t group_of(std::int32_t subject, std::int32_t task, std::int64_t row);
   void close_run();
 
   CycleIndex index_;
@@ -98,12 +105,12 @@ class CycleIndexBuilder {
   bool in_run_ = false;
   std::int32_t cur_group_ = -1, cur_subject_ = -1, cur_task_ = -1;
   std::int64_t run_start_ = 0, run_rows_ = 0;
-  std::int64_t cycle_step_ = -1;
   double last_phase_ = 0.0;
   DropReason cycle_reason_ = DropReason::kNone;
   // Per-group cycle lists collected during the scan (merged into `cycles` by finish()).
   std::vector<std::vector<CycleInfo>> group_cycles_;
   bool first_batch_ = true;
+  bool has_condition_ = false;
 };
 
 }  // namespace cadence::gait

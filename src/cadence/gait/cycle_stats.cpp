@@ -14,6 +14,10 @@ const char* stat_name(int stat) noexcept {
   return stat >= 0 && stat < kStatCount ? names[stat] : "?";
 }
 
+const char* nan_policy_name(NanPolicy p) noexcept {
+  return p == NanPolicy::kPropagate ? "propagate" : p == NanPolicy::kOmit ? "omit" : "?";
+}
+
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

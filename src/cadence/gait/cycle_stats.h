@@ -33,6 +33,8 @@ enum Stat : int {
 const char* stat_name(int stat) noexcept;
 
 enum class NanPolicy : std::uint8_t { kPropagate = 0, kOmit = 1 };
+inline constexpr int kNanPolicyCount = 2;
+const char* nan_policy_name(NanPolicy p) noexcept;  // "propagate", "omit"
 
 // What validation needs from the same sweep: extremes over the non-NaN values and whether any
 // value is NaN or infinite.

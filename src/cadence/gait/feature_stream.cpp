@@ -36,12 +36,12 @@ FeatureStream::FeatureStream(CycleIndex index, StreamOptions options, runtime::J
 struct FeatureStream::Output {
   std::vector<std::int32_t> subject, task, cycle;
   std::vector<std::int64_t> step, row;
-  std::vector<std::uint8_t> valid, outlier;
+  std::vector<std::uint8_t> valid, outlier, step_known;
   std::vector<double> rmse;
   std::vector<std::vector<double>> stats;         // [feature * kStatCount + stat][row]
   std::vector<std::vector<std::uint8_t>> fails;   // [feature][row], with fail_flags only
   Output(std::size_t n, std::size_t nf, bool fail_flags)
-      : subject(n), task(n), cycle(n), step(n), row(n), valid(n), outlier(n), rmse(n),
+      : subject(n), task(n), cycle(n), step(n), row(n), valid(n), outlier(n), step_known(n), rmse(n),
         stats(nf * kStatCount, std::vector<double>(n)),
         fails(fail_flags ? nf : 0, std::vector<std::uint8_t>(n)) {}
 };
@@ -190,6 +190,7 @@ void FeatureStream::analyse_into(std::int32_t group, const std::vector<ColumnVie
     out.subject[o + i] = g.subject;
     out.task[o + i] = g.task;
     out.step[o + i] = info.step;
+    out.step_known[o + i] = info.step_known;
     out.cycle[o + i] = static_cast<std::int32_t>(c);
     out.row[o + i] = info.row;
     out.valid[o + i] = r.valid[c];
@@ -229,7 +230,8 @@ arrow::ArrayPtr FeatureStream::to_batch(Output&& out) {
   std::vector<arrow::Field> fields;
   fields.push_back({"subject", arrow::dictionary_utf8(std::move(out.subject), options_.subject_names), false});
   fields.push_back({"task", arrow::dictionary_utf8(std::move(out.task), options_.task_names), false});
-  fields.push_back({"step", arrow::primitive(std::move(out.step)), false});
+  // A cycle without a step value has a null step (identified by cycle, its position).
+  fields.push_back({"step", arrow::primitive(std::move(out.step), out.step_known), true});
   fields.push_back({"cycle", arrow::primitive(std::move(out.cycle)), false});
   fields.push_back({"row", arrow::primitive(std::move(out.row)), false});
   fields.push_back({"valid", arrow::boolean(out.valid), false});
@@ -247,6 +249,7 @@ arrow::ArrayPtr FeatureStream::to_batch(Output&& out) {
 arrow::ArrayPtr FeatureStream::range_failures() const {
   std::vector<std::int32_t> subject, task, cycle, point;
   std::vector<std::int64_t> step;
+  std::vector<std::uint8_t> step_known;
   std::vector<std::string> feature;
   std::vector<double> value, lo, hi;
   for (const Failure& f : failures_) {
@@ -255,6 +258,7 @@ arrow::ArrayPtr FeatureStream::range_failures() const {
     subject.push_back(g.subject);
     task.push_back(g.task);
     step.push_back(index_.cycles[g.first_cycle + f.cycle].step);
+    step_known.push_back(index_.cycles[g.first_cycle + f.cycle].step_known);
     cycle.push_back(static_cast<std::int32_t>(f.cycle));
     feature.push_back(options_.feature_names[chk.feature]);
     point.push_back(chk.point);
@@ -265,7 +269,7 @@ arrow::ArrayPtr FeatureStream::range_failures() const {
   std::vector<arrow::Field> fields;
   fields.push_back({"subject", arrow::dictionary_utf8(std::move(subject), options_.subject_names), false});
   fields.push_back({"task", arrow::dictionary_utf8(std::move(task), options_.task_names), false});
-  fields.push_back({"step", arrow::primitive(std::move(step)), false});
+  fields.push_back({"step", arrow::primitive(std::move(step), step_known), true});
   fields.push_back({"cycle", arrow::primitive(std::move(cycle)), false});
   fields.push_back({"variable", arrow::utf8(feature), false});
   fields.push_back({"phase_index", arrow::primitive(std::move(point)), false});

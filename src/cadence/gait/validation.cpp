@@ -6,6 +6,18 @@
 
 namespace cadence::gait {
 
+const char* feature_kind_name(FeatureKind k) noexcept {
+  static const char* const names[kFeatureKindCount] = {"other", "angle", "velocity", "moment", "power"};
+  const auto i = static_cast<int>(k);
+  return i >= 0 && i < kFeatureKindCount ? names[i] : "?";
+}
+
+const char* fail_bit_name(int i) noexcept {
+  static const char* const names[kFailBitCount] = {"angle_range", "angle_jump", "velocity",
+                                                   "moment",      "non_finite", "range"};
+  return i >= 0 && i < kFailBitCount ? names[i] : "?";
+}
+
 std::uint8_t locohub_flags(FeatureKind kind, const LocoHubLimits& lim, double lo, double hi, bool nonfinite,
                            double jump) {
   std::uint8_t flags = nonfinite ? kFailNonFinite : 0;

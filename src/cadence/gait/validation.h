@@ -15,6 +15,10 @@ namespace cadence::gait {
 
 // Which LocoHub rule applies: from the column name (`angle`, `velocity`, `moment`, `power`).
 enum class FeatureKind : std::uint8_t { kOther = 0, kAngle = 1, kVelocity = 2, kMoment = 3, kPower = 4 };
+inline constexpr int kFeatureKindCount = 5;
+// "other", "angle", "velocity", "moment", "power": the kind's code is its index; the names are
+// also the column-name markers that give a column its kind (Python takes both from here).
+const char* feature_kind_name(FeatureKind k) noexcept;
 
 // Bits of a cycle x feature failure mask.
 enum FailBit : std::uint8_t {
@@ -25,6 +29,9 @@ enum FailBit : std::uint8_t {
   kFailNonFinite = 16,
   kFailRange = 32,  // a per-phase range from a ranges file
 };
+inline constexpr int kFailBitCount = 6;
+// "angle_range", "angle_jump", "velocity", "moment", "non_finite", "range" for bit 1 << i.
+const char* fail_bit_name(int i) noexcept;
 
 struct LocoHubLimits {
   double angle_abs_rad = 3.141592653589793;

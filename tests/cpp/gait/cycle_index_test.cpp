@@ -12,17 +12,24 @@ struct Keys {
   std::vector<std::int32_t> subject, task;
   std::vector<std::int64_t> step;
   std::vector<double> phase;
-  void add(int s, int t, int cycles, int points = kPointsPerCycle, int first_step = 0) {
+  std::vector<std::uint8_t> step_valid;  // used when with_validity: 0 = empty step cell
+  std::vector<std::int32_t> condition;   // used when with_condition
+  bool with_validity = false, with_condition = false;
+  void add(int s, int t, int cycles, int points = kPointsPerCycle, int first_step = 0, bool step_present = true,
+           int cond = 0) {
     for (int c = 0; c < cycles; ++c)
       for (int p = 0; p < points; ++p) {
         subject.push_back(s);
         task.push_back(t);
-        step.push_back(first_step + c);
+        step.push_back(step_present ? first_step + c : 0);
+        step_valid.push_back(step_present);
+        condition.push_back(cond);
         phase.push_back(100.0 * p / (points - 1));
       }
   }
   KeyBatch batch(std::int64_t begin, std::int64_t end) const {
-    return {subject.data() + begin, task.data() + begin, step.data() + begin, phase.data() + begin, end - begin};
+    return {subject.data() + begin, task.data() + begin, step.data() + begin, phase.data() + begin, end - begin,
+            with_validity ? step_valid.data() + begin : nullptr, with_condition ? condition.data() + begin : nullptr};
   }
   std::int64_t rows() const { return static_cast<std::int64_t>(subject.size()); }
 };
@@ -116,6 +123,51 @@ TEST(CycleIndex, DuplicatedStridesAreDroppedAfterTheFirstCopy) {
                               DropReason::kDuplicateStep, DropReason::kDuplicateStep};
   for (int c = 0; c < 5; ++c) EXPECT_EQ(ix.cycles[c].reason, want[c]) << c;
   EXPECT_STREQ(drop_reason_name(DropReason::kDuplicateStep), "duplicate_step");
+}
+
+TEST(CycleIndex, FirstRowIsTheGroupsOwnFirstRowNotItsBatchStart) {
+  Keys k;
+  k.add(0, 0, 3);  // rows 0..449
+  k.add(0, 1, 2);  // rows 450..749
+  k.add(1, 0, 4);  // rows 750..1349
+  for (std::int64_t batch : {1, 7, 149, 150, 151, 1000, 100000}) {
+    const CycleIndex ix = build(k, batch);
+    ASSERT_EQ(ix.groups.size(), 3u) << batch;
+    EXPECT_EQ(ix.groups[0].first_row, 0) << batch;
+    EXPECT_EQ(ix.groups[1].first_row, 3 * kPointsPerCycle) << batch;
+    EXPECT_EQ(ix.groups[2].first_row, 5 * kPointsPerCycle) << batch;
+  }
+}
+
+TEST(CycleIndex, EmptyStepCellsAreUnknownNotDuplicates) {
+  Keys k;
+  k.with_validity = true;
+  k.add(0, 0, 3, kPointsPerCycle, 0, /*step_present=*/false);
+  k.add(0, 1, 2);
+  k.step_valid[4 * kPointsPerCycle] = 0;  // task 1, cycle 1: first row empty, the rest say step 1
+  const CycleIndex ix = build(k, 100);
+  ASSERT_EQ(ix.cycles.size(), 5u);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(ix.cycles[c].reason, DropReason::kNone) << c;
+    EXPECT_FALSE(ix.cycles[c].step_known) << c;
+    EXPECT_EQ(ix.cycles[c].step, -1) << c;
+  }
+  EXPECT_EQ(ix.cycles[4].reason, DropReason::kNone);
+  EXPECT_TRUE(ix.cycles[4].step_known);
+  EXPECT_EQ(ix.cycles[4].step, 1);
+}
+
+TEST(CycleIndex, StepsRestartingPerConditionAreNotDuplicates) {
+  Keys k;
+  k.with_condition = true;
+  k.add(0, 0, 2, kPointsPerCycle, 0, true, /*cond=*/0);  // steps 0, 1 at speed A
+  k.add(0, 0, 2, kPointsPerCycle, 0, true, /*cond=*/1);  // steps 0, 1 again at speed B
+  k.add(0, 0, 1, kPointsPerCycle, 1, true, /*cond=*/1);  // step 1 at speed B twice: a duplicate
+  const CycleIndex ix = build(k, 333);
+  ASSERT_EQ(ix.cycles.size(), 5u);
+  for (int c = 0; c < 4; ++c) EXPECT_EQ(ix.cycles[c].reason, DropReason::kNone) << c;
+  EXPECT_EQ(ix.cycles[4].reason, DropReason::kDuplicateStep);
+  EXPECT_EQ(ix.cycles[2].condition, 1);
 }
 
 TEST(CycleIndex, WorksWithoutStepAndPhase) {
