@@ -376,10 +376,8 @@ class LocomotionData:
             sink = feat.NpySink(Path(path), names, kept)
         else:
             raise ValueError(f"output={output!r}: use 'pandas', 'arrow', 'parquet' or 'npy'")
-        try:
+        with sink:  # renamed into place when whole; on any error the old file is untouched
             self.last_run = feat.stream(self._file, self._index, names, sink, **kw)
-        finally:
-            sink.close()
         return Path(path)
 
     def validate_ranges(self, ranges, features: list[str] | None = None, **kw):
