@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -58,6 +60,71 @@ def make_job(jobs: int = 0, memory_limit: str | int | None = "auto") -> _core.Jo
     return _core.Job(jobs=jobs, memory_limit_bytes=limit)
 
 
+#: Seconds between progress lines when stderr is not a terminal (a log file, a pipe, CI).
+PROGRESS_LINE_INTERVAL_S = 5.0
+
+
+class Progress:
+    """Progress of a long command, shown the way its stderr can take it.
+
+    ``show=None`` (the default of every command): a tqdm bar on a terminal; otherwise one line
+    every :data:`PROGRESS_LINE_INTERVAL_S` seconds (``prepare: 120/702 files (17%), 35 s, ...``)
+    so that a log or CI job sees the run moving; ``show=False`` (``--quiet``): nothing;
+    ``show=True``: a bar even off a terminal.
+    """
+
+    def __init__(self, desc: str, unit: str = "file", show: bool | None = None, stream=None):
+        self.desc, self.unit = desc, unit
+        self.stream = stream if stream is not None else sys.stderr
+        tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.mode = "none" if show is False else "bar" if (show or tty) else "lines"
+        self.bar = tqdm(desc=desc, unit=unit, dynamic_ncols=True, leave=False, file=self.stream) \
+            if self.mode == "bar" else None
+        self.start = time.monotonic()
+        self.last_line = self.start
+        self.done, self.total, self.postfix = 0, None, ""
+
+    @property
+    def disabled(self) -> bool:
+        return self.mode == "none"
+
+    def update(self, done: int, total: int | None = None, postfix: str = "") -> None:
+        self.done, self.postfix = done, postfix
+        if total is not None:
+            self.total = total
+        if self.bar is not None:
+            if total is not None and self.bar.total != total:
+                self.bar.total = total
+            if postfix:
+                self.bar.set_postfix_str(postfix, refresh=False)
+            if done != self.bar.n:
+                self.bar.update(done - self.bar.n)
+        elif self.mode == "lines":
+            now = time.monotonic()
+            if now - self.last_line >= PROGRESS_LINE_INTERVAL_S:
+                self.last_line = now
+                self._line(now)
+
+    def _line(self, now: float) -> None:
+        of = f"/{self.total:,}" if self.total else ""
+        pct = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
+        extra = f", {self.postfix}" if self.postfix else ""
+        print(f"{self.desc}: {self.done:,}{of} {self.unit}s{pct}, {now - self.start:.0f} s{extra}",
+              file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.mode == "lines" and time.monotonic() - self.start >= PROGRESS_LINE_INTERVAL_S:
+            self._line(time.monotonic())  # a long run ends with its final count
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def run_job(
     call: Callable[[], T],
     job: _core.Job,
@@ -79,7 +146,8 @@ def run_job(
     desc, unit
         Progress bar label and unit name.
     show_progress
-        ``None`` shows the bar only when stderr is a terminal.
+        ``None``: a bar on a terminal, else a progress line every few seconds (:class:`Progress`);
+        ``False``: nothing.
     postfix
         Formats the job's counters into text shown after the bar (e.g. records, audio hours).
 
@@ -102,8 +170,7 @@ def run_job(
             finished.set()
 
     worker = threading.Thread(target=target, name=f"cadence-{desc}", daemon=True)
-    disable = None if show_progress is None else not show_progress
-    with tqdm(desc=desc, unit=unit, disable=disable, dynamic_ncols=True, leave=False) as bar:
+    with Progress(desc, unit, show_progress) as bar:
         worker.start()
         interrupted = False
         while True:
@@ -124,13 +191,9 @@ def run_job(
     return outcome["result"]  # type: ignore[return-value]
 
 
-def _update_bar(bar: tqdm, job: _core.Job, done_counter: str, postfix=None) -> None:
+def _update_bar(bar: Progress, job: _core.Job, done_counter: str, postfix=None) -> None:
+    if bar.disabled:
+        return
     counters = dict(job.progress())
-    if postfix is not None and not bar.disable:
-        bar.set_postfix_str(postfix(counters), refresh=False)
-    total = counters.get("total")
-    if total is not None and bar.total != total:
-        bar.total = total
-    done = counters.get(done_counter, 0)
-    if done != bar.n:
-        bar.update(done - bar.n)
+    text = postfix(counters) if postfix is not None else ""
+    bar.update(counters.get(done_counter, 0), counters.get("total"), text)

@@ -15,35 +15,38 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .drums import scan_corpus
+from .drums.inputs import EGMD_COLUMNS, find_csv
+from .drums.store import JOURNAL
 
-EGMD_COLUMNS = [
-    "drummer", "session", "id", "style", "bpm", "beat_type", "time_signature",
-    "duration", "split", "midi_filename", "audio_filename", "kit_name",
-]
 PHASE_POINTS = 150
 FEATURE_MARKERS = ("angle", "velocity", "moment", "power")
 
 
-def _find_csv(root: Path) -> Path:
-    found = sorted(root.glob("*.csv"))
-    if not found:
-        raise FileNotFoundError(f"{root}: no E-GMD CSV (e.g. e-gmd-v1.0.0.csv) in this directory")
-    return found[0]
+def _egmd_csv(root: Path) -> Path:
+    """The E-GMD CSV of a corpus directory, or a ValueError that says what the directory is."""
+    if (root / JOURNAL).is_file():
+        raise ValueError(f"{root} is a prepared directory, not a corpus; summarise it with "
+                         f"`cadence drums inspect {root}`")
+    found = find_csv(root)
+    if found is None:
+        others = sorted(p.name for p in root.glob("*.csv"))
+        seen = f" (its CSV files {', '.join(others)} do not have E-GMD's columns)" if others else ""
+        raise ValueError(f"{root}: no E-GMD CSV (a .csv with the columns {', '.join(EGMD_COLUMNS)}){seen}; "
+                         f"give the corpus root, e.g. the directory holding e-gmd-v1.0.0.csv")
+    return found
 
 
 def summarize_drums(root: Path, *, jobs: int = 0, show_progress: bool | None = None) -> dict:
     """Counts per split, kit and drummer, audio totals, and CSV-vs-audio duration checks."""
-    csv_path = _find_csv(root)
-    with open(csv_path, newline="") as f:
-        reader = csv.DictReader(f)
-        if reader.fieldnames != EGMD_COLUMNS:
-            raise ValueError(f"{csv_path}: columns {reader.fieldnames} differ from E-GMD's {EGMD_COLUMNS}")
-        rows = list(reader)
+    csv_path = _egmd_csv(root)
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     audio = scan_corpus([root / r["audio_filename"] for r in rows], jobs=jobs, show_progress=show_progress)
     ok = audio.column("ok").to_numpy(zero_copy_only=False)
     duration_s = audio.column("duration_s").to_numpy()
-    csv_duration_s = np.array([float(r["duration"]) for r in rows])
-    mismatch_s = np.abs(duration_s - csv_duration_s)[ok]
+    csv_duration_s = np.array([_number(r["duration"]) for r in rows])
+    mismatch_s = np.abs(duration_s - csv_duration_s)[ok & np.isfinite(csv_duration_s)]
+    bpms = [b for b in (_number(r["bpm"]) for r in rows) if np.isfinite(b)]
     return {
         "csv": str(csv_path),
         "pairs": len(rows),
@@ -53,7 +56,7 @@ def summarize_drums(root: Path, *, jobs: int = 0, show_progress: bool | None = N
         "splits": dict(Counter(r["split"] for r in rows)),
         "performances_per_split": dict(Counter(s for _, s in {(r["id"], r["split"]) for r in rows})),
         "beat_types": dict(Counter(r["beat_type"] for r in rows)),
-        "bpm_range": (min(int(r["bpm"]) for r in rows), max(int(r["bpm"]) for r in rows)) if rows else None,
+        "bpm_range": (int(min(bpms)), int(max(bpms))) if bpms else None,
         "missing_midi": sum(not (root / r["midi_filename"]).is_file() for r in rows),
         "audio_ok": int(ok.sum()),
         "audio_failed": [(p, e) for p, e, good in zip(
@@ -130,6 +133,14 @@ def format_gait(s: dict) -> str:
         f"  NaN values       {s['nan_values']:,} in {len(s['columns_with_nan'])} column(s)",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _number(text: str | None) -> float:
+    """A CSV cell as a number; NaN when it is not one (the summary reports, it does not stop)."""
+    try:
+        return float(text or "nan")
+    except ValueError:
+        return float("nan")
 
 
 def _counts(d: dict) -> str:

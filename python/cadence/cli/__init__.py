@@ -1,19 +1,75 @@
-"""The ``cadence`` command line. Each command group lives in its own module."""
+"""The ``cadence`` command line. Each command group lives in its own module.
+
+Exit status, the same for every command (README, "Exit status"):
+
+- 0 (:data:`EXIT_OK`): done.
+- 1 (:data:`EXIT_PROBLEMS`): the command ran and found problems (``drums verify``, ``gait
+  validate``); the problems are listed on stdout.
+- 2 (:data:`EXIT_USAGE`): bad usage or bad input, e.g. a missing or unreadable path, an output
+  that cannot be written, a value out of range, a file that is not what the command expects.
+  One line on stderr names the path and what to do; never a traceback.
+- 130 (:data:`EXIT_INTERRUPTED`): interrupted (Ctrl-C); finished outputs are kept.
+
+Anything else that escapes a command is a bug in cadence: it prints a traceback (exit 1).
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 from .. import __version__
-from . import drums, gait, sample
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit status 2."""
+
+
+# A user's mistake, whatever raised it: a path that is missing, unreadable or not writable
+# (OSError, including pyarrow's and the atomic writer's), a value or a file's content that is not
+# what the command needs (ValueError, which covers pyarrow.ArrowInvalid, json and Unicode errors).
+USER_ERRORS: tuple[type[BaseException], ...] = (CliError, OSError, ValueError)
+
+
+_HINTS = {
+    errno.EROFS: "choose an output location you can write to",
+    errno.EACCES: "check the permissions, or choose another location",
+    errno.EPERM: "check the permissions, or choose another location",
+    errno.ENOSPC: "free some space, or choose another location",
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "a file is in the way where a directory is expected; check the path",
+    errno.EISDIR: "a directory is in the way where a file is expected; give a file name",
+}
+
+
+def error_message(e: BaseException) -> str:
+    """One line for a user's mistake, naming the path when the exception knows it and saying
+    what to do for the usual operating-system errors."""
+    text = str(e)
+    if isinstance(e, OSError) and e.strerror and (text.startswith("[Errno") or
+                                                  (e.filename is not None and str(e.filename) not in text)):
+        # "[Errno 30] Read-only file system: 'x'" or a bare "Read-only file system" -> "x: ... ; hint"
+        where = f"{e.filename}: " if e.filename is not None else ""
+        hint = _HINTS.get(e.errno)
+        text = f"{where}{e.strerror}" + (f"; {hint}" if hint else "")
+    return text or type(e).__name__
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import drums, gait, sample
+
     parser = argparse.ArgumentParser(
         prog="cadence",
         description="Fast, trustworthy preparation and analysis of event-segmented time series: "
         "drum-transcription training data (E-GMD) and gait cycles (LocoHub).",
+        epilog="exit status: 0 done, 1 problems found (verify, validate), 2 bad usage or input, "
+        "130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"cadence {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
@@ -25,20 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cadence`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # bad usage: argparse prints it and exits 2
     try:
-        return int(args.run(args) or 0)
+        return int(args.run(args) or EXIT_OK)
     except KeyboardInterrupt:
-        print("cadence: interrupted; finished outputs are kept, nothing partial was written",
+        print("cadence: interrupted; outputs already finished are kept, nothing half-written replaced them",
               file=sys.stderr)
-        return 130
-    except CliError as e:
-        print(f"cadence: error: {e}", file=sys.stderr)
-        return 2
-
-
-class CliError(Exception):
-    """A user-facing error: printed without a traceback, exit status 2."""
+        return EXIT_INTERRUPTED
+    except USER_ERRORS as e:
+        print(f"cadence: error: {error_message(e)}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

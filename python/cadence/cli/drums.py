@@ -28,6 +28,8 @@ def register(groups: argparse._SubParsersAction) -> None:
         "  cadence drums prepare e-gmd-v1.0.0 out/egmd --resume   # after Ctrl-C or a crash")
     pr.add_argument("root", type=Path, help="dataset root (with e-gmd-v1.0.0.csv, or MIDI + audio files)")
     pr.add_argument("out", type=Path, help="output directory")
+    # Options that shape the output default to None here, so that --resume can tell the ones
+    # given on the command line from the ones to take from OUT's journal.
     sel = pr.add_argument_group("selection")
     sel.add_argument("--csv", type=Path, help="E-GMD CSV (default: the one in ROOT, else scan ROOT)")
     sel.add_argument("--split", action="append", choices=["train", "validation", "test"],
@@ -36,65 +38,116 @@ def register(groups: argparse._SubParsersAction) -> None:
     sel.add_argument("--drummers", nargs="+", metavar="DRUMMER", help="keep these drummers")
     sel.add_argument("--sample-fraction", type=float, metavar="F",
                      help="keep this fraction of performances (deterministic for --seed)")
-    sel.add_argument("--seed", type=int, default=0, help="seed for --sample-fraction")
+    _opt(sel, "--seed", int, "seed for --sample-fraction")
     sel.add_argument("--limit", type=int, help="at most this many pairs")
+    sel.add_argument("--channels", type=int, nargs="+", metavar="N",
+                     help="only notes on these MIDI channels, 1-16 (10 = General MIDI drums); default: all")
     rec = pr.add_argument_group("records")
-    rec.add_argument("--layout", choices=["index", "clips"], default="index",
-                     help="index: audio once per file + onset table; clips: a window per onset")
-    rec.add_argument("--sample-rate", type=int, default=22050, metavar="HZ", help="output rate; 0 keeps the original")
-    rec.add_argument("--mapping", default="gmd9",
-                     help="gmd9, magenta8, magenta3, adtof5, raw, or a JSON file {class: [pitches]}")
-    rec.add_argument("--merge-ms", type=float, default=10.0, help="merge hits within this of a group's first hit")
-    rec.add_argument("--pad-before", type=float, default=0.02, metavar="S", help="window starts this long before the onset")
-    rec.add_argument("--clip", type=float, default=0.2, metavar="S", help="window length")
-    rec.add_argument("--codec", choices=["auto", "flac", "pcm16", "float16", "float32"], default="auto",
-                     help="clips layout: how windows are stored (auto = the seed's size rule)")
-    rec.add_argument("--flac-level", type=int, default=0, choices=range(0, 9), metavar="0-8", help="FLAC compression level")
+    _opt(rec, "--layout", str, "index: audio once per file + onset table; clips: a window per onset",
+         choices=["index", "clips"])
+    _opt(rec, "--sample-rate", int, "output rate; 0 keeps the original", metavar="HZ")
+    _opt(rec, "--mapping", str, "gmd9, magenta8, magenta3, adtof5, raw, or a JSON file {class: [pitches]}")
+    _opt(rec, "--merge-ms", float, "merge hits within this of a group's first hit")
+    _opt(rec, "--pad-before", float, "window starts this long before the onset", metavar="S")
+    _opt(rec, "--clip", float, "window length", metavar="S")
+    _opt(rec, "--codec", str, "clips layout: how windows are stored (auto = the seed's size rule)",
+         choices=["auto", "flac", "pcm16", "float16", "float32"])
+    _opt(rec, "--flac-level", int, "FLAC compression level", choices=range(0, 9), metavar="0-8")
     chk = pr.add_argument_group("checks")
-    chk.add_argument("--csv-tolerance", type=float, default=1.0, metavar="S", help="allowed |audio - CSV duration|")
-    chk.add_argument("--midi-tolerance", type=float, default=1.0, metavar="S", help="allowed last note past audio end")
+    _opt(chk, "--csv-tolerance", float, "allowed |audio - CSV duration|", metavar="S")
+    _opt(chk, "--midi-tolerance", float, "allowed last note past audio end", metavar="S")
     run = pr.add_argument_group("run")
     run.add_argument("--jobs", type=int, default=0, help="worker threads (0 = all cores)")
     run.add_argument("--memory-limit", default="auto", help="bytes in flight, e.g. 4G (auto = half of RAM)")
-    run.add_argument("--shard-size", default="512M", help="target shard size")
-    run.add_argument("--resume", action="store_true", help="continue an interrupted run in OUT")
+    _opt(run, "--shard-size", str, "target shard size")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run in OUT with the options in its journal")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     pr.set_defaults(run=_prepare)
 
     ins = sub.add_parser("inspect", help="summary and class histogram of a prepared directory")
-    ins.add_argument("out", type=Path)
-    ins.add_argument("--json", action="store_true")
+    ins.add_argument("out", type=Path, help="a directory written by `cadence drums prepare`")
+    ins.add_argument("--json", action="store_true", help="print the summary as JSON")
     ins.set_defaults(run=_inspect)
 
     ver = sub.add_parser("verify", help="check shard checksums and that every stored clip decodes",
                          description="Exit status 1 if anything is missing, truncated, corrupted or "
                          "undecodable; `prepare --resume` repairs a damaged directory.")
-    ver.add_argument("out", type=Path)
+    ver.add_argument("out", type=Path, help="a directory written by `cadence drums prepare`")
     ver.add_argument("--no-decode", action="store_true", help="checksums only")
+    ver.add_argument("--json", action="store_true", help='print {"path", "ok", "problems"} as JSON')
     ver.set_defaults(run=_verify)
+
+
+# The defaults of the options that shape the output (those a resumed run takes from the journal).
+PREPARE_DEFAULTS = {
+    "seed": 0, "layout": "index", "sample_rate": 22050, "mapping": "gmd9", "merge_ms": 10.0, "pad_before": 0.02,
+    "clip": 0.2, "codec": "auto", "flac_level": 0, "csv_tolerance": 1.0, "midi_tolerance": 1.0, "shard_size": "512M",
+}
+# Command-line option -> prepare() keyword, for the options the journal keeps.
+_KWARGS = {
+    "csv": "csv", "split": "splits", "kits": "kits", "drummers": "drummers", "sample_fraction": "sample_fraction",
+    "seed": "seed", "limit": "limit", "channels": "channels", "layout": "layout", "sample_rate": "sample_rate_hz",
+    "mapping": "mapping", "merge_ms": "merge_ms", "pad_before": "pad_before_s", "clip": "clip_s", "codec": "codec",
+    "flac_level": "flac_level", "csv_tolerance": "csv_tolerance_s", "midi_tolerance": "midi_tolerance_s",
+    "shard_size": "shard_size",
+}
+
+
+def _opt(group, flag: str, type_, help_: str, **kw) -> None:
+    dest = flag.lstrip("-").replace("-", "_")
+    group.add_argument(flag, type=type_, default=None, help=f"{help_} (default: {PREPARE_DEFAULTS[dest]})", **kw)
 
 
 def _prepare(a: argparse.Namespace) -> int:
     from . import CliError
 
+    given = {_KWARGS[k]: getattr(a, k) for k in _KWARGS if getattr(a, k) is not None}
+    if a.resume and (a.out / drums.JOURNAL).is_file():
+        kwargs = _resume_options(a, given)
+    else:
+        kwargs = {_KWARGS[k]: v for k, v in PREPARE_DEFAULTS.items()} | given
     try:
-        report = drums.prepare(
-            a.root, a.out, csv=a.csv, splits=a.split, kits=a.kits, drummers=a.drummers,
-            sample_fraction=a.sample_fraction, seed=a.seed, limit=a.limit, layout=a.layout,
-            sample_rate_hz=a.sample_rate, mapping=a.mapping, merge_ms=a.merge_ms,
-            pad_before_s=a.pad_before, clip_s=a.clip, codec=a.codec, flac_level=a.flac_level,
-            csv_tolerance_s=a.csv_tolerance, midi_tolerance_s=a.midi_tolerance, jobs=a.jobs,
-            memory_limit=a.memory_limit, shard_size=a.shard_size, resume=a.resume)
+        report = drums.prepare(a.root, a.out, jobs=a.jobs, memory_limit=a.memory_limit, resume=a.resume,
+                               show_progress=False if a.quiet else None, **kwargs)
     except KeyboardInterrupt:
         print(f"cadence: interrupted; committed shards are kept. Continue with:\n"
-              f"  cadence drums prepare {a.root} {a.out} --resume  (and the same options)", file=sys.stderr)
+              f"  cadence drums prepare {a.root} {a.out} --resume", file=sys.stderr)
         return 130
-    except (OSError, ValueError) as e:  # not found, exists, disk full, bad option...
-        raise CliError(e.strerror if isinstance(e, OSError) and e.strerror and e.errno else str(e)) from None
+    except drums.NothingSelected as e:
+        raise CliError(str(e)) from None
     print(json.dumps(report, indent=1) if a.json else drums.prepare_format(report), end="" if not a.json else "\n")
-    print(f"rejects: {a.out / 'rejects.csv'}; read back with cadence.drums.open({str(a.out)!r})",
-          file=sys.stderr)
+    if not a.quiet:
+        print(f"rejects: {a.out / 'rejects.csv'}; read back with cadence.drums.open({str(a.out)!r})",
+              file=sys.stderr)
     return 0
+
+
+def _resume_options(a: argparse.Namespace, given: dict) -> dict:
+    """The journal's options; an option given on the command line must agree with it."""
+    from . import CliError
+
+    kept = drums.journal_options(a.out, a.root)
+    flags = {v: "--" + k.replace("_", "-") for k, v in _KWARGS.items()}
+    merged = kept | given
+    try:
+        mine = drums.prepare_config(a.root, merged)
+        theirs = drums.prepare_config(a.root, kept)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    differ = sorted(k for k in given if mine[k] != theirs[k])
+    if differ:
+        shown = "; ".join(f"{flags[k]} was {_show(theirs[k])}, now {_show(mine[k])}" for k in differ)
+        raise CliError(f"{a.out} was prepared with other options ({shown}). --resume takes them from "
+                       f"{a.out / drums.JOURNAL}: drop them from the command, or prepare into a new directory")
+    return kept
+
+
+def _show(v) -> str:
+    if isinstance(v, list):
+        return " ".join(map(str, v)) if v else "none"
+    return "none" if v is None else str(v)
 
 
 def _inspect(a: argparse.Namespace) -> int:
@@ -115,8 +168,13 @@ def _inspect(a: argparse.Namespace) -> int:
 
 
 def _verify(a: argparse.Namespace) -> int:
+    from . import EXIT_OK, EXIT_PROBLEMS
+
     problems = drums.verify(a.out, decode=not a.no_decode)
-    for p in problems:
-        print(f"PROBLEM {p}")
-    print(f"{a.out}: {'OK' if not problems else f'{len(problems)} problem(s); repair with --resume'}")
-    return 1 if problems else 0
+    if a.json:
+        print(json.dumps({"path": str(a.out), "ok": not problems, "problems": problems}, indent=1))
+    else:
+        for p in problems:
+            print(f"PROBLEM {p}")
+        print(f"{a.out}: {'OK' if not problems else f'{len(problems)} problem(s); repair with --resume'}")
+    return EXIT_PROBLEMS if problems else EXIT_OK

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
 from .. import summary
+from ..atomic import TEMP_MARK, check_writable, temp_name
+from ..runtime import Progress
 from ..sample import drums, gait
 
 
@@ -38,6 +39,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     d.add_argument("--soundfont", type=Path, help="GM soundfont (default: TimGM6mb from Debian)")
     d.add_argument("--jobs", type=int, default=0, help="parallel renders (default: all cores)")
     d.add_argument("--force", action="store_true", help="replace an existing sample corpus in OUT")
+    d.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     d.set_defaults(run=_run_drums)
 
     g = sub.add_parser(
@@ -54,6 +56,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     g.add_argument("--scale", choices=["umich"], help="UMich-2021 scale: 10 subjects, ~2.1 M rows")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--clean", action="store_true", help="no injected invalid cycles, outliers or NaNs")
+    g.add_argument("--force", action="store_true", help="replace an existing OUT file")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     g.set_defaults(run=_run_gait)
 
     s = sub.add_parser(
@@ -64,52 +68,83 @@ def register(groups: argparse._SubParsersAction) -> None:
     )
     s.add_argument("path", type=Path, help="drum corpus directory or gait .parquet")
     s.add_argument("--jobs", type=int, default=0, help="worker threads (default: all cores)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     s.set_defaults(run=_run_summary)
 
 
-def _bar(desc: str, unit: str):
-    bar = tqdm(desc=desc, unit=unit, leave=False, disable=None)
+def _progress(desc: str, unit: str, quiet: bool):
+    bar = Progress(desc, unit, False if quiet else None)
 
     def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+        bar.update(done, total)
 
     return bar, update
 
 
 def _run_drums(args: argparse.Namespace) -> int:
+    """The corpus is rendered into a hidden directory beside OUT and renamed to OUT when whole:
+    an interrupted or failed run leaves OUT as it was (absent, or the previous corpus)."""
     from . import CliError
 
-    if args.out.exists() and any(args.out.iterdir()):
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out} is a file; give a directory for the corpus")
+    if out.exists() and any(out.iterdir()):
         if not args.force:
-            raise CliError(f"{args.out} is not empty; pass --force to replace a sample corpus there")
-        if not (args.out / drums.CSV_NAME).exists():
-            raise CliError(f"{args.out} is not empty and holds no {drums.CSV_NAME}; refusing to delete it")
-        shutil.rmtree(args.out)
-    bar, update = _bar("render", "pair")
-    with bar:
-        result = drums.generate(
-            args.out,
-            performances=args.performances,
-            kits=args.kits,
-            seed=args.seed,
-            min_duration_s=args.min_duration,
-            max_duration_s=args.max_duration,
-            soundfont=args.soundfont,
-            jobs=args.jobs or None,
-            progress=update,
-        )
+            raise CliError(f"{out} is not empty; pass --force to replace a sample corpus there")
+        if not (out / drums.CSV_NAME).exists():
+            raise CliError(f"{out} is not empty and holds no {drums.CSV_NAME}; refusing to delete it")
+    check_writable(out.parent)
+    for stale in out.parent.glob(f".{out.name}{TEMP_MARK}*"):  # left by a run killed outright
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = temp_name(out)
+    try:
+        bar, update = _progress("render", "pair", args.quiet)
+        with bar:
+            result = drums.generate(
+                tmp,
+                performances=args.performances,
+                kits=args.kits,
+                seed=args.seed,
+                min_duration_s=args.min_duration,
+                max_duration_s=args.max_duration,
+                soundfont=args.soundfont,
+                jobs=args.jobs or None,
+                progress=update,
+            )
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     print(f"wrote {result.n_pairs} MIDI/WAV pairs ({result.n_performances} performances, "
-          f"{result.total_audio_s:.1f} s of audio) to {result.root}")
+          f"{result.total_audio_s:.1f} s of audio) to {out}")
     return 0
 
 
+def _replace_dir(new: Path, final: Path) -> None:
+    """Put the whole directory `new` in place of `final` (absent, empty, or an old corpus)."""
+    if final.exists():
+        old = temp_name(final)
+        os.replace(final, old)
+        os.replace(new, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, final)
+
+
 def _run_gait(args: argparse.Namespace) -> int:
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    bar, update = _bar("generate", "stride")
+    from . import CliError
+
+    out: Path = args.out
+    if out.is_dir() or str(args.out).endswith(os.sep):
+        raise CliError(f"{out} is a directory; give the file to write, e.g. {out / 'gait.parquet'}")
+    if out.exists() and not args.force:
+        raise CliError(f"{out} exists; pass --force to replace it")
+    check_writable(out.parent)
+    bar, update = _progress("generate", "stride", args.quiet)
     with bar:
         result = gait.generate(
-            args.out,
+            out,
             subjects=args.subjects,
             strides_per_task=args.strides_per_task,
             n_features=args.features,
@@ -128,7 +163,8 @@ def _run_summary(args: argparse.Namespace) -> int:
 
     path: Path = args.path
     if path.is_dir():
-        text = summary.format_drums(summary.summarize_drums(path, jobs=args.jobs))
+        text = summary.format_drums(summary.summarize_drums(path, jobs=args.jobs,
+                                                            show_progress=False if args.quiet else None))
     elif path.suffix == ".parquet" and path.is_file():
         text = summary.format_gait(summary.summarize_gait(path))
     else:

@@ -8,9 +8,11 @@
 
 from .class_maps import load_class_map
 from .dataset import DrumDataset, open
+from .prepare import NothingSelected, journal_options, prepare, prepare_config
 from .prepare import format_report as prepare_format
-from .prepare import prepare
+from .store import JOURNAL
 from .scan import scan_corpus
 from .verify import inspect, verify
 
-__all__ = ["DrumDataset", "inspect", "load_class_map", "open", "prepare", "prepare_format", "scan_corpus", "verify"]
+__all__ = ["JOURNAL", "DrumDataset", "NothingSelected", "inspect", "journal_options", "load_class_map", "open",
+           "prepare", "prepare_config", "prepare_format", "scan_corpus", "verify"]

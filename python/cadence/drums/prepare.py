@@ -248,6 +248,31 @@ def journal_options(out: str | os.PathLike, root: str | os.PathLike) -> dict:
     }
 
 
+def prepare_config(root: str | os.PathLike, options: dict) -> dict:
+    """The output-shaping options among :func:`prepare`'s keyword arguments, normalised as the
+    journal keeps them (a mapping by its classes, a size in bytes), keyed by argument name: two
+    sets of options give the same output exactly when these are equal."""
+    o = {"csv": None, "splits": None, "kits": None, "drummers": None, "sample_fraction": None, "seed": 0,
+         "limit": None, "channels": None, "layout": "index", "sample_rate_hz": 22050, "mapping": "gmd9",
+         "merge_ms": 10.0, "pad_before_s": 0.02, "clip_s": 0.2, "codec": "auto", "index_codec": "flac",
+         "flac_level": 0, "csv_tolerance_s": 1.0, "midi_tolerance_s": 1.0, "shard_size": "512M"} | options
+    class_map = o["mapping"] if isinstance(o["mapping"], ClassMap) else load_class_map(o["mapping"])
+    csv_path = o["csv"]
+    c = build_config(layout=o["layout"], sample_rate_hz=o["sample_rate_hz"], class_map=class_map,
+                     channels=o["channels"], merge_ms=o["merge_ms"], pad_before_s=o["pad_before_s"], clip_s=o["clip_s"],
+                     codec=o["codec"], index_codec=o["index_codec"], flac_level=o["flac_level"],
+                     csv_tolerance_s=o["csv_tolerance_s"], midi_tolerance_s=o["midi_tolerance_s"],
+                     shard_size=o["shard_size"], csv_path=csv_path, splits=o["splits"], kits=o["kits"],
+                     drummers=o["drummers"], sample_fraction=o["sample_fraction"], seed=o["seed"], limit=o["limit"])
+    sel = c.pop("selection")
+    flat = {k: c[k] for k in ("layout", "sample_rate_hz", "merge_ms", "pad_before_s", "clip_s", "codec",
+                              "index_codec", "flac_level", "csv_tolerance_s", "midi_tolerance_s")}
+    flat |= {"mapping": [c["mapping"], c["classes"]], "shard_size": c["shard_bytes"], "channels": c.get("channels"),
+             "splits": sel["splits"], "kits": sel["kits"], "drummers": sel["drummers"],
+             "sample_fraction": sel["sample_fraction"], "seed": sel["seed"], "limit": sel["limit"], "csv": sel["csv"]}
+    return flat
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")

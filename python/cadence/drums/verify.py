@@ -14,10 +14,51 @@ from .dataset import DrumDataset, decode_audio
 from .store import JOURNAL, check_file, read_journal
 
 
+def _prepared(path: str | os.PathLike) -> Path:
+    """`path` as a prepared directory, or a FileNotFoundError/ValueError that says what it is
+    instead and what to do."""
+    root = Path(path)
+    if not root.exists():
+        raise FileNotFoundError(2, f"{root}: no such directory; give the OUT of `cadence drums prepare ROOT OUT`",
+                                str(root))
+    if not root.is_dir():
+        raise NotADirectoryError(20, f"{root} is a file; give the directory written by `cadence drums prepare`",
+                                 str(root))
+    if not (root / JOURNAL).is_file():
+        from .inputs import find_csv
+
+        what = ("an E-GMD corpus (it has the CSV), not a prepared directory: run `cadence drums prepare "
+                f"{root} OUT` first" if find_csv(root) else
+                f"not a prepared directory (no {JOURNAL}); give the OUT of `cadence drums prepare ROOT OUT`")
+        raise ValueError(f"{root}: {what}")
+    return root
+
+
 def inspect(path: str | os.PathLike) -> dict:
-    """Layout, counts, splits, class histogram and sizes of a prepared directory."""
-    ds = DrumDataset(path)
-    header, commits = read_journal(Path(path) / JOURNAL)
+    """Layout, counts, splits, class histogram and sizes of a prepared directory.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        `path` is missing, is not a prepared directory, or is damaged (the message names the
+        file and says to run ``cadence drums verify`` / ``prepare --resume``).
+    """
+    root = _prepared(path)
+    header, commits = read_journal(root / JOURNAL)
+    # Sizes only (cheap): a missing or truncated shard is named here instead of surfacing as an
+    # Arrow error from deep inside the reader. `verify` does the checksums.
+    damaged = [f"{name} is missing" if not (root / name).exists() else f"{name} is truncated or changed"
+               for c in commits for name, meta in c.files.items()
+               if not (root / name).exists() or (root / name).stat().st_size != meta["bytes"]]
+    if damaged:
+        raise ValueError(f"{root} is damaged ({'; '.join(damaged[:3])}{' ...' if len(damaged) > 3 else ''}); "
+                         f"`cadence drums verify {root}` lists the problems, `cadence drums prepare ROOT {root} "
+                         f"--resume` repairs them")
+    try:
+        ds = DrumDataset(root)
+    except (OSError, ValueError) as e:  # pyarrow.ArrowInvalid is a ValueError: a shard that does not parse
+        raise ValueError(f"{root} is damaged ({e}); `cadence drums verify {root}` lists the problems, "
+                         f"`cadence drums prepare ROOT {root} --resume` repairs them") from None
     labels = ds.labels
     hist = (np.asarray(labels.column("classes").combine_chunks().flatten(), np.int64)
             .reshape(len(ds), len(ds.class_names)).sum(axis=0) if len(ds) else np.zeros(len(ds.class_names), int))
@@ -42,7 +83,7 @@ def verify(path: str | os.PathLike, *, decode: bool = True) -> list[str]:
     """Problems found: files missing, truncated or corrupted against the journal's checksums,
     and (with ``decode``) any stored clip or file that does not decode to its sample count.
     An empty list means the directory is whole."""
-    root = Path(path)
+    root = _prepared(path)
     _, commits = read_journal(root / JOURNAL)
     problems = [p for c in commits for name, meta in c.files.items() for p in check_file(root / name, meta)]
     if decode:

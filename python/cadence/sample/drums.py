@@ -19,15 +19,15 @@ from typing import Callable
 
 import numpy as np
 
+from ..drums.inputs import EGMD_COLUMNS, EGMD_CSV_NAME
 from .smf_writer import Track, to_bytes, write_bytes_atomic
 from .soundfont import find_soundfont, list_kits, render_wav
 
 __all__ = ["CSV_COLUMNS", "CSV_NAME", "DrumHit", "DrumsSample", "Performance", "find_soundfont",
            "generate", "list_kits", "midi_bytes", "plan_corpus", "tick_to_seconds"]
 
-CSV_NAME = "e-gmd-v1.0.0.csv"
-CSV_COLUMNS = ("drummer", "session", "id", "style", "bpm", "beat_type", "time_signature",
-               "duration", "split", "midi_filename", "audio_filename", "kit_name")
+CSV_NAME = EGMD_CSV_NAME
+CSV_COLUMNS = EGMD_COLUMNS  # E-GMD's header, defined once in cadence.drums.inputs
 PPQ = 480
 SAMPLE_RATE_HZ = 44_100
 DRUM_CHANNEL = 9  # MIDI channel 10

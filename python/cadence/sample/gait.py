@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import atomic_path
+
 POINTS_PER_CYCLE = 150
 #: Phase grid of every cycle, in percent: 0 = ipsilateral heel strike, 100 = the next one.
 PHASE_IPSI = np.linspace(0.0, 100.0, POINTS_PER_CYCLE)
@@ -450,7 +452,7 @@ def generate(out_path: str | Path, *, subjects: int = 4, strides_per_task: int =
     Parameters
     ----------
     out_path : str or Path
-        Parquet file to write (overwritten).
+        Parquet file to write (replaced atomically when whole).
     subjects : int
         Number of subjects, named ``SAMPLE_AB01`` ... (1..99).
     strides_per_task : int
@@ -495,8 +497,11 @@ def generate(out_path: str | Path, *, subjects: int = 4, strides_per_task: int =
     buffered = done = 0
     # Dictionary-encode only the text, step and phase columns: on float features it fails over to
     # plain after the first page anyway and makes reads ~10x slower; byte-stream-split helps zstd.
-    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=list(META_COLUMNS),
-                          use_byte_stream_split=list(pl.features)) as writer:
+    # Written under a temporary name and renamed when whole: an interrupted run leaves whatever
+    # was at `path` before untouched.
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd",
+                                                    use_dictionary=list(META_COLUMNS),
+                                                    use_byte_stream_split=list(pl.features)) as writer:
         for si, subject in enumerate(pl.subjects):
             fx = _subject_effects(seed, si)
             for ti, task in enumerate(pl.tasks):
