@@ -8,18 +8,47 @@ import numpy as np
 import pandas as pd
 
 KINDS = ("angle", "velocity", "moment", "power")
+FORCES = ("grf", "cop")  # features too in LocoHub's newest package
+PATTERN_INDEX = np.linspace(0, 100, 150, endpoint=False)  # the newest get_mean_patterns' Series index
 
 
-def features_of(df):
-    skip = {"subject", "task", "task_id", "task_info", "step", "phase_ipsi"}
-    return [c for c in df.columns if c not in skip and any(k in c for k in KINDS)]
+def features_of(df, api="current"):
+    skip = {"subject", "task", "task_id", "task_info", "step", "phase_ipsi", "phase", "time", "time_s", "cycle"}
+    words = KINDS + (FORCES if api == "current" else ())
+    return [c for c in df.columns if c not in skip and any(k in c for k in words)]
 
 
 def get_cycles(df, subject, task, features):
-    sub = df[(df["subject"] == subject) & (df["task"] == task)]
+    """LocoHub's mask and reshape; subject None pools every subject of the task, in file order."""
+    mask = df["task"] == task
+    if subject is not None:
+        mask &= df["subject"] == subject
+    sub = df[mask]
     if len(sub) == 0 or len(sub) % 150:
         return None
     return sub[features].to_numpy().reshape(len(sub) // 150, 150, len(features))
+
+
+def mean_patterns(X, names, api="current"):
+    """get_mean_patterns: {f: (150,)} (legacy) or {f: {'mean': Series, 'std': Series}} (current)."""
+    if api == "legacy":
+        return {f: X[:, :, i].mean(axis=0) for i, f in enumerate(names)}
+    return {f: {"mean": pd.Series(X[:, :, i].mean(axis=0), index=PATTERN_INDEX),
+                "std": pd.Series(X[:, :, i].std(axis=0), index=PATTERN_INDEX)} for i, f in enumerate(names)}
+
+
+def filtered_cycles(X, phase_range=None, cycles=None, where=None, where_X=None):
+    """What filter(phase_range, cycles, where) keeps of one group's cycles X, written plainly:
+    cycles first (positions), then conditions on the points in the phase range, then points."""
+    grid = np.linspace(0, 100, 150)
+    points = np.ones(150, bool) if phase_range is None else (grid >= phase_range[0]) & (grid <= phase_range[1])
+    keep = np.arange(X.shape[0])
+    if cycles is not None:
+        keep = keep[cycles]
+    for j, (lo, hi) in enumerate((where or {}).values()):
+        x = where_X[keep][:, points, j]
+        keep = keep[np.all((x >= lo) & (x <= hi), axis=1)]
+    return X[keep][:, points, :]
 
 
 def validate(X, names):

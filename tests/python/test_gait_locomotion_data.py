@@ -32,8 +32,8 @@ def test_subjects_tasks_features_as_locohub(loco, sample):
     assert loco.subjects == sorted(truth.subjects) == loco.get_subjects()
     assert loco.tasks == sorted(truth.tasks)
     assert loco.features == ref.features_of(df)
-    assert all(any(k in f for k in ref.KINDS) for f in loco.features)
-    assert "grf_vertical_ipsi_BW" not in loco.features and "cop_anterior_ipsi_m" not in loco.features
+    assert all(any(k in f for k in ref.KINDS + ref.FORCES) for f in loco.features)
+    assert "grf_vertical_ipsi_BW" in loco.features and "cop_anterior_ipsi_m" in loco.features  # newest rule
     assert loco.get_validation_report()["non_standard"] == []
 
 
@@ -54,7 +54,7 @@ def test_patterns_validation_outliers_rom_match_numpy(loco, sample):
     for s, t in groups(loco):
         X = ref.get_cycles(df, s, t, loco.features)
         means, stds = loco.get_mean_patterns(s, t), loco.get_std_patterns(s, t)
-        np.testing.assert_allclose(np.stack([means[f] for f in loco.features], 1), X.mean(axis=0), rtol=1e-9,
+        np.testing.assert_allclose(np.stack([means[f]["mean"] for f in loco.features], 1), X.mean(axis=0), rtol=1e-9,
                                    atol=1e-12, equal_nan=True)
         np.testing.assert_allclose(np.stack([stds[f] for f in loco.features], 1), X.std(axis=0), rtol=1e-9,
                                    atol=1e-12, equal_nan=True)
@@ -78,7 +78,7 @@ def test_ground_truth_invalid_and_outlier_strides_are_found(loco, sample):
         failing |= {(s, t, int(i)) for i in np.flatnonzero(~valid)}
         found |= {(s, t, int(i)) for i in loco.find_outlier_cycles(s, t, valid_only=True)}
     assert set(truth.invalid_keys) <= failing
-    assert nan_in_features <= set(truth.nan_keys)  # NaNs in grf/cop columns are not LocoHub features
+    assert nan_in_features <= set(truth.nan_keys)
     assert failing == set(truth.invalid_keys) | nan_in_features
     assert set(truth.outlier_keys) <= found
     assert len(truth.outlier_keys) >= 2
@@ -145,11 +145,12 @@ def test_time_indexed_file_gets_a_clear_message(tmp_path):
 
 def test_phase_column_with_another_name_is_suggested(tmp_path, sample):
     t = pq.read_table(sample[0].path).rename_columns(
-        [("phase" if c == "phase_ipsi" else c) for c in pq.read_schema(sample[0].path).names])
+        [("gait_phase" if c == "phase_ipsi" else c) for c in pq.read_schema(sample[0].path).names])
     pq.write_table(t, tmp_path / "p.parquet")
-    with pytest.raises(ValueError, match="phase_col='phase'"):
+    with pytest.raises(ValueError, match=r"(?s)no phase column found \(looked for phase_ipsi, phase, phase_percent.*"
+                                         r"Available columns: \['subject'.*phase_col='gait_phase'"):
         LocomotionData(tmp_path / "p.parquet")
-    assert LocomotionData(tmp_path / "p.parquet", phase_col="phase").features
+    assert LocomotionData(tmp_path / "p.parquet", phase_col="gait_phase").features
 
 
 def test_group_not_multiple_of_150_warns_and_is_in_the_drop_log(tmp_path, sample):
@@ -171,11 +172,13 @@ def test_non_standard_names_are_explained(tmp_path):
     n = 300
     pq.write_table(pa.table({"subject": ["a"] * n, "task": ["w"] * n, "phase_ipsi": np.tile(np.linspace(0, 100, 150), 2),
                              "knee_angle": np.zeros(n), "knee_flexion_angle_ipsi_rad": np.zeros(n)}), tmp_path / "n.parquet")
+    with pytest.raises(ValueError, match=r"Non-standard variable name detected: 'knee_angle'\. Expected format: "
+                                         r"<joint>_<motion>_<measurement>_<side>_<unit>\. Suggestion: "
+                                         r"knee_flexion_angle_ipsi_rad"):
+        LocomotionData(tmp_path / "n.parquet")  # strict by default, as every LocoHub version
     with pytest.warns(UserWarning, match="do not follow LocoHub's convention.*knee_angle"):
-        loco = LocomotionData(tmp_path / "n.parquet")
+        loco = LocomotionData(tmp_path / "n.parquet", strict_names=False)
     assert loco.get_validation_report()["non_standard"] == ["knee_angle"]
-    with pytest.raises(ValueError, match="knee_angle"):
-        LocomotionData(tmp_path / "n.parquet", strict_names=True)
 
 
 @pytest.mark.filterwarnings("ignore:column .* has null values")

@@ -1,17 +1,25 @@
 """``LocomotionData``: LocoHub's analysis class, with its semantics, on the cycle engine.
 
-Method names, arguments, return types and numbers follow LocoHub's ``LocomotionData`` (see
-docs/gait.md), so notebooks written for it run unchanged. What differs is underneath: the
-subject x task -> cycle index is built once from the key columns (no full-table string mask per
-call), per-group statistics come from the C++ engine, feature columns are loaded lazily (and
-only when they fit the memory limit; otherwise each call reads just its group's rows), and the
+Method names, arguments, return types, warnings, errors and numbers follow LocoHub's
+``LocomotionData`` (docs/gait.md, "Compatibility": which LocoHub version each behaviour follows),
+so scripts written for it run unchanged. Where LocoHub's versions disagree, the newest package
+(``src/locohub/locomotion_data.py``) is the default and ``api="legacy"`` gives the older
+behaviour (flat ``get_mean_patterns``, no ``grf_*``/``cop_*`` features).
+
+What differs is underneath: the subject x task -> cycle index is built once from the key
+columns (no full-table string mask per call), per-group statistics come from the C++ engine,
+feature columns are loaded lazily (and only when they fit the memory limit; otherwise each call
+reads just its group's rows), ``filter`` returns a view over the same index (no copy), and the
 bulk methods (``cycle_features``, ``subject_analysis``, ``population_analysis``,
 ``validate_ranges``) replace the guide's Python loops with one streamed pass.
 """
 
 from __future__ import annotations
 
-import re
+import copy
+import importlib.util
+import os
+import sys
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -19,16 +27,103 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from .. import _core
 from ..runtime import default_memory_limit_bytes, make_job, parse_bytes
 from . import features as feat
-from .reader import POINTS_PER_CYCLE, GaitFile, feature_kind
+from . import naming
+from .filtering import Selection, analyse_points
+from .reader import FEATURE_MARKERS, NON_FEATURES, POINTS_PER_CYCLE, GaitFile, feature_kind
 
-_NAME = re.compile(r"^[a-z]+(_[a-z]+)*_(angle|velocity|moment|power)(_(ipsi|contra))?"
-                   r"_(rad|rad_s|deg|deg_s|Nm|Nm_kg|W|W_kg)$")
+#: Phase columns looked for, in this order, when ``phase_col`` is not given: the newest
+#: package's default, the older versions' default, LocoHub's demo data.
+PHASE_COLUMNS = ("phase_ipsi", "phase", "phase_percent")
+#: ``api="current"``: LocoHub's newest package; ``"legacy"``: lib/core and user_libs versions.
+APIS = ("current", "legacy")
+#: LocoHub's module flag; plots raise ImportError when matplotlib is missing. Tests may patch it.
+MATPLOTLIB_AVAILABLE = importlib.util.find_spec("matplotlib") is not None
+_MATPLOTLIB_MISSING = "matplotlib is required for plotting. Install with: pip install matplotlib"
+#: The newest package also counts ground reaction forces and centres of pressure as features.
+FORCE_MARKERS = ("grf", "cop")
+_NOT_FEATURES = NON_FEATURES | {"leading_leg_step"}
+#: The x values of LocoHub's newest get_mean_patterns Series (its grid leaves 100 % out).
+_PATTERN_INDEX = np.linspace(0.0, 100.0, POINTS_PER_CYCLE, endpoint=False)
+_PACKAGE_DIR = str(Path(__file__).parent)
+
+
+def _warn(message: str) -> None:
+    """A UserWarning attributed to the first caller outside cadence.gait (the user's line)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+def _file_type(path: Path, file_type: str) -> str:
+    if file_type == "auto":
+        suffix = path.suffix.lower()
+        if suffix in (".csv", ".txt"):
+            return "csv"
+        if suffix == ".parquet":
+            return "parquet"
+        for kind in ("parquet", "csv"):  # another suffix: whichever reader accepts it, as LocoHub
+            try:
+                _peek_columns(path, kind)
+                return kind
+            except ValueError:
+                pass
+        raise ValueError(f"Failed to load data from {path}: Unable to determine file format for {path.suffix!r}; "
+                         f"pass file_type='parquet' or 'csv'")
+    if file_type not in ("parquet", "csv"):
+        raise ValueError(f"Failed to load data from {path}: Unsupported file type: {file_type}. "
+                         f"Use 'parquet', 'csv', or 'auto'")
+    return file_type
+
+
+def _peek_columns(path: Path, file_type: str) -> list[str]:
+    """The file's column names; an unreadable file gives LocoHub's 'Failed to load data' error."""
+    try:
+        if file_type == "parquet":
+            return list(pq.read_schema(path).names)
+        with pacsv.open_csv(path) as reader:
+            return list(reader.schema.names)
+    except (pa.ArrowException, OSError, ValueError) as e:
+        other = "csv" if file_type == "parquet" else "parquet"
+        label = "CSV" if file_type == "csv" else "parquet"
+        raise ValueError(f"Failed to load data from {path}: Failed to read {label} file: {e}. Check the file, "
+                         f"or pass file_type={other!r} if it is {other}") from e
+
+
+def _find_phase_column(path: Path, columns: list[str]) -> str:
+    found = next((c for c in PHASE_COLUMNS if c in columns), None)
+    if found is not None or "time_s" in columns:
+        return found or PHASE_COLUMNS[0]  # a time-indexed file: GaitFile says how to convert it
+    near = [c for c in columns if "phase" in c.lower()]
+    hint = f"pass phase_col={near[0]!r}" if near else "pass phase_col='<your phase column>'"
+    raise ValueError(f"Missing required columns: ['phase_ipsi']\n{path}: no phase column found (looked for "
+                     f"{', '.join(PHASE_COLUMNS)}, in that order).\nAvailable columns: {columns}\n"
+                     f"Hint: Use custom column names in constructor if your data uses different names: {hint}")
+
+
+class _Shared:
+    """What a LocomotionData and the views ``filter`` makes of it hold in common."""
+
+    def __init__(self, analyse) -> None:
+        self.table: pa.Table | None = None
+        self.df: pd.DataFrame | None = None
+        self.analyse = lru_cache(maxsize=256)(analyse)
+
+
+class _FlatPatterns:
+    """The object handed to plots.py: get_mean_patterns in the flat form it draws."""
+
+    def __init__(self, loco: "LocomotionData") -> None:
+        self._loco = loco
+
+    def get_mean_patterns(self, subject, task, features=None):
+        return self._loco._mean_arrays(subject, task, features)
 
 
 class LocomotionData:
@@ -38,9 +133,15 @@ class LocomotionData:
     ----------
     data_path : str or Path
         Parquet or CSV file with one row per phase point.
-    subject_col, task_col, phase_col : str
-        Column names; LocoHub's standard files use ``subject``, ``task``, ``phase_ipsi``.
+    subject_col, task_col : str
+    phase_col : str, optional
+        Default: the first of ``phase_ipsi``, ``phase``, ``phase_percent`` the file has.
     file_type : {'auto', 'parquet', 'csv'}
+    api : {'current', 'legacy'}
+        'current' (default) follows LocoHub's newest package: ``get_mean_patterns`` returns
+        ``{feature: {'mean': Series, 'std': Series}}`` and ``grf_*``/``cop_*`` columns are
+        features. 'legacy' follows lib/core and user_libs: ``{feature: (150,) array}`` and only
+        angle/velocity/moment/power columns.
     step_col : str
         Stride number column, used to check that each block of 150 rows is one stride.
     memory_limit : str or int
@@ -52,37 +153,142 @@ class LocomotionData:
         'propagate' (default) is numpy's and LocoHub's behaviour: a NaN makes the statistics it
         enters NaN. 'omit' skips NaN values.
     strict_names : bool
-        Raise instead of warning on feature names outside LocoHub's convention.
+        True (default, every LocoHub version): a feature name outside the standard raises
+        ``ValueError`` with a suggested name. False: a warning, and the name is listed in
+        ``get_validation_report()``.
+    verbose : bool
+        Print LocoHub's three load summary lines (default, as LocoHub does).
 
     Raises
     ------
     FileNotFoundError, ValueError
-        Missing file; missing columns (the message lists the available ones); a time-indexed
-        file; an empty file.
+        Missing file; unreadable file ("Failed to load data from ..."); missing columns (the
+        message lists the available ones); no phase column; a time-indexed file; an empty file;
+        a non-standard feature name.
+
+    Warns
+    -----
+    UserWarning
+        At load, as LocoHub: the phase column is all NaN; phase values leave [0, 100]; a
+        ``time``/``time_s`` column with fewer than 100 distinct phase values per group on
+        average (time-indexed data).
     """
 
     POINTS_PER_CYCLE = POINTS_PER_CYCLE
+    STANDARD_JOINTS = list(naming.JOINTS)
+    STANDARD_MOTIONS = list(naming.MOTIONS)
+    STANDARD_MEASUREMENTS = list(naming.MEASUREMENTS)
+    STANDARD_SIDES = list(naming.SIDES)
+    STANDARD_UNITS = list(naming.UNITS)
 
     def __init__(self, data_path: str | Path, subject_col: str = "subject", task_col: str = "task",
-                 phase_col: str = "phase_ipsi", file_type: str = "auto", *, step_col: str = "step",
-                 memory_limit: str | int | None = "auto", jobs: int = 0, nan_policy: str = "propagate",
-                 strict_names: bool = False) -> None:
-        self.data_path = Path(data_path)
-        self.subject_col, self.task_col, self.phase_col = subject_col, task_col, phase_col
-        self._file = GaitFile(self.data_path, subject_col, task_col, phase_col, step_col, file_type)
-        self.memory_limit = memory_limit
-        self.jobs = jobs
+                 phase_col: str | None = None, file_type: str = "auto", *, api: str = "current",
+                 step_col: str = "step", memory_limit: str | int | None = "auto", jobs: int = 0,
+                 nan_policy: str = "propagate", strict_names: bool = True, verbose: bool = True) -> None:
+        if api not in APIS:
+            raise ValueError(f"api={api!r}: use 'current' (LocoHub's newest package) or 'legacy' "
+                             f"(lib/core and user_libs)")
         feat.nan_policy_code(nan_policy)
-        self.nan_policy = nan_policy
+        self.data_path = Path(data_path)
+        if not self.data_path.exists():
+            raise FileNotFoundError(f"Data file not found: {self.data_path}")
+        kind = _file_type(self.data_path, file_type)
+        columns = _peek_columns(self.data_path, kind)
+        if phase_col is None and subject_col in columns and task_col in columns:
+            phase_col = _find_phase_column(self.data_path, columns)
+        self.subject_col, self.task_col = subject_col, task_col
+        self.phase_col = phase_col or PHASE_COLUMNS[0]
+        self._file = GaitFile(self.data_path, subject_col, task_col, self.phase_col, step_col, kind)
+        self.api, self.memory_limit, self.jobs, self.nan_policy = api, memory_limit, jobs, nan_policy
         self._index = self._file.build_index()
-        self.features: list[str] = self._file.features
-        self.feature_mappings = {f: f for f in self.features}
+        self._sel = Selection()
+        self._shared = _Shared(self._analyse_uncached)
         self.subjects: list[str] = sorted(self._index.subject_names)
         self.tasks: list[str] = sorted(self._index.task_names)
-        self.validation_report = self._check_names(strict_names)
-        self._table: pa.Table | None = None
-        self._df: pd.DataFrame | None = None
-        self._analyse = lru_cache(maxsize=256)(self._analyse_uncached)
+        self._check_phase(verbose)
+        self.features: list[str] = self._features_of_file()
+        self.feature_mappings = {f: f for f in self.features}
+        if verbose:
+            print(f"Loaded data with {self._index.index.rows} rows, {len(self.subjects)} subjects, "
+                  f"{len(self.tasks)} tasks, {len(self.features)} features")
+        self.validation_report = self._check_names(strict_names, verbose)
+
+    # ---- loading checks -------------------------------------------------------------------------
+    def _features_of_file(self) -> list[str]:
+        markers = FEATURE_MARKERS + (FORCE_MARKERS if self.api == "current" else ())
+        skip = {self.subject_col, self.task_col, self.phase_col, self._file.step_col} | _NOT_FEATURES
+        numeric = lambda t: pa.types.is_floating(t) or pa.types.is_integer(t)  # noqa: E731
+        # A text column named like a feature (a bad export) is left out: asking for it by name
+        # gives check_float_columns' error instead of numpy's.
+        return [c for c in self._file.columns if c not in skip and any(m in c for m in markers)
+                and numeric(self._file.types[c])]
+
+    def _read_columns(self, names: list[str]) -> pa.Table:
+        if self._file.file_type == "parquet":
+            return pq.read_table(self.data_path, columns=names, use_threads=True)
+        return pacsv.read_csv(self.data_path, convert_options=pacsv.ConvertOptions(include_columns=names))
+
+    def _check_phase(self, verbose: bool) -> None:
+        """LocoHub's load-time warnings on the phase column, then its first summary line."""
+        table = self._read_columns([self.subject_col, self.task_col, self.phase_col])
+        try:
+            phase = table.column(self.phase_col).cast(pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            phase = None  # text phases: the index already said what it could; LocoHub skips too
+        if phase is not None:
+            values = phase.to_numpy()  # nulls read as NaN
+            finite = values[~np.isnan(values)]
+            if finite.size == 0:
+                _warn("Phase column contains only NaN values")
+            else:
+                lo, hi = float(finite.min()), float(finite.max())
+                if lo < 0 or hi > 100:
+                    _warn(f"Phase values outside expected range [0-100]: [{lo:.1f}, {hi:.1f}]")
+                if "time" in self._file.columns or "time_s" in self._file.columns:
+                    per_group = table.group_by([self.subject_col, self.task_col]).aggregate(
+                        [(self.phase_col, "count_distinct")])
+                    avg = float(np.mean(per_group.column(f"{self.phase_col}_count_distinct").to_numpy()))
+                    if avg < 100:
+                        _warn(f"Data appears to be time-indexed (avg {avg:.1f} unique phase values per "
+                              f"subject-task). LocomotionData works best with phase-indexed data (150 points "
+                              f"per cycle). Consider converting to phase-indexed format.")
+        if verbose:
+            print(f"Data validation passed: {len(self.subjects)} subjects, {len(self.tasks)} tasks")
+
+    def _check_names(self, strict: bool, verbose: bool) -> dict:
+        report: dict[str, list[str]] = {"standard_compliant": [], "non_standard": [], "warnings": [], "errors": []}
+        for f in self.features:
+            if naming.is_standard_compliant(f):
+                report["standard_compliant"].append(f)
+                continue
+            report["non_standard"].append(f)
+            report["errors"].append(f"Variable '{f}' does not follow standard naming convention: "
+                                    f"{naming.NAME_PATTERN}")
+            if strict:
+                raise ValueError(f"{naming.non_standard_error(f)} ({self.data_path}; pass strict_names=False "
+                                 f"to load it anyway)")
+        if report["non_standard"]:
+            bad = report["non_standard"]
+            _warn(f"{len(bad)} feature name(s) do not follow LocoHub's convention {naming.NAME_PATTERN} "
+                  f"(e.g. knee_flexion_angle_ipsi_rad): {bad[:8]}{' ...' if len(bad) > 8 else ''}. "
+                  f"Validation applies LocoHub's limits by the words angle/velocity/moment in the name, "
+                  f"assuming rad, rad_s and Nm_kg.")
+            if verbose:
+                print(f"Variable name validation: {len(report['standard_compliant'])} standard, {len(bad)} non-standard")
+        elif verbose:
+            print(f"Variable name validation: All {len(report['standard_compliant'])} variables are standard compliant")
+        return report
+
+    # ---- LocoHub's naming helpers -----------------------------------------------------------------
+    def _is_standard_compliant(self, variable_name: str) -> bool:
+        return naming.is_standard_compliant(variable_name)
+
+    def _has_biomechanical_keywords(self, variable_name: str) -> bool:
+        return naming.has_biomechanical_keywords(variable_name)
+
+    def suggest_standard_name(self, variable_name: str) -> str:
+        """A standard-compliant name guessed from the words of ``variable_name``."""
+        return naming.suggest_standard_name(variable_name)
 
     # ---- LocoHub's accessors ----------------------------------------------------------------
     def get_subjects(self) -> list[str]:
@@ -90,6 +296,9 @@ class LocomotionData:
 
     def get_tasks(self) -> list[str]:
         return list(self.tasks)
+
+    def get_variables(self) -> list[str]:
+        return self.features
 
     def get_validation_report(self) -> dict:
         """Variable-name check: standard_compliant, non_standard, warnings, errors."""
@@ -102,57 +311,148 @@ class LocomotionData:
 
     @property
     def df(self) -> pd.DataFrame:
-        """The whole file as a pandas DataFrame, as LocoHub holds it (loaded on first use; this
-        is the one access that needs the whole file in memory)."""
-        if self._df is None:
-            if self._file.file_type == "parquet":
-                self._df = pq.read_table(self.data_path).to_pandas()
-            else:
-                self._df = pacsv.read_csv(self.data_path).to_pandas()
-        return self._df
+        """The rows of the file (of the selected subjects and tasks, for a filtered view) as a
+        pandas DataFrame, as LocoHub holds it: loaded on first use, the one access that needs
+        the whole file in memory."""
+        if self._shared.df is None:
+            self._shared.df = self._read_columns(self._file.columns).to_pandas()
+        whole = self._shared.df
+        if self._sel.subjects is None and self._sel.tasks is None:
+            return whole
+        keep = np.ones(len(whole), dtype=bool)
+        if self._sel.subjects is not None:
+            keep &= whole[self.subject_col].astype(str).isin(self._sel.subjects).to_numpy()
+        if self._sel.tasks is not None:
+            keep &= whole[self.task_col].astype(str).isin(self._sel.tasks).to_numpy()
+        return whole[keep]
 
-    def _check_names(self, strict: bool) -> dict:
-        report: dict[str, list[str]] = {"standard_compliant": [], "non_standard": [], "warnings": [], "errors": []}
-        for f in self.features:
-            if _NAME.match(f):
-                report["standard_compliant"].append(f)
-                continue
-            report["non_standard"].append(f)
-            report["errors"].append(f"Variable '{f}' does not follow the standard naming convention "
-                                    f"<joint|segment>_<motion>_<measurement>_<side>_<unit>")
-        if report["non_standard"]:
-            message = (f"{len(report['non_standard'])} feature name(s) do not follow LocoHub's convention "
-                       f"<joint|segment>_<motion>_<angle|velocity|moment|power>_<ipsi|contra>_<unit> with a "
-                       f"unit among rad, rad_s, Nm_kg, W_kg (e.g. knee_flexion_angle_ipsi_rad): "
-                       f"{report['non_standard'][:8]}{' ...' if len(report['non_standard']) > 8 else ''}. "
-                       f"Validation applies LocoHub's limits by the words angle/velocity/moment in the name, "
-                       f"assuming those units.")
-            if strict:
-                raise ValueError(message)
-            warnings.warn(message, UserWarning, stacklevel=3)
-        return report
+    def __len__(self) -> int:
+        """Rows of the selected subjects x tasks (all rows for an unfiltered object)."""
+        g = self._index.groups
+        return int(sum(int(g["rows"][i]) for i in self._selected_groups()))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self), len(self._file.columns)
+
+    @property
+    def columns(self) -> pd.Index:
+        return pd.Index(self._file.columns)
+
+    @property
+    def dtypes(self) -> pd.Series:
+        return self.df.dtypes
+
+    def head(self, n: int = 5) -> pd.DataFrame:
+        return self.df.head(n)
+
+    def memory_usage(self) -> int:
+        return int(self.df.memory_usage(deep=True).sum())
+
+    # ---- task information (LocoHub's task_info 'key:value,...' strings) -----------------------------
+    @staticmethod
+    def parse_task_info(task_info_str) -> dict:
+        """``"incline_deg:10,speed_m_s:1.2,treadmill:true"`` -> ``{'incline_deg': 10,
+        'speed_m_s': 1.2, 'treadmill': True}``; empty or missing -> {}."""
+        return parse_task_info(task_info_str)
+
+    def get_task_metadata(self, subject: str, task: str, metadata_key: str):
+        """One value of the group's ``task_info`` (its first row), or None."""
+        groups = self._groups(subject, task)
+        if "task_info" not in self._file.columns or not groups:
+            return None
+        first = min(self._index.group_runs(groups[0]))[0]
+        value = self._read_columns(["task_info"]).column(0)[first].as_py()
+        return parse_task_info(value).get(metadata_key)
+
+    def filter_by_task_id(self, task_id: str) -> pd.DataFrame:
+        if "task_id" not in self._file.columns:
+            raise ValueError("Dataset does not contain 'task_id' column")
+        df = self.df
+        return df[df["task_id"] == task_id].copy()
+
+    # ---- filtered views ------------------------------------------------------------------------
+    def filter(self, subject=None, task=None, subjects=None, tasks=None, *, phase_range=None, cycles=None,
+               where=None) -> "LocomotionData":
+        """A view of this data: same file, index and loaded columns, nothing copied.
+
+        Parameters
+        ----------
+        subject, task : str or list of str, optional
+            LocoHub's newest API; ``subjects``/``tasks`` are the same (they win when both given).
+        phase_range : (float, float), optional
+            Keep the points of each cycle whose phase (point i at 100 * i / 149 %) lies in this
+            range, both ends included; cycles then have fewer than 150 points.
+        cycles : int, slice, list of int or bool mask, optional
+            Keep these cycles of every subject x task (positions as ``get_cycles`` numbers them;
+            positions past a group's end keep nothing).
+        where : dict, optional
+            ``{feature: (min, max)}``: keep cycles whose every value of the feature, within the
+            phase range, lies in [min, max] (None = open end; NaN fails).
+
+        Returns
+        -------
+        LocomotionData
+            Chainable: each call narrows the last.
+        """
+        numeric = set(self._file.columns)
+        unknown = [n for n in (where or {}) if n not in numeric]
+        if unknown:
+            raise ValueError(f"filter: where names column(s) {unknown} the file does not have; features: "
+                             f"{self.features}")
+        if where:
+            self._file.check_float_columns(list(where))
+        view = copy.copy(self)
+        view._sel = self._sel.narrowed(subject, task, subjects, tasks, phase_range, cycles, where)
+        groups = view._selected_groups()
+        g = self._index.groups
+        view.subjects = sorted({self._index.subject_names[int(g["subject"][i])] for i in groups})
+        view.tasks = sorted({self._index.task_names[int(g["task"][i])] for i in groups})
+        return view
+
+    def filter_task(self, task) -> "LocomotionData":
+        return self.filter(task=task)
+
+    def filter_tasks(self, tasks) -> "LocomotionData":
+        return self.filter(tasks=tasks)
+
+    def filter_subject(self, subject) -> "LocomotionData":
+        return self.filter(subject=subject)
+
+    def filter_subjects(self, subjects) -> "LocomotionData":
+        return self.filter(subjects=subjects)
+
+    def _selected_groups(self) -> list[int]:
+        g = self._index.groups
+        names_s, names_t = self._index.subject_names, self._index.task_names
+        return [i for i in range(len(g["rows"]))
+                if self._sel.allows(names_s[int(g["subject"][i])], names_t[int(g["task"][i])])]
 
     # ---- data access ------------------------------------------------------------------------
     def _feature_table(self) -> pa.Table | None:
         """All feature columns in memory, when they fit the memory limit (else None)."""
-        if self._table is None:
+        if self._shared.table is None:
             limit = default_memory_limit_bytes() if self.memory_limit == "auto" else parse_bytes(self.memory_limit)
             need = self._index.index.rows * self._file.row_bytes(self.features)
             if limit and need > limit:
                 return None
-            if self._file.file_type == "parquet":
-                self._table = pq.read_table(self.data_path, columns=self.features, use_threads=True)
-            else:
-                opts = pacsv.ConvertOptions(include_columns=self.features)
-                self._table = pacsv.read_csv(self.data_path, convert_options=opts)
-        return self._table
+            self._shared.table = self._read_columns(self.features)
+        return self._shared.table
 
-    def _group_columns(self, group: int, names: list[str]) -> list[np.ndarray]:
-        """Each feature's rows of one group, contiguous, as numpy views when possible."""
-        runs = self._index.group_runs(group)
+    @property
+    def _table(self) -> pa.Table | None:
+        return self._shared.table
+
+    def _runs(self, groups: list[int]) -> list[tuple[int, int]]:
+        """(first row, rows) of every part of these groups, in file order (LocoHub's mask order)."""
+        return sorted(run for g in groups for run in self._index.group_runs(g))
+
+    def _group_columns(self, groups: list[int], names: list[str]) -> list[np.ndarray]:
+        """Each feature's rows of these groups, contiguous, as numpy views when possible."""
+        runs = self._runs(groups)
         table = self._feature_table()
-        if table is None:  # read just the row groups that hold this group
-            table = self._read_rows(runs, names)
+        if table is None or any(n not in table.column_names for n in names):
+            table = self._read_rows(runs, names)  # just the row groups that hold these rows
             runs = [(0, table.num_rows)]
         out = []
         noted: set[str] = set()
@@ -168,7 +468,8 @@ class LocomotionData:
 
     def _read_rows(self, runs: list[tuple[int, int]], names: list[str]) -> pa.Table:
         if self._file.file_type != "parquet":
-            raise MemoryError("the CSV does not fit the memory limit; convert it to Parquet first")
+            table = self._read_columns(names)
+            return pa.concat_tables([table.slice(s, n) for s, n in runs]).combine_chunks()
         pf = pq.ParquetFile(self.data_path)
         starts = np.cumsum([0] + [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)])
         first, last = runs[0][0], runs[-1][0] + runs[-1][1]
@@ -178,78 +479,136 @@ class LocomotionData:
         sliced = [table.slice(s - base, n) for s, n in runs]
         return pa.concat_tables(sliced).combine_chunks()
 
-    def _select(self, subject: str, task: str, features: list[str] | None) -> tuple[int | None, list[str]]:
-        group = self._index.group(subject, task)
-        if group is None:
-            warnings.warn(f"No data found for subject '{subject}', task '{task}'", UserWarning, stacklevel=3)
+    def _groups(self, subject: str | None, task: str) -> list[int]:
+        """The groups of one subject x task, or of every subject of the task (subject None)."""
+        if subject is None:
+            found = [self._index.group(s, task) for s in self.subjects if self._sel.allows(s, task)]
+            return [g for g in found if g is not None]
+        g = self._index.group(subject, task) if self._sel.allows(subject, task) else None
+        return [] if g is None else [g]
+
+    def _select(self, subject: str | None, task: str,
+                features: list[str] | None) -> tuple[list[int] | None, list[str]]:
+        groups = self._groups(subject, task)
+        if not groups:
+            where = f"task '{task}'" if subject is None else f"subject '{subject}', task '{task}'"
+            _warn(f"No data found for {where}")
             return None, []
-        n_points = int(self._index.groups["rows"][group])
+        rows = self._index.groups["rows"]
+        n_points = int(sum(int(rows[g]) for g in groups))
         if n_points % POINTS_PER_CYCLE != 0:
-            warnings.warn(f"Data length {n_points} not divisible by {POINTS_PER_CYCLE}", UserWarning, stacklevel=3)
+            _warn(f"Data length {n_points} not divisible by {POINTS_PER_CYCLE}")
+            return None, []
+        cut = [g for g in groups if rows[g] % POINTS_PER_CYCLE]
+        if cut:  # the total is whole cycles but a subject's part is not: pooling would cut cycles
+            g = self._index.groups
+            who = self._index.subject_names[int(g["subject"][cut[0]])]
+            _warn(f"Data length {int(rows[cut[0]])} not divisible by {POINTS_PER_CYCLE} (subject '{who}', "
+                  f"task '{task}'); pooling it would join cycles across subjects")
             return None, []
         wanted = self.features if features is None else list(features)
         self._file.check_float_columns([f for f in wanted if f in self._file.columns])
         valid = [f for f in wanted if f in self.feature_mappings]
         if not valid:
-            warnings.warn(f"No valid features found among {wanted}", UserWarning, stacklevel=3)
+            _warn(f"No valid features found among {wanted}")
             return None, []
-        return group, valid
+        return groups, valid
 
-    def get_cycles(self, subject: str, task: str,
+    def _all_cycles(self, groups: list[int], names: list[str]) -> np.ndarray:
+        """Every cycle of these groups, (n_cycles, 150, n_features): one feature is a view of
+        the loaded column (no copy); several are gathered once into a feature-major block and
+        returned as a strided view of it."""
+        columns = self._group_columns(groups, names)
+        n = columns[0].shape[0] // POINTS_PER_CYCLE
+        if len(columns) == 1:
+            return columns[0].reshape(n, POINTS_PER_CYCLE, 1)
+        block = np.empty((len(columns), columns[0].shape[0]), dtype=np.result_type(*columns))
+        for i, c in enumerate(columns):
+            block[i] = c
+        return block.T.reshape(n, POINTS_PER_CYCLE, len(columns))
+
+    def _kept(self, groups: list[int], n_cycles: int) -> np.ndarray | None:
+        return self._sel.cycle_positions(n_cycles, lambda names: self._all_cycles(groups, names))
+
+    def get_cycles(self, subject: str | None, task: str,
                    features: list[str] | None = None) -> tuple[np.ndarray | None, list[str]]:
         """Cycles of one subject x task as an array of shape (n_cycles, 150, n_features).
 
-        Returns ``(None, [])`` with a warning when there is no such group or its row count is not
-        a multiple of 150 (LocoHub's behaviour). One feature is returned as a view of the loaded
-        column (no copy); several are gathered once into a feature-major block and returned as a
-        strided view of it.
+        ``subject=None`` pools every subject of the task, in file order (LocoHub from mid-2025).
+        Returns ``(None, [])`` with LocoHub's warning when there is no such group or its row
+        count is not a multiple of 150. A filtered view returns its cycles and phase points.
         """
-        group, names = self._select(subject, task, features)
-        if group is None:
+        groups, names = self._select(subject, task, features)
+        if groups is None:
             return None, []
-        columns = self._group_columns(group, names)
-        n = columns[0].shape[0] // POINTS_PER_CYCLE
-        if len(columns) == 1:
-            return columns[0].reshape(n, POINTS_PER_CYCLE, 1), names
-        dtype = np.result_type(*columns)
-        block = np.empty((len(columns), columns[0].shape[0]), dtype=dtype)
-        for i, c in enumerate(columns):
-            block[i] = c
-        return block.T.reshape(n, POINTS_PER_CYCLE, len(columns)), names
+        x = self._all_cycles(groups, names)
+        kept = self._kept(groups, x.shape[0])
+        if kept is not None:
+            x = x[kept]
+        return (x if self._sel.whole_cycles else x[:, self._sel.points, :]), names
 
-    def _analyse_uncached(self, group: int, names: tuple[str, ...], threshold: float, among_valid: bool,
-                          nan_policy: str) -> dict:
-        columns = self._group_columns(group, list(names))
-        job = make_job(self.jobs, 0)
+    def _analyse_uncached(self, groups: tuple[int, ...], names: tuple[str, ...], threshold: float,
+                          among_valid: bool, nan_policy: str) -> dict:
+        columns = self._group_columns(list(groups), list(names))
+        return self._engine(columns, names, threshold, among_valid, nan_policy)
+
+    def _engine(self, columns: list[np.ndarray], names, threshold: float, among_valid: bool, nan_policy: str) -> dict:
         n = columns[0].shape[0] // POINTS_PER_CYCLE
         return _core.gait_analyse_group(columns, n, [feature_kind(f) for f in names],
-                                        feat.nan_policy_code(nan_policy), threshold, among_valid, job)
+                                        feat.nan_policy_code(nan_policy), threshold, among_valid,
+                                        make_job(self.jobs, 0))
 
-    def _analysis(self, subject: str, task: str, features: list[str] | None, threshold: float = 2.0,
+    def _analysis(self, subject: str | None, task: str, features: list[str] | None, threshold: float = 2.0,
                   among_valid: bool = False) -> tuple[dict | None, list[str]]:
-        group, names = self._select(subject, task, features)
-        if group is None:
+        groups, names = self._select(subject, task, features)
+        if groups is None:
             return None, []
-        return self._analyse(group, tuple(names), float(threshold), bool(among_valid), self.nan_policy), names
+        if self._sel.trivial:  # one engine call over the group(s), cached
+            return self._shared.analyse(tuple(groups), tuple(names), float(threshold), bool(among_valid),
+                                        self.nan_policy), names
+        x = self._all_cycles(groups, names)
+        kept = self._kept(groups, x.shape[0])
+        x = x if kept is None else x[kept]
+        if not self._sel.whole_cycles:
+            return analyse_points(x[:, self._sel.points, :], names, threshold, among_valid,
+                                  self.nan_policy == "omit", feat.STATS), names
+        if x.shape[0] == 0:
+            return analyse_points(x, names, threshold, among_valid, self.nan_policy == "omit", feat.STATS), names
+        columns = [np.ascontiguousarray(x[:, :, i]).reshape(-1) for i in range(len(names))]
+        return self._engine(columns, names, threshold, among_valid, self.nan_policy), names
 
     # ---- LocoHub's statistics ---------------------------------------------------------------
-    def get_mean_patterns(self, subject: str, task: str, features: list[str] | None = None) -> dict[str, np.ndarray]:
-        """Mean pattern (150 points) of each feature over the group's cycles."""
+    def _mean_arrays(self, subject, task, features) -> dict[str, np.ndarray]:
         r, names = self._analysis(subject, task, features)
         return {} if r is None else {f: r["mean_pattern"][i] for i, f in enumerate(names)}
 
-    def get_std_patterns(self, subject: str, task: str, features: list[str] | None = None) -> dict[str, np.ndarray]:
+    def get_mean_patterns(self, subject: str | None, task: str, features: list[str] | None = None) -> dict:
+        """Mean pattern of each feature over the cycles (over all subjects when subject is None).
+
+        api='current': ``{feature: {'mean': Series, 'std': Series}}``, indexed by LocoHub's
+        newest grid ``linspace(0, 100, 150, endpoint=False)``; api='legacy': ``{feature: (150,)}``.
+        """
+        r, names = self._analysis(subject, task, features)
+        if r is None:
+            return {}
+        if self.api == "legacy":
+            return {f: r["mean_pattern"][i] for i, f in enumerate(names)}
+        index = _PATTERN_INDEX[self._sel.points]
+        return {f: {"mean": pd.Series(r["mean_pattern"][i], index=index),
+                    "std": pd.Series(r["std_pattern"][i], index=index)} for i, f in enumerate(names)}
+
+    def get_std_patterns(self, subject: str | None, task: str, features: list[str] | None = None) -> dict[str, np.ndarray]:
         """Standard deviation pattern (150 points, ddof 0) of each feature."""
         r, names = self._analysis(subject, task, features)
         return {} if r is None else {f: r["std_pattern"][i] for i, f in enumerate(names)}
 
-    def validate_cycles(self, subject: str, task: str, features: list[str] | None = None) -> np.ndarray:
+    def validate_cycles(self, subject: str | None, task: str, features: list[str] | None = None) -> np.ndarray:
         """Boolean per cycle: LocoHub's fixed rules (angles within +-pi rad, no jump > 30 deg
         between points, |velocity| <= 17.45 rad/s, |moment| <= 300, all values finite)."""
         r, _ = self._analysis(subject, task, features)
         return np.array([]) if r is None else r["valid"].astype(bool)
 
-    def find_outlier_cycles(self, subject: str, task: str, features: list[str] | None = None,
+    def find_outlier_cycles(self, subject: str | None, task: str, features: list[str] | None = None,
                             threshold: float = 2.0, valid_only: bool = False) -> np.ndarray:
         """Indices of cycles whose RMSE to the mean pattern (over all points and features) exceeds
         mean + threshold x std of the RMSEs. ``valid_only=True`` judges outliers among the cycles
@@ -258,7 +617,7 @@ class LocomotionData:
         r, _ = self._analysis(subject, task, features, threshold, valid_only)
         return np.array([], dtype=np.int64) if r is None else np.flatnonzero(r["outlier"])
 
-    def calculate_rom(self, subject: str, task: str, features: list[str] | None = None,
+    def calculate_rom(self, subject: str | None, task: str, features: list[str] | None = None,
                       by_cycle: bool = True) -> dict:
         """Range of motion (max - min) per cycle (``by_cycle``) or over all cycles."""
         r, names = self._analysis(subject, task, features)
@@ -267,10 +626,13 @@ class LocomotionData:
         rom, lo, hi = (r["stats"][feat.STATS.index(s)] for s in ("rom", "min", "max"))
         if by_cycle:
             return {f: rom[i].copy() for i, f in enumerate(names)}
-        nan = (np.nanmax if self.nan_policy == "omit" else np.max), (np.nanmin if self.nan_policy == "omit" else np.min)
-        return {f: float(nan[0](hi[i]) - nan[1](lo[i])) for i, f in enumerate(names)}
+        omit = self.nan_policy == "omit"
+        top, bottom = (np.nanmax, np.nanmin) if omit else (np.max, np.min)
+        if rom.shape[1] == 0:
+            return {f: float("nan") for f in names}
+        return {f: float(top(hi[i]) - bottom(lo[i])) for i, f in enumerate(names)}
 
-    def get_phase_correlations(self, subject: str, task: str, features: list[str] | None = None) -> np.ndarray | None:
+    def get_phase_correlations(self, subject: str | None, task: str, features: list[str] | None = None) -> np.ndarray | None:
         """Correlation between features at each phase point: (150, n_features, n_features)."""
         data, names = self.get_cycles(subject, task, features)
         if data is None or data.shape[0] < 2:
@@ -283,7 +645,7 @@ class LocomotionData:
             corr = cov / (sd[:, :, None] * sd[:, None, :])
         return np.clip(corr, -1.0, 1.0, out=corr, where=~np.isnan(corr))
 
-    def get_summary_statistics(self, subject: str, task: str, features: list[str] | None = None) -> pd.DataFrame:
+    def get_summary_statistics(self, subject: str | None, task: str, features: list[str] | None = None) -> pd.DataFrame:
         """mean, std, min, max, median, q25, q75 of each feature over all points of all cycles."""
         data, names = self.get_cycles(subject, task, features)
         if data is None:
@@ -309,18 +671,66 @@ class LocomotionData:
             raise ValueError(f"Join keys {missing} not found in task data")
         return pd.merge(self.df, task_data, on=join_keys, how=how)
 
-    # ---- plots (matplotlib, written to files) -------------------------------------------------
+    # ---- plots (matplotlib; written to a file when save_path is given) --------------------------
+    def _plots(self):
+        if not MATPLOTLIB_AVAILABLE:
+            raise ImportError(_MATPLOTLIB_MISSING)
+        if not self._sel.whole_cycles:
+            raise ValueError("plots draw whole cycles (0-100 %): plot from the view before its phase_range")
+        from . import plots
+
+        return plots
+
     def plot_phase_patterns(self, subject: str, task: str, features: list[str], plot_type: str = "both",
                             save_path: str | Path | None = None):
-        """Mean +- SD of valid cycles, with individual cycles (invalid ones in red)."""
-        from .plots import plot_phase_patterns
-        return plot_phase_patterns(self, subject, task, features, plot_type, save_path)
+        """Mean +- SD of valid cycles, with individual cycles (invalid ones in red). Returns the
+        saved path, or the Figure when ``save_path`` is None (LocoHub calls plt.show())."""
+        plots = self._plots()
+        if not self._groups(subject, task):
+            print(f"No data found for {subject} - {task}")
+            return None
+        return plots.plot_phase_patterns(self, subject, task, features, plot_type, save_path)
 
     def plot_task_comparison(self, subject: str, tasks: list[str], features: list[str],
                              save_path: str | Path | None = None):
         """Mean patterns of several tasks, one panel per feature."""
-        from .plots import plot_task_comparison
-        return plot_task_comparison(self, subject, tasks, features, save_path)
+        return self._plots().plot_task_comparison(_FlatPatterns(self), subject, tasks, features, save_path)
+
+    def plot_time_series(self, subject: str, task: str, features: list[str], time_col: str = "time_s",
+                         save_path: str | Path | None = None):
+        """Each feature against ``time_col``, one panel per feature (LocoHub's plot; a feature or
+        time column the file lacks gets a 'not found' panel)."""
+        plots = self._plots()
+        groups = self._groups(subject, task)
+        if not groups:
+            print(f"No data found for {subject} - {task}")
+            return None
+        present = [c for c in dict.fromkeys([time_col, *features]) if c in self._file.columns]
+        table = self._read_rows(self._runs(groups), present) if present else None
+        plt = plots._pyplot()
+        # pyplot's own calls (subplots, tight_layout, savefig), as LocoHub makes them.
+        fig, axes = plt.subplots(len(features), 1, figsize=(12, 3 * len(features)), sharex=True)
+        axes = [axes] if len(features) == 1 else list(axes)
+        for ax, name in zip(axes, features):
+            if table is not None and name in present and time_col in present:
+                ax.plot(table.column(time_col).to_numpy(), table.column(name).to_numpy(), "b-", linewidth=1)
+                ax.set_ylabel(name.replace("_", " "))
+                ax.grid(True, alpha=0.3)
+            else:
+                ax.text(0.5, 0.5, f"Feature {name} not found", ha="center", va="center", transform=ax.transAxes)
+        if axes:
+            axes[-1].set_xlabel("Time (s)")
+        plt.suptitle(f"{subject} - {task}")
+        plt.tight_layout()
+        if save_path is None:
+            return fig
+        target = Path(save_path)
+        partial = target.with_name(f".{target.name}.partial{target.suffix}")  # the format follows the suffix
+        plt.savefig(partial, dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        if partial.exists():  # a replaced savefig (a test's mock) writes nothing
+            os.replace(partial, target)
+        return target
 
     # ---- bulk methods: the guide's loops, done once ---------------------------------------------
     def cycle_features(self, features: list[str] | None = None, *, output: str = "pandas",
@@ -351,6 +761,7 @@ class LocomotionData:
             in :attr:`drop_log`.
         """
         names = self.features if features is None else list(features)
+        self._whole_file_only("cycle_features", allow_groups=output in ("pandas", "arrow"))
         if outliers_among not in ("valid", "all"):
             raise ValueError(f"outliers_among={outliers_among!r}: use 'valid' or 'all'")
         limit = self.memory_limit if memory_limit is None else memory_limit
@@ -365,7 +776,7 @@ class LocomotionData:
         if output in ("pandas", "arrow"):
             sink = feat.TableSink()
             self.last_run = feat.stream(self._file, self._index, names, sink, **kw)
-            result = sink.table(names, fail_flags)
+            result = self._rows_of_view(sink.table(names, fail_flags))
             return result.to_pandas() if output == "pandas" else result
         if path is None:
             raise ValueError(f"output={output!r} needs a path")
@@ -384,13 +795,32 @@ class LocomotionData:
         """Check every stride against a per-task, per-phase ranges file (LocoHub's validator
         YAML, or the dict it holds). Returns a :class:`cadence.gait.validation.RangeReport`."""
         from .validation import validate_file
+
+        self._whole_file_only("validate_ranges")
         return validate_file(self, ranges, features, **kw)
+
+    def _whole_file_only(self, method: str, allow_groups: bool = False) -> None:
+        """The streamed methods run over the whole file; a view says so rather than ignore its filter."""
+        if self._sel.trivial and (allow_groups or (self._sel.subjects is None and self._sel.tasks is None)):
+            return
+        allowed = "subjects/tasks with output='pandas' or 'arrow'" if method == "cycle_features" else "nothing"
+        raise ValueError(f"{method} streams the whole file; on a filtered view it supports {allowed}. Call it on "
+                         f"the unfiltered LocomotionData and select rows of its result")
+
+    def _rows_of_view(self, table: pa.Table) -> pa.Table:
+        if self._sel.subjects is None and self._sel.tasks is None:
+            return table
+        import pyarrow.compute as pc
+
+        keep = pc.is_in(table.column("subject").cast(pa.string()), pa.array(self.subjects, pa.string()))
+        keep = pc.and_(keep, pc.is_in(table.column("task").cast(pa.string()), pa.array(self.tasks, pa.string())))
+        return table.filter(keep)
 
     def _whole_analysis(self, subject: str, task: str, features):
         """_analysis of a group made of whole cycles; (None, []) without a warning otherwise,
         since the bulk analyses skip absent or unusable groups on purpose."""
-        group = self._index.group(subject, task)
-        if group is None or self._index.groups["rows"][group] % POINTS_PER_CYCLE:
+        groups = self._groups(subject, task)
+        if not groups or self._index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
             return None, []
         return self._analysis(subject, task, features)
 
@@ -440,3 +870,44 @@ class LocomotionData:
                                               "max_std": float(np.max(std[:, i])),
                                               "coefficient_of_variation": cv}
         return out
+
+
+def parse_task_info(task_info_str) -> dict:
+    """LocoHub's ``task_info`` string ``key:value,...`` as a dict: true/false -> bool, digits ->
+    int, a number with a dot -> float, anything else kept as text; pairs without ':' skipped."""
+    if task_info_str is None or task_info_str != task_info_str or task_info_str == "":
+        return {}
+    out: dict = {}
+    for pair in str(task_info_str).split(","):
+        if ":" not in pair:
+            continue
+        key, value = (s.strip() for s in pair.split(":", 1))
+        if value.lower() in ("true", "false"):
+            out[key] = value.lower() == "true"
+            continue
+        try:
+            out[key] = float(value) if "." in value else int(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def efficient_reshape_3d(df: pd.DataFrame, subject: str, task: str, features: list[str],
+                         subject_col: str = "subject", task_col: str = "task",
+                         points_per_cycle: int = POINTS_PER_CYCLE) -> tuple[np.ndarray | None, list[str]]:
+    """LocoHub's module function: one subject x task of a DataFrame as (n_cycles, points, features).
+
+    Returns ``(None, [])`` when the group is absent or none of ``features`` is a column, and warns
+    (as LocoHub) when the group's row count is not a multiple of ``points_per_cycle``. This works
+    on a DataFrame already in memory; ``LocomotionData.get_cycles`` is the engine-backed path.
+    """
+    rows = df[(df[subject_col] == subject) & (df[task_col] == task)]
+    if len(rows) == 0:
+        return None, []
+    if len(rows) % points_per_cycle:
+        warnings.warn(f"Data length {len(rows)} not divisible by {points_per_cycle}", UserWarning, stacklevel=2)
+        return None, []
+    valid = [f for f in features if f in rows.columns]
+    if not valid:
+        return None, []
+    return rows[valid].to_numpy().reshape(len(rows) // points_per_cycle, points_per_cycle, len(valid)), valid
