@@ -50,10 +50,12 @@ const char* codec_name(Codec codec) noexcept {
   return "?";
 }
 
+// The seed's bands, both strict: float32 below 50 KiB, float16 below 400 KiB, else FLAC (kept
+// only when it pays). A clip of exactly 400 KiB of float32 goes to FLAC, as in the seed.
 Codec auto_codec(std::size_t n) noexcept {
   const std::size_t float32_bytes = n * sizeof(float);
   if (float32_bytes < kFloat32MaxBytes) return Codec::Float32;
-  if (float32_bytes <= kFloat16MaxBytes) return Codec::Float16;
+  if (float32_bytes < kFloat16MaxBytes) return Codec::Float16;
   return Codec::Flac;
 }
 

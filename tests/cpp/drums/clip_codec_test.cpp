@@ -19,11 +19,14 @@ std::vector<float> tone(std::size_t n) {
 }
 }  // namespace
 
-TEST(ClipCodec, AutoFollowsTheSeedsSizeBands) {
+// The seed (bench/drums_seed_baseline.py, smart_compress): float32 if < 50 KiB, float16 if
+// < 400 KiB, else FLAC. Both bounds are strict, so each edge goes to the next band.
+TEST(ClipCodec, AutoUsesTheSeedsStrictSizeBands) {
   EXPECT_EQ(drums::auto_codec(4410), Codec::Float32);     // 0.2 s @ 22.05 kHz: 17.6 KB
   EXPECT_EQ(drums::auto_codec(12799), Codec::Float32);    // just under 50 KiB
-  EXPECT_EQ(drums::auto_codec(12800), Codec::Float16);    // 50 KiB
-  EXPECT_EQ(drums::auto_codec(102400), Codec::Float16);   // 400 KiB
+  EXPECT_EQ(drums::auto_codec(12800), Codec::Float16);    // exactly 50 KiB: not below it
+  EXPECT_EQ(drums::auto_codec(102399), Codec::Float16);   // just under 400 KiB
+  EXPECT_EQ(drums::auto_codec(102400), Codec::Flac);      // exactly 400 KiB: not below it
   EXPECT_EQ(drums::auto_codec(110250), Codec::Flac);      // 5 s @ 22.05 kHz: 441 KB
 }
 

@@ -118,3 +118,41 @@ TEST(PrepareRun, CancellationStopsAndReportsCancelled) {
   }
   EXPECT_LT(got, many.size());
 }
+
+// A step that throws (an allocation for a window of a negative length, a FLAC encoder that
+// refuses its settings) rejects that pair with processing_error; the run goes on and ends.
+TEST(PrepareRun, AStepThatThrowsRejectsOnlyThatPair) {
+  TempDir dir;
+  make_pair(dir, "good", 1.0, {{0, 36, 100}, {480, 38, 80}});
+  std::vector<drums::PairInput> inputs = {{dir.path("good.mid"), dir.path("good.wav"), std::nan("")},
+                                          {dir.path("good.mid"), dir.path("good.wav"), std::nan("")}};
+  auto negative_clip = clips_config();
+  negative_clip.clip_s = -0.2;
+  auto flac_refuses = clips_config();
+  flac_refuses.codec = drums::Codec::Flac;
+  flac_refuses.sample_rate_hz = 2'000'000;  // above FLAC's largest sample rate: encoder init fails
+  for (const auto& config : {negative_clip, flac_refuses}) {
+    runtime::Job job({2, 0});
+    drums::PrepareRun run(inputs, config, job);
+    std::vector<std::string> reasons, messages;
+    while (auto r = run.next()) {
+      reasons.push_back(drums::reject_name(r->reject));
+      messages.push_back(r->message);
+    }
+    EXPECT_EQ(reasons, (std::vector<std::string>{"processing_error", "processing_error"}));
+    EXPECT_NE(messages[0].find(dir.path("good.wav") + ": encode failed: "), std::string::npos) << messages[0];
+  }
+}
+
+TEST(PrepareRun, OnsetsAtOrAfterTheEndOfTheAudioAreLeftOutAndCounted) {
+  TempDir dir;
+  // Audio of 1 s; onsets at 0, 0.5 s, 1.25 s and 1.5 s (within the 1 s MIDI tolerance).
+  make_pair(dir, "late", 1.0, {{0, 36, 100}, {480, 38, 80}, {1200, 42, 70}, {1440, 36, 90}});
+  runtime::Job job({1, 0});
+  drums::PrepareRun run({{dir.path("late.mid"), dir.path("late.wav"), std::nan("")}}, clips_config(), job);
+  auto r = run.next();
+  ASSERT_TRUE(r && r->reject == drums::Reject::None) << (r ? r->message : "");
+  EXPECT_EQ(r->stats.onsets, 2);
+  EXPECT_EQ(r->stats.onsets_past_audio, 2);
+  EXPECT_EQ(r->records->length, 2);
+}
