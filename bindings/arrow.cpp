@@ -6,7 +6,6 @@
 #include "arrow_batch.h"
 #include "cadence/arrow/c_export.h"
 #include "cadence/arrow/c_stream.h"
-#include "cadence/arrow/type_zoo.h"
 #include "register.h"
 
 namespace nb = nanobind;
@@ -75,11 +74,6 @@ void register_arrow(nb::module_& m) {
           [](const ArrowBatch& b, nb::object /*requested_schema*/) { return stream_capsule(b); },
           nb::arg("requested_schema") = nb::none());
 
-  m.def(
-      "arrow_type_zoo", [](std::int64_t n_rows) { return ArrowBatch{arrow::type_zoo(n_rows)}; },
-      nb::arg("n_rows"),
-      "A batch with one column of every exported Arrow type, valued by formulas of the row "
-      "index (see src/cadence/arrow/type_zoo.cpp); used to test the exporter.");
   m.def("arrow_live_exports", &arrow::live_exports,
         "Exported Arrow structs not yet released (a leak check for tests).");
 }

@@ -8,7 +8,6 @@
 #include "arrow_batch.h"
 #include <nanobind/ndarray.h>
 
-#include "cadence/drums/codec_floor.h"
 #include "cadence/drums/corpus_scan.h"
 #include "cadence/drums/prepare_run.h"
 #include "register.h"
@@ -95,17 +94,6 @@ void register_drums(nb::module_& m) {
       nb::arg("paths"), nb::arg("job"), nb::call_guard<nb::gil_scoped_release>(),
       "Decode every audio file on the job's workers; one row per file (path, ok, error, "
       "sample_rate_hz, channels, frames, duration_s, peak, rms_dbfs), in input order.");
-
-  m.def(
-      "drums_encode_clips_floor",
-      [](nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu> clips, int sample_rate_hz,
-         int flac_level, runtime::Job& job) {
-        return drums::encode_clips_floor(clips.data(), clips.shape(0), clips.shape(1), sample_rate_hz,
-                                         flac_level, job);
-      },
-      "clips"_a, "sample_rate_hz"_a, "flac_level"_a, "job"_a, nb::call_guard<nb::gil_scoped_release>(),
-      "Benchmark floor: libFLAC alone encoding each row of `clips` on the job's workers; returns "
-      "the total encoded bytes.");
 
   m.def(
       "drums_class_map",

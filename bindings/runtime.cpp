@@ -5,7 +5,6 @@
 #include <nanobind/stl/vector.h>
 
 #include "cadence/runtime/job.h"
-#include "cadence/runtime/synthetic_load.h"
 #include "register.h"
 
 namespace nb = nanobind;
@@ -47,17 +46,6 @@ void register_runtime(nb::module_& m) {
       .def("cancel", [](Job& j) { j.cancellation().cancel(); },
            "Ask the workers to stop after their current item.")
       .def_prop_ro("cancelled", [](Job& j) { return j.cancellation().cancelled(); });
-
-  m.def(
-      "synthetic_load",
-      [](Job& job, std::int64_t items, double item_ms, std::uint64_t item_bytes) {
-        const auto r = runtime::run_synthetic_load(job, items, item_ms, item_bytes);
-        return std::make_tuple(r.items_done, r.max_concurrent);
-      },
-      nb::arg("job"), nb::arg("items"), nb::arg("item_ms"), nb::arg("item_bytes"),
-      nb::call_guard<nb::gil_scoped_release>(),
-      "Synthetic work for testing the runtime: each item reserves item_bytes, sleeps item_ms. "
-      "Returns (items_done, max_concurrent_items).");
 }
 
 }  // namespace cadence::bindings

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from cadence import _core
+from cadence import _core, _testing
 
 N = 37
 
@@ -55,7 +55,7 @@ EXPECTED_TYPES = {
 
 @pytest.mark.parametrize("importer", ["record_batch", "table", "reader"])
 def test_every_type_round_trips_with_equal_values(importer):
-    zoo = _core.arrow_type_zoo(N)
+    zoo = _testing.arrow_type_zoo(N)
     if importer == "record_batch":
         data = pa.record_batch(zoo)
     elif importer == "table":
@@ -73,14 +73,14 @@ def test_every_type_round_trips_with_equal_values(importer):
 
 
 def test_nullability_flags_follow_the_engine():
-    schema = pa.record_batch(_core.arrow_type_zoo(3)).schema
+    schema = pa.record_batch(_testing.arrow_type_zoo(3)).schema
     assert schema.field("i32_nullable").nullable
     assert schema.field("drum").nullable
     assert not schema.field("i64").nullable
 
 
 def test_empty_batch():
-    data = pa.record_batch(_core.arrow_type_zoo(0))
+    data = pa.record_batch(_testing.arrow_type_zoo(0))
     assert data.num_rows == 0
     assert data.num_columns == len(EXPECTED_TYPES)
 
@@ -89,21 +89,21 @@ def test_every_export_is_released():
     gc.collect()
     before = _core.arrow_live_exports()
     for _ in range(20):
-        zoo = _core.arrow_type_zoo(100)
+        zoo = _testing.arrow_type_zoo(100)
         t = pa.table(zoo)
         b = pa.record_batch(zoo)
         assert t.num_rows == b.num_rows == 100
         del t, b, zoo
     # Unconsumed capsules must release too.
-    caps = _core.arrow_type_zoo(5).__arrow_c_array__()
-    stream = _core.arrow_type_zoo(5).__arrow_c_stream__()
+    caps = _testing.arrow_type_zoo(5).__arrow_c_array__()
+    stream = _testing.arrow_type_zoo(5).__arrow_c_stream__()
     del caps, stream
     gc.collect()
     assert _core.arrow_live_exports() == before
 
 
 def test_pyarrow_data_outlives_the_engine_handle():
-    zoo = _core.arrow_type_zoo(10)
+    zoo = _testing.arrow_type_zoo(10)
     table = pa.table(zoo)
     del zoo
     gc.collect()

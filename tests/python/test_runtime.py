@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from cadence import _core
+from cadence import _core, _testing
 from cadence.runtime import default_memory_limit_bytes, make_job, parse_bytes, run_job
 
 
@@ -39,7 +39,7 @@ def test_default_memory_limit_is_half_of_ram():
 def test_job_counts_and_bounds_memory():
     job = _core.Job(jobs=4, memory_limit_bytes=3000)
     done, max_concurrent = run_job(
-        lambda: _core.synthetic_load(job, 30, 2.0, 1000), job, desc="t", done_counter="items",
+        lambda: _testing.synthetic_load(job, 30, 2.0, 1000), job, desc="t", done_counter="items",
         show_progress=False)
     assert done == 30
     assert max_concurrent <= 3
@@ -54,7 +54,7 @@ def test_job_counts_and_bounds_memory():
 def test_progress_is_polled_while_workers_run_without_the_gil():
     job = _core.Job(jobs=2)
     seen = []
-    worker = threading.Thread(target=_core.synthetic_load, args=(job, 200, 2.0, 0))
+    worker = threading.Thread(target=_testing.synthetic_load, args=(job, 200, 2.0, 0))
     worker.start()
     while worker.is_alive():
         seen.append(dict(job.progress()).get("items", 0))
@@ -69,7 +69,7 @@ def test_ctrl_c_cancels_workers_and_raises_keyboard_interrupt():
     threading.Timer(0.2, _thread.interrupt_main).start()
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        run_job(lambda: _core.synthetic_load(job, 100_000, 5.0, 10), job, desc="t",
+        run_job(lambda: _testing.synthetic_load(job, 100_000, 5.0, 10), job, desc="t",
                 done_counter="items", show_progress=False)
     assert time.monotonic() - start < 5
     assert job.cancelled
@@ -86,12 +86,12 @@ def test_engine_errors_reach_the_caller():
 def test_sigint_to_a_process_stops_it_cleanly(tmp_path):
     script = textwrap.dedent("""
         import sys
-        from cadence import _core
+        from cadence import _core, _testing
         from cadence.runtime import run_job
         job = _core.Job(jobs=2)
         print("started", flush=True)
         try:
-            run_job(lambda: _core.synthetic_load(job, 100000, 5.0, 0), job, desc="t",
+            run_job(lambda: _testing.synthetic_load(job, 100000, 5.0, 0), job, desc="t",
                     done_counter="items", show_progress=False)
         except KeyboardInterrupt:
             print("stopped", dict(job.progress())["items"], job.reserved_bytes, flush=True)

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "cadence/arrow/type_zoo.h"
+#include "type_zoo.h"
 #include "cadence/kernels/float16.h"
 
 using namespace cadence::arrow;

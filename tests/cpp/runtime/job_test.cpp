@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "cadence/runtime/synthetic_load.h"
+#include "synthetic_load.h"
 
 using namespace cadence::runtime;
 

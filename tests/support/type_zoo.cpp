@@ -1,4 +1,4 @@
-#include "cadence/arrow/type_zoo.h"
+#include "type_zoo.h"
 
 #include <string>
 #include <vector>

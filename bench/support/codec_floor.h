@@ -1,3 +1,4 @@
+// Benchmark support (not in the engine library or the shipped extension): bench/support/CMakeLists.txt.
 // The "codec floor" of the clips layout: libFLAC alone encoding given clip samples on the job's
 // workers, nothing else (no MIDI, no decoding, no resampling, no Parquet). The benchmark times
 // this against a full prepare run of the same clips: the pipeline's overhead over the codec.

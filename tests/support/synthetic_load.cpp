@@ -1,4 +1,4 @@
-#include "cadence/runtime/synthetic_load.h"
+#include "synthetic_load.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "cadence/drums/codec_floor.h"
+#include "codec_floor.h"
 
 #include <atomic>
 #include <memory>

@@ -1,3 +1,4 @@
+// Test support (not in the engine library or the shipped extension): tests/support/CMakeLists.txt.
 // A synthetic workload for exercising the runtime end to end (pool, budget, progress, timers,
 // cancellation) without real data: the Python tests use it to prove that Ctrl-C stops C++
 // workers and that the budget bounds bytes in flight.
