@@ -47,6 +47,7 @@ def filtered_cycles(X, phase_range=None, cycles=None, where=None, where_X=None):
         keep = keep[cycles]
     for j, (lo, hi) in enumerate((where or {}).values()):
         x = where_X[keep][:, points, j]
+        lo, hi = -np.inf if lo is None else lo, np.inf if hi is None else hi
         keep = keep[np.all((x >= lo) & (x <= hi), axis=1)]
     return X[keep][:, points, :]
 

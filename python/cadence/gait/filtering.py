@@ -79,6 +79,11 @@ class Selection:
         points = self.points if phase_range is None else _points_of(phase_range, self.points)
         steps = self.steps
         conditions = _conditions(where)
+        if cycles is not None and not isinstance(cycles, slice):
+            arr = np.atleast_1d(np.asarray(cycles))
+            if arr.dtype != bool and arr.size and not np.issubdtype(arr.dtype, np.integer):
+                raise ValueError(f"filter: cycles must be an int, a slice, a list of ints or a boolean mask, "
+                                 f"not {cycles!r}")
         if cycles is not None or conditions:
             steps = steps + (Step(cycles, conditions, points),)
         return replace(self, subjects=s, tasks=t, points=points, steps=steps)
@@ -151,9 +156,7 @@ def _positions(spec, n: int) -> np.ndarray:
         if arr.size != n:
             raise ValueError(f"filter: a boolean cycles mask needs one value per cycle ({n}), got {arr.size}")
         return np.flatnonzero(arr)
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"filter: cycles must be an int, a slice, a list of ints or a boolean mask, not {spec!r}")
-    arr = arr.astype(np.int64)
+    arr = arr.astype(np.int64)  # checked to be integers by Selection.narrowed
     return arr[(arr >= -n) & (arr < n)] % max(n, 1)  # positions past a group's end keep nothing
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import importlib.util
 import os
-import sys
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -34,12 +33,11 @@ from .. import _core
 from ..runtime import default_memory_limit_bytes, make_job, parse_bytes
 from . import features as feat
 from . import naming
+from .bulk import BulkAnalyses
 from .filtering import Selection, analyse_points
+from .loading import PHASE_COLUMNS, file_type_of, find_phase_column, peek_columns, warn
 from .reader import FEATURE_MARKERS, NON_FEATURES, POINTS_PER_CYCLE, GaitFile, feature_kind
 
-#: Phase columns looked for, in this order, when ``phase_col`` is not given: the newest
-#: package's default, the older versions' default, LocoHub's demo data.
-PHASE_COLUMNS = ("phase_ipsi", "phase", "phase_percent")
 #: ``api="current"``: LocoHub's newest package; ``"legacy"``: lib/core and user_libs versions.
 APIS = ("current", "legacy")
 #: LocoHub's module flag; plots raise ImportError when matplotlib is missing. Tests may patch it.
@@ -50,61 +48,6 @@ FORCE_MARKERS = ("grf", "cop")
 _NOT_FEATURES = NON_FEATURES | {"leading_leg_step"}
 #: The x values of LocoHub's newest get_mean_patterns Series (its grid leaves 100 % out).
 _PATTERN_INDEX = np.linspace(0.0, 100.0, POINTS_PER_CYCLE, endpoint=False)
-_PACKAGE_DIR = str(Path(__file__).parent)
-
-
-def _warn(message: str) -> None:
-    """A UserWarning attributed to the first caller outside cadence.gait (the user's line)."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
-
-
-def _file_type(path: Path, file_type: str) -> str:
-    if file_type == "auto":
-        suffix = path.suffix.lower()
-        if suffix in (".csv", ".txt"):
-            return "csv"
-        if suffix == ".parquet":
-            return "parquet"
-        for kind in ("parquet", "csv"):  # another suffix: whichever reader accepts it, as LocoHub
-            try:
-                _peek_columns(path, kind)
-                return kind
-            except ValueError:
-                pass
-        raise ValueError(f"Failed to load data from {path}: Unable to determine file format for {path.suffix!r}; "
-                         f"pass file_type='parquet' or 'csv'")
-    if file_type not in ("parquet", "csv"):
-        raise ValueError(f"Failed to load data from {path}: Unsupported file type: {file_type}. "
-                         f"Use 'parquet', 'csv', or 'auto'")
-    return file_type
-
-
-def _peek_columns(path: Path, file_type: str) -> list[str]:
-    """The file's column names; an unreadable file gives LocoHub's 'Failed to load data' error."""
-    try:
-        if file_type == "parquet":
-            return list(pq.read_schema(path).names)
-        with pacsv.open_csv(path) as reader:
-            return list(reader.schema.names)
-    except (pa.ArrowException, OSError, ValueError) as e:
-        other = "csv" if file_type == "parquet" else "parquet"
-        label = "CSV" if file_type == "csv" else "parquet"
-        raise ValueError(f"Failed to load data from {path}: Failed to read {label} file: {e}. Check the file, "
-                         f"or pass file_type={other!r} if it is {other}") from e
-
-
-def _find_phase_column(path: Path, columns: list[str]) -> str:
-    found = next((c for c in PHASE_COLUMNS if c in columns), None)
-    if found is not None or "time_s" in columns:
-        return found or PHASE_COLUMNS[0]  # a time-indexed file: GaitFile says how to convert it
-    near = [c for c in columns if "phase" in c.lower()]
-    hint = f"pass phase_col={near[0]!r}" if near else "pass phase_col='<your phase column>'"
-    raise ValueError(f"Missing required columns: ['phase_ipsi']\n{path}: no phase column found (looked for "
-                     f"{', '.join(PHASE_COLUMNS)}, in that order).\nAvailable columns: {columns}\n"
-                     f"Hint: Use custom column names in constructor if your data uses different names: {hint}")
 
 
 class _Shared:
@@ -126,7 +69,7 @@ class _FlatPatterns:
         return self._loco._mean_arrays(subject, task, features)
 
 
-class LocomotionData:
+class LocomotionData(BulkAnalyses):
     """Phase-indexed locomotion data (LocoHub standard: 150 points per gait cycle).
 
     Parameters
@@ -192,10 +135,10 @@ class LocomotionData:
         self.data_path = Path(data_path)
         if not self.data_path.exists():
             raise FileNotFoundError(f"Data file not found: {self.data_path}")
-        kind = _file_type(self.data_path, file_type)
-        columns = _peek_columns(self.data_path, kind)
+        kind = file_type_of(self.data_path, file_type)
+        columns = peek_columns(self.data_path, kind)
         if phase_col is None and subject_col in columns and task_col in columns:
-            phase_col = _find_phase_column(self.data_path, columns)
+            phase_col = find_phase_column(self.data_path, columns)
         self.subject_col, self.task_col = subject_col, task_col
         self.phase_col = phase_col or PHASE_COLUMNS[0]
         self._file = GaitFile(self.data_path, subject_col, task_col, self.phase_col, step_col, kind)
@@ -239,17 +182,17 @@ class LocomotionData:
             values = phase.to_numpy()  # nulls read as NaN
             finite = values[~np.isnan(values)]
             if finite.size == 0:
-                _warn("Phase column contains only NaN values")
+                warn("Phase column contains only NaN values")
             else:
                 lo, hi = float(finite.min()), float(finite.max())
                 if lo < 0 or hi > 100:
-                    _warn(f"Phase values outside expected range [0-100]: [{lo:.1f}, {hi:.1f}]")
+                    warn(f"Phase values outside expected range [0-100]: [{lo:.1f}, {hi:.1f}]")
                 if "time" in self._file.columns or "time_s" in self._file.columns:
                     per_group = table.group_by([self.subject_col, self.task_col]).aggregate(
                         [(self.phase_col, "count_distinct")])
                     avg = float(np.mean(per_group.column(f"{self.phase_col}_count_distinct").to_numpy()))
                     if avg < 100:
-                        _warn(f"Data appears to be time-indexed (avg {avg:.1f} unique phase values per "
+                        warn(f"Data appears to be time-indexed (avg {avg:.1f} unique phase values per "
                               f"subject-task). LocomotionData works best with phase-indexed data (150 points "
                               f"per cycle). Consider converting to phase-indexed format.")
         if verbose:
@@ -269,7 +212,7 @@ class LocomotionData:
                                  f"to load it anyway)")
         if report["non_standard"]:
             bad = report["non_standard"]
-            _warn(f"{len(bad)} feature name(s) do not follow LocoHub's convention {naming.NAME_PATTERN} "
+            warn(f"{len(bad)} feature name(s) do not follow LocoHub's convention {naming.NAME_PATTERN} "
                   f"(e.g. knee_flexion_angle_ipsi_rad): {bad[:8]}{' ...' if len(bad) > 8 else ''}. "
                   f"Validation applies LocoHub's limits by the words angle/velocity/moment in the name, "
                   f"assuming rad, rad_s and Nm_kg.")
@@ -492,25 +435,25 @@ class LocomotionData:
         groups = self._groups(subject, task)
         if not groups:
             where = f"task '{task}'" if subject is None else f"subject '{subject}', task '{task}'"
-            _warn(f"No data found for {where}")
+            warn(f"No data found for {where}")
             return None, []
         rows = self._index.groups["rows"]
         n_points = int(sum(int(rows[g]) for g in groups))
         if n_points % POINTS_PER_CYCLE != 0:
-            _warn(f"Data length {n_points} not divisible by {POINTS_PER_CYCLE}")
+            warn(f"Data length {n_points} not divisible by {POINTS_PER_CYCLE}")
             return None, []
         cut = [g for g in groups if rows[g] % POINTS_PER_CYCLE]
         if cut:  # the total is whole cycles but a subject's part is not: pooling would cut cycles
             g = self._index.groups
             who = self._index.subject_names[int(g["subject"][cut[0]])]
-            _warn(f"Data length {int(rows[cut[0]])} not divisible by {POINTS_PER_CYCLE} (subject '{who}', "
+            warn(f"Data length {int(rows[cut[0]])} not divisible by {POINTS_PER_CYCLE} (subject '{who}', "
                   f"task '{task}'); pooling it would join cycles across subjects")
             return None, []
         wanted = self.features if features is None else list(features)
         self._file.check_float_columns([f for f in wanted if f in self._file.columns])
         valid = [f for f in wanted if f in self.feature_mappings]
         if not valid:
-            _warn(f"No valid features found among {wanted}")
+            warn(f"No valid features found among {wanted}")
             return None, []
         return groups, valid
 
@@ -731,145 +674,6 @@ class LocomotionData:
         if partial.exists():  # a replaced savefig (a test's mock) writes nothing
             os.replace(partial, target)
         return target
-
-    # ---- bulk methods: the guide's loops, done once ---------------------------------------------
-    def cycle_features(self, features: list[str] | None = None, *, output: str = "pandas",
-                       path: str | Path | None = None, outlier_threshold: float = 2.0,
-                       outliers_among: str = "valid", fail_flags: bool = False,
-                       memory_limit: str | int | None = None, jobs: int | None = None,
-                       show_progress: bool | None = None):
-        """Per-cycle features of every subject x task in one streamed pass.
-
-        Parameters
-        ----------
-        features : list of str, optional
-            Default: all features.
-        output : {'pandas', 'arrow', 'parquet', 'npy'}
-            'parquet' and 'npy' write to ``path`` as batches arrive (bounded memory) and return
-            the path; 'npy' writes a float32 matrix plus ``<stem>.meta.parquet``.
-        outliers_among : {'valid', 'all'}
-            Judge outliers (and the mean pattern for ``rmse``) among the cycles that pass
-            validation ('valid', what a cleaning pipeline does) or among all cycles (LocoHub's
-            ``find_outlier_cycles``).
-        memory_limit, jobs
-            Default to the object's.
-
-        Returns
-        -------
-        DataFrame, pyarrow.Table or Path
-            One row per cycle (see :mod:`cadence.gait.features`). Groups and cycles left out are
-            in :attr:`drop_log`.
-        """
-        names = self.features if features is None else list(features)
-        self._whole_file_only("cycle_features", allow_groups=output in ("pandas", "arrow"))
-        if outliers_among not in ("valid", "all"):
-            raise ValueError(f"outliers_among={outliers_among!r}: use 'valid' or 'all'")
-        limit = self.memory_limit if memory_limit is None else memory_limit
-        table = self._table  # columns already loaded by get_cycles & co: no second read
-        if table is not None:
-            missing = [n for n in names if n not in table.column_names]
-            table = None if missing else table
-        kw = dict(nan_policy=self.nan_policy, outlier_threshold=outlier_threshold,
-                  outliers_among_valid=outliers_among == "valid", fail_flags=fail_flags,
-                  jobs=self.jobs if jobs is None else jobs, memory_limit=limit, show_progress=show_progress,
-                  table=table)
-        if output in ("pandas", "arrow"):
-            sink = feat.TableSink()
-            self.last_run = feat.stream(self._file, self._index, names, sink, **kw)
-            result = self._rows_of_view(sink.table(names, fail_flags))
-            return result.to_pandas() if output == "pandas" else result
-        if path is None:
-            raise ValueError(f"output={output!r} needs a path")
-        if output == "parquet":
-            sink = feat.ParquetSink(Path(path), names)
-        elif output == "npy":
-            kept = int((self._index.cycles["reason"] == 0).sum())
-            sink = feat.NpySink(Path(path), names, kept)
-        else:
-            raise ValueError(f"output={output!r}: use 'pandas', 'arrow', 'parquet' or 'npy'")
-        with sink:  # renamed into place when whole; on any error the old file is untouched
-            self.last_run = feat.stream(self._file, self._index, names, sink, **kw)
-        return Path(path)
-
-    def validate_ranges(self, ranges, features: list[str] | None = None, **kw):
-        """Check every stride against a per-task, per-phase ranges file (LocoHub's validator
-        YAML, or the dict it holds). Returns a :class:`cadence.gait.validation.RangeReport`."""
-        from .validation import validate_file
-
-        self._whole_file_only("validate_ranges")
-        return validate_file(self, ranges, features, **kw)
-
-    def _whole_file_only(self, method: str, allow_groups: bool = False) -> None:
-        """The streamed methods run over the whole file; a view says so rather than ignore its filter."""
-        if self._sel.trivial and (allow_groups or (self._sel.subjects is None and self._sel.tasks is None)):
-            return
-        allowed = "subjects/tasks with output='pandas' or 'arrow'" if method == "cycle_features" else "nothing"
-        raise ValueError(f"{method} streams the whole file; on a filtered view it supports {allowed}. Call it on "
-                         f"the unfiltered LocomotionData and select rows of its result")
-
-    def _rows_of_view(self, table: pa.Table) -> pa.Table:
-        if self._sel.subjects is None and self._sel.tasks is None:
-            return table
-        import pyarrow.compute as pc
-
-        keep = pc.is_in(table.column("subject").cast(pa.string()), pa.array(self.subjects, pa.string()))
-        keep = pc.and_(keep, pc.is_in(table.column("task").cast(pa.string()), pa.array(self.tasks, pa.string())))
-        return table.filter(keep)
-
-    def _whole_analysis(self, subject: str, task: str, features):
-        """_analysis of a group made of whole cycles; (None, []) without a warning otherwise,
-        since the bulk analyses skip absent or unusable groups on purpose."""
-        groups = self._groups(subject, task)
-        if not groups or self._index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
-            return None, []
-        return self._analysis(subject, task, features)
-
-    def subject_analysis(self, subject: str, features: list[str] | None = None) -> dict:
-        """The guide's comprehensive subject analysis, for every task of ``subject``: tasks
-        completed, total cycles, quality score (share of valid cycles), ROM over all cycles,
-        outlier counts (LocoHub's rule)."""
-        out = {"subject": subject, "tasks_completed": [], "total_cycles": 0, "quality_scores": {},
-               "rom_data": {}, "outlier_counts": {}}
-        for task in self.tasks:
-            r, names = self._whole_analysis(subject, task, features)
-            if r is None:
-                continue
-            out["tasks_completed"].append(task)
-            out["total_cycles"] += int(r["valid"].shape[0])
-            out["quality_scores"][task] = float(r["valid"].mean()) if r["valid"].size else 0.0
-            out["rom_data"][task] = self.calculate_rom(subject, task, names, by_cycle=False)
-            out["outlier_counts"][task] = int(r["outlier"].sum())
-        return out
-
-    def population_analysis(self, task: str, features: list[str] | None = None) -> dict:
-        """Per-subject mean patterns, population mean and std (150 x features), and per feature
-        the mean and max std and the coefficient of variation mean(std) / mean(mean), as the
-        guide defines it."""
-        subjects, patterns, names = [], [], None
-        for subject in self.subjects:
-            r, names = self._whole_analysis(subject, task, features)
-            if r is None:
-                continue
-            subjects.append(subject)
-            patterns.append(r["mean_pattern"].T)  # (150, features)
-        out = {"task": task, "subjects_with_data": subjects, "features": names or [],
-               "subject_mean_patterns": None, "population_mean": None, "population_std": None,
-               "population_stats": {}, "mean_patterns": {}, "variability_analysis": {}}
-        if not patterns:
-            return out
-        per_subject = np.stack(patterns)
-        mean, std = per_subject.mean(axis=0), per_subject.std(axis=0)
-        out.update(subject_mean_patterns=per_subject, population_mean=mean, population_std=std)
-        out["population_stats"] = {"n_subjects": len(subjects), "mean_pattern_shape": mean.shape,
-                                   "mean_variability": float(np.mean(std))}
-        for i, f in enumerate(names):
-            out["mean_patterns"][f] = mean[:, i]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cv = float(np.mean(std[:, i]) / np.mean(mean[:, i]))
-            out["variability_analysis"][f] = {"mean_std": float(np.mean(std[:, i])),
-                                              "max_std": float(np.max(std[:, i])),
-                                              "coefficient_of_variation": cv}
-        return out
 
 
 def parse_task_info(task_info_str) -> dict:

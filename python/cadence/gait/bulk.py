@@ -1,0 +1,158 @@
+"""The bulk methods of ``LocomotionData``: the performance guide's loops over subjects and tasks,
+done in one streamed pass of the engine (``cycle_features``, ``validate_ranges``) or one engine
+call per group (``subject_analysis``, ``population_analysis``). A mixin, so that
+locomotion_data.py keeps LocoHub's per-group API and this file the whole-file work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from . import features as feat
+from .reader import POINTS_PER_CYCLE
+
+
+class BulkAnalyses:
+    """Mixed into LocomotionData; uses its index, selection and per-group analysis."""
+
+    def cycle_features(self, features: list[str] | None = None, *, output: str = "pandas",
+                       path: str | Path | None = None, outlier_threshold: float = 2.0,
+                       outliers_among: str = "valid", fail_flags: bool = False,
+                       memory_limit: str | int | None = None, jobs: int | None = None,
+                       show_progress: bool | None = None):
+        """Per-cycle features of every subject x task in one streamed pass.
+
+        Parameters
+        ----------
+        features : list of str, optional
+            Default: all features.
+        output : {'pandas', 'arrow', 'parquet', 'npy'}
+            'parquet' and 'npy' write to ``path`` as batches arrive (bounded memory) and return
+            the path; 'npy' writes a float32 matrix plus ``<stem>.meta.parquet``.
+        outliers_among : {'valid', 'all'}
+            Judge outliers (and the mean pattern for ``rmse``) among the cycles that pass
+            validation ('valid', what a cleaning pipeline does) or among all cycles (LocoHub's
+            ``find_outlier_cycles``).
+        memory_limit, jobs
+            Default to the object's.
+
+        Returns
+        -------
+        DataFrame, pyarrow.Table or Path
+            One row per cycle (see :mod:`cadence.gait.features`). Groups and cycles left out are
+            in :attr:`drop_log`.
+        """
+        names = self.features if features is None else list(features)
+        self._whole_file_only("cycle_features", allow_groups=output in ("pandas", "arrow"))
+        if outliers_among not in ("valid", "all"):
+            raise ValueError(f"outliers_among={outliers_among!r}: use 'valid' or 'all'")
+        limit = self.memory_limit if memory_limit is None else memory_limit
+        table = self._table  # columns already loaded by get_cycles & co: no second read
+        if table is not None:
+            missing = [n for n in names if n not in table.column_names]
+            table = None if missing else table
+        kw = dict(nan_policy=self.nan_policy, outlier_threshold=outlier_threshold,
+                  outliers_among_valid=outliers_among == "valid", fail_flags=fail_flags,
+                  jobs=self.jobs if jobs is None else jobs, memory_limit=limit, show_progress=show_progress,
+                  table=table)
+        if output in ("pandas", "arrow"):
+            sink = feat.TableSink()
+            self.last_run = feat.stream(self._file, self._index, names, sink, **kw)
+            result = self._rows_of_view(sink.table(names, fail_flags))
+            return result.to_pandas() if output == "pandas" else result
+        if path is None:
+            raise ValueError(f"output={output!r} needs a path")
+        if output == "parquet":
+            sink = feat.ParquetSink(Path(path), names)
+        elif output == "npy":
+            kept = int((self._index.cycles["reason"] == 0).sum())
+            sink = feat.NpySink(Path(path), names, kept)
+        else:
+            raise ValueError(f"output={output!r}: use 'pandas', 'arrow', 'parquet' or 'npy'")
+        with sink:  # renamed into place when whole; on any error the old file is untouched
+            self.last_run = feat.stream(self._file, self._index, names, sink, **kw)
+        return Path(path)
+
+    def validate_ranges(self, ranges, features: list[str] | None = None, **kw):
+        """Check every stride against a per-task, per-phase ranges file (LocoHub's validator
+        YAML, or the dict it holds). Returns a :class:`cadence.gait.validation.RangeReport`."""
+        from .validation import validate_file
+
+        self._whole_file_only("validate_ranges")
+        return validate_file(self, ranges, features, **kw)
+
+    def _whole_file_only(self, method: str, allow_groups: bool = False) -> None:
+        """The streamed methods run over the whole file; a view says so rather than ignore its filter."""
+        if self._sel.trivial and (allow_groups or (self._sel.subjects is None and self._sel.tasks is None)):
+            return
+        allowed = "subjects/tasks with output='pandas' or 'arrow'" if method == "cycle_features" else "nothing"
+        raise ValueError(f"{method} streams the whole file; on a filtered view it supports {allowed}. Call it on "
+                         f"the unfiltered LocomotionData and select rows of its result")
+
+    def _rows_of_view(self, table: pa.Table) -> pa.Table:
+        if self._sel.subjects is None and self._sel.tasks is None:
+            return table
+        import pyarrow.compute as pc
+
+        keep = pc.is_in(table.column("subject").cast(pa.string()), pa.array(self.subjects, pa.string()))
+        keep = pc.and_(keep, pc.is_in(table.column("task").cast(pa.string()), pa.array(self.tasks, pa.string())))
+        return table.filter(keep)
+
+    def _whole_analysis(self, subject: str, task: str, features):
+        """_analysis of a group made of whole cycles; (None, []) without a warning otherwise,
+        since the bulk analyses skip absent or unusable groups on purpose."""
+        groups = self._groups(subject, task)
+        if not groups or self._index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
+            return None, []
+        return self._analysis(subject, task, features)
+
+    def subject_analysis(self, subject: str, features: list[str] | None = None) -> dict:
+        """The guide's comprehensive subject analysis, for every task of ``subject``: tasks
+        completed, total cycles, quality score (share of valid cycles), ROM over all cycles,
+        outlier counts (LocoHub's rule)."""
+        out = {"subject": subject, "tasks_completed": [], "total_cycles": 0, "quality_scores": {},
+               "rom_data": {}, "outlier_counts": {}}
+        for task in self.tasks:
+            r, names = self._whole_analysis(subject, task, features)
+            if r is None:
+                continue
+            out["tasks_completed"].append(task)
+            out["total_cycles"] += int(r["valid"].shape[0])
+            out["quality_scores"][task] = float(r["valid"].mean()) if r["valid"].size else 0.0
+            out["rom_data"][task] = self.calculate_rom(subject, task, names, by_cycle=False)
+            out["outlier_counts"][task] = int(r["outlier"].sum())
+        return out
+
+    def population_analysis(self, task: str, features: list[str] | None = None) -> dict:
+        """Per-subject mean patterns, population mean and std (150 x features), and per feature
+        the mean and max std and the coefficient of variation mean(std) / mean(mean), as the
+        guide defines it."""
+        subjects, patterns, names = [], [], None
+        for subject in self.subjects:
+            r, names = self._whole_analysis(subject, task, features)
+            if r is None:
+                continue
+            subjects.append(subject)
+            patterns.append(r["mean_pattern"].T)  # (150, features)
+        out = {"task": task, "subjects_with_data": subjects, "features": names or [],
+               "subject_mean_patterns": None, "population_mean": None, "population_std": None,
+               "population_stats": {}, "mean_patterns": {}, "variability_analysis": {}}
+        if not patterns:
+            return out
+        per_subject = np.stack(patterns)
+        mean, std = per_subject.mean(axis=0), per_subject.std(axis=0)
+        out.update(subject_mean_patterns=per_subject, population_mean=mean, population_std=std)
+        out["population_stats"] = {"n_subjects": len(subjects), "mean_pattern_shape": mean.shape,
+                                   "mean_variability": float(np.mean(std))}
+        for i, f in enumerate(names):
+            out["mean_patterns"][f] = mean[:, i]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cv = float(np.mean(std[:, i]) / np.mean(mean[:, i]))
+            out["variability_analysis"][f] = {"mean_std": float(np.mean(std[:, i])),
+                                              "max_std": float(np.max(std[:, i])),
+                                              "coefficient_of_variation": cv}
+        return out
+
