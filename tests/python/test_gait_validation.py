@@ -99,7 +99,8 @@ def test_cli_features_validate_report(sample, tmp_path, capsys):
     assert (tmp_path / "f.meta.parquet").exists()
     ranges = tmp_path / "r.yaml"
     ranges.write_text("tasks:\n  level_walking:\n    phases:\n      0:\n        knee_flexion_angle_ipsi_rad: {min: -0.05, max: 0.05}\n")
-    assert main(["gait", "validate", str(sample.path), "--ranges", str(ranges), "--csv", str(tmp_path / "v.csv")]) == 0
+    # exit 1: the sample has failing strides ("checked and found problems")
+    assert main(["gait", "validate", str(sample.path), "--ranges", str(ranges), "--csv", str(tmp_path / "v.csv")]) == 1
     out = capsys.readouterr().out
     assert "pass LocoHub's rules" in out and "failing strides, ranges" in out and (tmp_path / "v.csv").exists()
     assert main(["gait", "report", str(sample.path), "-o", str(tmp_path / "rep"),
@@ -111,4 +112,4 @@ def test_cli_features_validate_report(sample, tmp_path, capsys):
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["gait", "validate", str(tmp_path / "missing.parquet")]) == 2
-    assert "Data file not found" in capsys.readouterr().err
+    assert f"{tmp_path / 'missing.parquet'}: no such file" in capsys.readouterr().err

@@ -1,13 +1,25 @@
-"""``cadence gait``: per-cycle features, validation and a plotted report of a LocoHub file."""
+"""``cadence gait``: per-cycle features, validation and a plotted report of a LocoHub file.
+
+Every output is written under a temporary name and renamed when whole (cadence.atomic): an
+interrupted or failed command leaves the previous outputs untouched. Output directories are
+checked before the work starts. Messages speak CLI (``--phase-col phase``), warnings are one
+``cadence: warning:`` line each.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 import warnings
+from collections import Counter
 from pathlib import Path
 
-import numpy as np
+from .formatting import HelpFormatter
+
+#: Drop-log entries printed on stderr; the rest are counted (the full log is in OUT.drops.csv).
+SHOWN_DROPS = 5
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -20,38 +32,46 @@ def register(groups: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     f = sub.add_parser(
-        "features", help="per-cycle features of every subject x task",
+        "features", help="per-cycle features of every subject x task", formatter_class=HelpFormatter,
         description="One row per cycle: subject, task, step, cycle, valid, is_outlier, rmse and, per "
         "feature, mean, std, min, max, rom, peak_index, peak_timing, skewness, kurtosis, "
-        "dominant_frequency (cycles per stride), rmse. Written as batches arrive.",
+        "dominant_frequency (cycles per stride), rmse. Written as batches arrive, under a temporary "
+        "name renamed to OUT when whole. Groups and cycles left out are listed in OUT.drops.csv.",
         epilog="example: cadence gait features data/gait.parquet -o features.parquet --memory-limit 256M")
     _common(f)
     f.add_argument("-o", "--output", type=Path, required=True,
                    help="OUT.parquet, or OUT.npy for a float32 matrix + OUT.meta.parquet")
     f.add_argument("--outliers-among", choices=["valid", "all"], default="valid",
-                   help="judge outliers among valid cycles (default) or all cycles (LocoHub)")
+                   help="judge outliers among valid cycles or among all cycles (LocoHub)")
     f.set_defaults(run=_run_features)
 
     v = sub.add_parser(
         "validate", help="LocoHub's rules and per-phase ranges: pass rates, failing strides",
+        formatter_class=HelpFormatter,
         description="Check every stride with LocoHub's fixed rules and, with --ranges, a per-task, "
         "per-phase ranges YAML (LocoHub's validator format). Prints pass rates per task and "
-        "variable and lists the failing strides.",
+        "variable and lists the failing strides. Exit status 1 when a stride fails, 0 when all pass.",
         epilog="example: cadence gait validate data/gait.parquet --ranges ranges.yaml")
     _common(v)
     v.add_argument("--ranges", type=Path, help="ranges YAML: tasks -> <task> -> phases -> <pct> -> <var> -> {min, max}")
-    v.add_argument("--list", type=int, default=20, metavar="N", help="failing strides to list (default 20)")
+    v.add_argument("--list", type=int, default=20, metavar="N", help="failing strides to list")
     v.add_argument("--csv", type=Path, help="write every failing stride to this CSV")
+    v.add_argument("--json", action="store_true",
+                   help="print the summary as JSON (strides, valid, pass rates, failures, first N failing strides)")
     v.set_defaults(run=_run_validate)
 
     r = sub.add_parser(
         "report", help="PNG plots (mean +- SD per task and variable, invalid cycles marked) and outlier list",
-        description="Write DIR/<task>.png (mean +- SD of valid cycles per variable, invalid cycles in "
-        "red), DIR/outliers.csv, DIR/invalid.csv and DIR/summary.txt.",
+        formatter_class=HelpFormatter,
+        description="Write DIR/<task>.png (per variable: mean +- SD of the valid cycles, invalid "
+        "cycles in red where that variable failed, outliers dashed, robust y limits with clipped "
+        "cycles counted), DIR/outliers.csv, DIR/invalid.csv (cycle x variable x rules broken) and "
+        "DIR/summary.txt. The files appear together when all are written.",
         epilog="example: cadence gait report data/gait.parquet -o report/")
     _common(r)
     r.add_argument("-o", "--output", type=Path, required=True, help="output directory (created)")
-    r.add_argument("--max-invalid", type=int, default=40, metavar="N", help="invalid cycles drawn per task")
+    r.add_argument("--max-invalid", type=int, default=40, metavar="N",
+                   help="invalid (and outlier) cycles drawn per task")
     r.set_defaults(run=_run_report)
 
 
@@ -60,73 +80,195 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--features", help="comma-separated feature columns (default: every angle, "
                    "velocity, moment and power column)")
     p.add_argument("--nan-policy", choices=["propagate", "omit"], default="propagate",
-                   help="NaN handling: numpy's (default) or skip NaN values")
-    p.add_argument("--memory-limit", default="auto", metavar="SIZE", help="bytes held at once, e.g. 512M (default: half of RAM)")
-    p.add_argument("--jobs", type=int, default=0, help="worker threads (default: all cores)")
-    p.add_argument("--subject-col", default="subject")
-    p.add_argument("--task-col", default="task")
-    p.add_argument("--phase-col", default="phase_ipsi")
+                   help="NaN handling: numpy's, or skip NaN values")
+    p.add_argument("--memory-limit", default="auto", metavar="SIZE",
+                   help="bytes held at once, e.g. 512M ('auto': half of RAM)")
+    p.add_argument("--jobs", type=int, default=0, help="worker threads (0: all cores)")
+    p.add_argument("--subject-col", default="subject", help="subject column")
+    p.add_argument("--task-col", default="task", help="task column")
+    p.add_argument("--phase-col", default="phase_ipsi", help="phase column (LocoHub's older files: phase)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress and no notes on stderr")
+
+
+def _cli_option(role: str, value: str) -> str:
+    """How the CLI spells a LocomotionData column argument: phase_col -> --phase-col."""
+    return f"--{role.replace('_', '-')} {value}"
+
+
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """Warnings of the whole command (from worker threads too) as one ``cadence: warning:``
+    line each, instead of Python's "file:line: UserWarning" and the source line."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"cadence: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Numbers and sizes checked before anything is read or created."""
+    from . import CliError
+    from ..runtime import parse_bytes
+
+    if args.memory_limit != "auto":
+        try:
+            parse_bytes(args.memory_limit)
+        except ValueError as e:
+            raise CliError(f"--memory-limit: {e}") from None
+    if args.jobs < 0:
+        raise CliError(f"--jobs {args.jobs}: give 0 (all cores) or a number of threads")
+    for name in ("list", "max_invalid"):
+        if getattr(args, name, 0) < 0:
+            raise CliError(f"--{name.replace('_', '-')} {getattr(args, name)}: give 0 or more")
 
 
 def _open(args: argparse.Namespace):
     from . import CliError
     from ..gait import LocomotionData
+    from ..gait.reader import LayoutError
 
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            loco = LocomotionData(args.file, args.subject_col, args.task_col, args.phase_col,
-                                  memory_limit=args.memory_limit, jobs=args.jobs, nan_policy=args.nan_policy)
-    except (FileNotFoundError, ValueError) as e:
-        raise CliError(str(e)) from None
-    for w in caught:
-        print(f"cadence: warning: {w.message}", file=sys.stderr)
+        loco = LocomotionData(args.file, args.subject_col, args.task_col, args.phase_col,
+                              memory_limit=args.memory_limit, jobs=args.jobs, nan_policy=args.nan_policy,
+                              strict_names=False, verbose=False)
+    except LayoutError as e:
+        raise CliError(e.message(_cli_option)) from None
+    except FileNotFoundError as e:
+        raise CliError(f"{args.file}: no such file; check the path") from e
     names = loco.features if not args.features else [s.strip() for s in args.features.split(",") if s.strip()]
     unknown = [n for n in names if n not in loco._file.columns]
     if unknown:
-        raise CliError(f"unknown feature column(s) {unknown}; features in {args.file}: {loco.features}")
+        import difflib
+
+        hints = {n: difflib.get_close_matches(n, loco.features, n=1) for n in unknown}
+        said = ", ".join(f"{n!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for n, h in hints.items())
+        raise CliError(f"{args.file}: no feature column {said}; --features takes names from the file's "
+                       f"{len(loco.features)} feature columns, e.g. {', '.join(loco.features[:3])}")
     if not names:
         raise CliError(f"{args.file}: no feature columns (names containing angle, velocity, moment or power)")
-    drops = loco.drop_log
-    for row in drops.itertuples():
-        where = f"{row.subject} / {row.task}" + ("" if row.step is None or row.step != row.step else f" step {int(row.step)}")
-        print(f"cadence: dropped {where} (rows {row.first_row}..{row.first_row + row.rows - 1}): {row.reason}; "
-              f"{row.detail}", file=sys.stderr)
+    if not args.quiet:
+        _print_drops(loco.drop_log)
     return loco, names
 
 
+def _print_drops(drops) -> None:
+    if not len(drops):
+        return
+    for row in drops.head(SHOWN_DROPS).itertuples():
+        step = "" if row.step is None or row.step != row.step else f" step {int(row.step)}"
+        print(f"cadence: dropped {row.subject} / {row.task}{step} (rows {row.first_row:,}.."
+              f"{row.first_row + row.rows - 1:,}): {row.reason}; {row.detail}", file=sys.stderr)
+    if len(drops) > SHOWN_DROPS:
+        counts = ", ".join(f"{r} {n}" for r, n in Counter(drops["reason"]).most_common())
+        print(f"cadence: ... {len(drops) - SHOWN_DROPS} more dropped ({len(drops)} in all: {counts})",
+              file=sys.stderr)
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    return False if args.quiet else None
+
+
+def _run(body):
+    """Options checked first; warnings as lines; OSError about an output named clearly."""
+    def run(args: argparse.Namespace) -> int:
+        _check_options(args)
+        with _warnings_as_lines():
+            return body(args)
+    return run
+
+
+@_run
 def _run_features(args: argparse.Namespace) -> int:
     from . import CliError
+    from ..atomic import atomic_files, check_writable
 
-    loco, names = _open(args)
-    suffix = args.output.suffix.lower()
+    out: Path = args.output
+    suffix = out.suffix.lower()
     if suffix not in (".parquet", ".npy"):
-        raise CliError(f"{args.output}: the output must end in .parquet or .npy")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    loco.cycle_features(names, output=suffix[1:], path=args.output, outliers_among=args.outliers_among,
-                        memory_limit=args.memory_limit)
+        raise CliError(f"{out}: the output must end in .parquet or .npy")
+    if out.is_dir():
+        raise CliError(f"{out} is a directory; give a file name ending in .parquet or .npy")
+    check_writable(out.parent)
+    loco, names = _open(args)
+    drops_path = out.with_suffix(".drops.csv")
+    # OUT (and OUT.meta.parquet) appear together when whole (cycle_features' sink); the drop log
+    # follows, or an earlier run's is removed.
+    loco.cycle_features(names, output=suffix[1:], path=out, outliers_among=args.outliers_among,
+                        memory_limit=args.memory_limit, show_progress=_progress(args))
     run = loco.last_run
     drops = loco.drop_log
-    if len(drops):
-        drops.to_csv(args.output.with_suffix(".drops.csv"), index=False)
-    extra = f" and {args.output.with_suffix('.meta.parquet')}" if suffix == ".npy" else ""
-    print(f"wrote {run.cycles:,} cycles x {len(names)} features to {args.output}{extra}; "
+    with atomic_files() as files:
+        if len(drops):
+            drops.to_csv(files.path(drops_path), index=False)
+        else:
+            files.discard(drops_path)
+    extra = f" and {out.with_suffix('.meta.parquet')}" if suffix == ".npy" else ""
+    print(f"wrote {run.cycles:,} cycles x {len(names)} features to {out}{extra}; "
           f"{len(drops)} group(s)/cycle(s) dropped"
-          + (f" (see {args.output.with_suffix('.drops.csv')})" if len(drops) else "")
+          + (f" (see {drops_path})" if len(drops) else "")
           + f"; peak engine memory {run.peak_reserved_bytes / 2**20:.0f} MiB")
     return 0
 
 
+@_run
 def _run_validate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from . import CliError
+    from ..atomic import atomic_path, check_writable
+    from ..gait.validation import load_ranges
 
+    ranges = load_ranges(args.ranges) if args.ranges else None  # a bad file fails before the pass
+    if args.csv:
+        if args.csv.is_dir():
+            from . import CliError
+            raise CliError(f"--csv {args.csv} is a directory; give a file name")
+        check_writable(args.csv.parent)
     loco, names = _open(args)
-    try:
-        report = loco.validate_ranges(args.ranges, names) if args.ranges else loco.validate_ranges(None, names)
-    except (OSError, ValueError) as e:
-        raise CliError(str(e)) from None
+    report = loco.validate_ranges(ranges, names, show_progress=_progress(args))
+    hub, rng = report.locohub_failures, report.range_failures
+    failing = len(set(zip(hub["subject"], hub["task"], hub["cycle"])) |
+                  set(zip(rng["subject"], rng["task"], rng["cycle"])))
+    if args.csv:
+        both = pd.concat([hub.assign(kind="locohub"), rng.assign(kind="ranges")], ignore_index=True)
+        with atomic_path(args.csv) as tmp:
+            both.to_csv(tmp, index=False)
+    if args.json:
+        print(json.dumps(_validate_json(args, report, failing), indent=1, default=_json_default))
+    else:
+        _print_validate(args, report)
+        if args.csv:
+            print(f"\nwrote {len(hub) + len(rng)} failures to {args.csv}")
+    return 1 if failing else 0
+
+
+def _json_default(value):
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _records(df, n=None):
+    part = df if n is None else df.head(n)
+    return json.loads(part.to_json(orient="records"))
+
+
+def _validate_json(args, report, failing: int) -> dict:
+    return {
+        "file": str(args.file), "ranges": None if args.ranges is None else str(args.ranges),
+        "strides": report.strides, "valid": report.valid, "failing_strides": failing,
+        "pass_rates": _records(report.pass_rates),
+        "locohub_failures": len(report.locohub_failures), "range_failures": len(report.range_failures),
+        "first_locohub_failures": _records(report.locohub_failures, args.list),
+        "first_range_failures": _records(report.range_failures, args.list),
+        "missing_variables": report.missing_variables, "tasks_without_ranges": report.tasks_without_ranges,
+        "csv": None if args.csv is None else str(args.csv),
+    }
+
+
+def _print_validate(args, report) -> None:
     print(f"{report.strides:,} strides, {report.valid:,} pass LocoHub's rules "
           f"({report.valid / max(report.strides, 1):.1%})")
     for rule, title in (("locohub", "LocoHub rules"), ("ranges", f"ranges from {args.ranges}")):
@@ -144,71 +286,58 @@ def _run_validate(args: argparse.Namespace) -> int:
         print(f"\nranges name variables this file does not have: {report.missing_variables}")
     if report.tasks_without_ranges:
         print(f"tasks with no ranges: {report.tasks_without_ranges}")
-    hub = report.locohub_failures
-    rng = report.range_failures
+    hub, rng = report.locohub_failures, report.range_failures
     if len(hub):
         print(f"\nfailing strides, LocoHub rules ({len(hub)} stride x variable):")
         print(hub.head(args.list).to_string(index=False))
     if len(rng):
         print(f"\nfailing strides, ranges ({len(rng)} checks):")
         print(rng.head(args.list).to_string(index=False))
-    if args.csv:
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        both = pd.concat([hub.assign(kind="locohub"), rng.assign(kind="ranges")], ignore_index=True)
-        both.to_csv(args.csv, index=False)
-        print(f"\nwrote {len(both)} failures to {args.csv}")
-    return 0
 
 
+@_run
 def _run_report(args: argparse.Namespace) -> int:
+    from ..atomic import atomic_files, check_writable
     from ..gait.plots import TaskSummaryFigure
-    from ..gait.reader import POINTS_PER_CYCLE
+    from ..gait.report import invalid_rows, task_panels
+    from ..runtime import Progress, make_job
 
-    loco, names = _open(args)
     out: Path = args.output
-    out.mkdir(parents=True, exist_ok=True)
+    check_writable(out)
+    loco, names = _open(args)
     # One read of the file: the feature columns are loaded once when they fit the memory limit,
     # and both the per-cycle features and the per-subject cycles below come from them.
     loco._feature_table()
-    table = loco.cycle_features(names, output="pandas", memory_limit=args.memory_limit)
+    table = loco.cycle_features(names, output="pandas", memory_limit=args.memory_limit, fail_flags=True,
+                                show_progress=_progress(args))
     outliers = table.loc[table["is_outlier"], ["subject", "task", "step", "cycle", "rmse"]]
-    outliers.to_csv(out / "outliers.csv", index=False)
-    invalid = table.loc[~table["valid"], ["subject", "task", "step", "cycle"]]
-    invalid.to_csv(out / "invalid.csv", index=False)
-    written = []
-    usable = loco._index.groups
-    figure = None
-    try:
-        for task in loco.tasks:
-            nf = len(names)
-            s, sq = np.zeros((nf, POINTS_PER_CYCLE)), np.zeros((nf, POINTS_PER_CYCLE))
-            n_valid, bad = 0, {name: [] for name in names}
-            for subject in loco.subjects:
-                g = loco._index.group(subject, task)
-                if g is None or usable["reason"][g] != 0:
-                    continue
-                data, _ = loco.get_cycles(subject, task, names)
-                ok = loco.validate_cycles(subject, task, names)
-                x = np.asarray(data[ok], dtype=np.float64).transpose(2, 0, 1)  # (features, cycles, 150)
-                with np.errstate(invalid="ignore"):
-                    s += np.nansum(x, axis=1)
-                    sq += np.nansum(x * x, axis=1)
-                n_valid += int(ok.sum())
-                for c in np.flatnonzero(~ok)[: max(0, args.max_invalid - len(bad[names[0]]))]:
-                    for i, name in enumerate(names):
-                        bad[name].append(np.asarray(data[c, :, i], dtype=np.float64))
-            if n_valid == 0 and not bad[names[0]]:
-                continue
-            figure = figure or TaskSummaryFigure(names)  # made once, redrawn per task
-            written.append(figure.save(task, s, sq, n_valid, bad, out / f"{task}.png"))
-    finally:
-        if figure is not None:
-            figure.close()
-    lines = [f"file        {args.file}", f"cycles      {len(table):,}", f"valid       {int(table['valid'].sum()):,}",
-             f"outliers    {len(outliers):,} (listed in outliers.csv)",
-             f"invalid     {len(invalid):,} (listed in invalid.csv)",
-             f"dropped     {len(loco.drop_log)} group(s)/cycle(s)", f"plots       {len(written)}"]
-    (out / "summary.txt").write_text("\n".join(lines) + "\n")
+    invalid = invalid_rows(table, names)
+    tasks = [t for t in loco.tasks if (table["task"] == t).any()]
+    job = make_job(args.jobs, 0)
+    written, figure = [], None
+    with atomic_files() as files:
+        outliers.to_csv(files.path(out / "outliers.csv"), index=False)
+        invalid.to_csv(files.path(out / "invalid.csv"), index=False)
+        try:
+            with Progress("report", "plot", _progress(args)) as bar:
+                bar.update(0, len(tasks))
+                for i, task in enumerate(tasks):
+                    panels = task_panels(loco, table, task, names, args.max_invalid, job)
+                    if panels is not None:
+                        figure = figure or TaskSummaryFigure(names)  # made once, redrawn per task
+                        figure.save(panels, files.path(out / f"{task}.png"))
+                        written.append(task)
+                    bar.update(i + 1, len(tasks), postfix=task)
+        finally:
+            if figure is not None:
+                figure.close()
+        lines = [f"file        {args.file}", f"cycles      {len(table):,}",
+                 f"valid       {int(table['valid'].sum()):,}",
+                 f"outliers    {len(outliers):,} (listed in outliers.csv)",
+                 f"invalid     {int((~table['valid']).sum()):,} cycles; {len(invalid):,} cycle x variable "
+                 f"failures with their rules in invalid.csv",
+                 f"dropped     {len(loco.drop_log)} group(s)/cycle(s)", f"plots       {len(written)}"]
+        files.path(out / "summary.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {len(written)} plots, outliers.csv, invalid.csv and summary.txt to {out}")
     return 0

@@ -150,5 +150,7 @@ def prefetched(steps: Iterator[Step], job: _core.Job | None) -> Iterator[pa.Reco
             while not results.empty():
                 release(results.get())
         requests.put(False)
-        if item is done:
-            reader.join()
+        # Always wait for the reader: it holds the job, and a thread left running past the end
+        # of the pass (Ctrl-C, an error) kept the job alive until exit ("nanobind: leaked 1
+        # instances"). It stops after the batch it may be reading, whose bytes it releases.
+        reader.join()

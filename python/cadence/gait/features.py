@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,15 +94,15 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callab
         range_checks or [], fail_flags, job)
     limit = job.memory_limit_bytes
     row_bytes = gfile.row_bytes(features)
-    batch_rows = reader.BATCH_ROWS
-    if limit:  # a quarter of the budget per batch: one in flight, one being decoded, slack for groups
-        batch_rows = max(POINTS_PER_CYCLE, min(batch_rows, limit // 4 // row_bytes))
+    batch_rows = _batch_rows(limit, row_bytes)
     # Read the next batch while the engine works on this one, when two batches and the largest
     # group (copied whole if it crosses a batch boundary, as float64) fit the budget together;
     # otherwise read and compute in turn, one batch held, as a tight limit needs.
     usable = findex.groups["reason"] == 0
     largest = int(findex.groups["rows"][usable].max()) * len(features) * 8 if usable.any() else 0
     read_bytes = gfile.largest_read(batch_rows) * row_bytes
+    if limit:
+        _check_limit(gfile, findex, limit, largest, row_bytes)
     prefetch = table is None and (not limit or 2 * read_bytes + largest <= limit)
     noted: set[str] = set()
     cycles = 0
@@ -111,21 +112,61 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callab
         batches: Iterable[pa.RecordBatch] = (
             table.select(features).to_batches(max_chunksize=batch_rows) if table is not None
             else gfile.iter_batches(features, batch_rows, job, prefetch=prefetch))
-        for batch in batches:
-            if job.cancelled:
-                raise KeyboardInterrupt
-            views = [column_view(batch.column(i), f, noted) for i, f in enumerate(features)]
-            out = pa.record_batch(engine.push(views, batch.num_rows))
-            del views
-            if out.num_rows:
-                cycles += out.num_rows
-                sink(out)
+        # closing(): the reader (and its prefetch thread, which holds the job) stops here, also on
+        # an error or Ctrl-C, not whenever a traceback that still refers to this frame is freed.
+        with closing(batches) if hasattr(batches, "close") else nullcontext():
+            for batch in batches:
+                if job.cancelled:
+                    raise KeyboardInterrupt
+                views = [column_view(batch.column(i), f, noted) for i, f in enumerate(features)]
+                out = pa.record_batch(engine.push(views, batch.num_rows))
+                del views
+                if out.num_rows:
+                    cycles += out.num_rows
+                    sink(out)
         engine.finish()
         return cycles
 
     run_job(work, job, desc=desc, unit="row", done_counter="rows", show_progress=show_progress)
     return FeatureRun(cycles, pa.table(engine.range_failures()), job.peak_reserved_bytes, job.memory_waits,
                       job.stages())
+
+
+def _batch_rows(limit: int, row_bytes: int) -> int:
+    """Rows per read: a quarter of the budget per batch (one in flight, one being decoded, slack
+    for groups), at least one cycle."""
+    rows = reader.BATCH_ROWS
+    return max(POINTS_PER_CYCLE, min(rows, limit // 4 // row_bytes)) if limit else rows
+
+
+def _check_limit(gfile: GaitFile, findex: FileIndex, limit: int, largest: int, row_bytes: int) -> None:
+    """Refuse, before any work, a memory limit the pass cannot run in: the largest group held
+    whole (when it crosses a batch boundary) beside the read batch that limit gives."""
+    def need(m: int) -> int:
+        return largest + gfile.largest_read(_batch_rows(m, row_bytes)) * row_bytes
+
+    if limit >= need(limit):
+        return
+    enough = need(0 + largest)
+    for _ in range(30):  # the smallest limit that holds its own batch and the group: a fixed point
+        if need(enough) <= enough:
+            break
+        enough = max(need(enough), enough + enough // 8)
+    g = findex.groups
+    usable = np.flatnonzero(g["reason"] == 0)
+    big = usable[np.argmax(g["rows"][usable])] if usable.size else None
+    which = (f" (the largest subject x task group, {findex.subject_names[g['subject'][big]]} / "
+             f"{findex.task_names[g['task'][big]]}, {int(g['cycles'][big])} cycles, is held whole beside "
+             f"a read batch)" if big is not None else "")
+    raise ValueError(f"{gfile.path}: a memory limit of {_size(limit)} is too small for these features{which}; "
+                     f"set it to {-(-enough // (1 << 20))}M or more")
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.1f} {unit}"
+    return f"{n} bytes"
 
 
 class TableSink:

@@ -1,8 +1,8 @@
 """Plots written to files (matplotlib's Agg backend: no display needed).
 
 LocoHub's two plots (phase patterns with invalid cycles in red; task comparison) and the
-report's per-task panels: mean +- SD of the valid cycles of all subjects, invalid cycles drawn
-in red.
+report's per-task panels (TaskSummaryFigure, fed by report.py): mean +- SD of the valid cycles
+of all subjects, invalid cycles in the variables that failed, outliers, robust y limits.
 """
 
 from __future__ import annotations
@@ -94,18 +94,32 @@ def plot_task_comparison(loco, subject, tasks, features, save_path=None):
 
 
 class TaskSummaryFigure:
-    """The report's figure: one panel per variable, mean +- SD over the valid cycles of every
-    subject (from sums) and invalid cycles in red, drawn for one task after another.
+    """The report's figure: one panel per variable, drawn for one task after another from a
+    :class:`cadence.gait.report.TaskPanels`:
+
+    - blue: mean +- SD of the valid cycles of every subject;
+    - red: invalid cycles, only in the panels of the variables that failed (the rules are in
+      invalid.csv);
+    - orange, dashed: outlier cycles (RMSE to the mean pattern over all variables);
+    - y axis: robust limits from the valid cycles; a curve beyond them is clipped at the edge and
+      marked with a triangle there, and the panel says how many cycles of the task go beyond.
 
     Built for many panels (40+ variables for a whole file, five or more tasks): the panels are
     made once and only their data change between tasks; a fixed grid instead of tight_layout and
     bbox_inches='tight' (each lays out every tick label of every panel again); x tick labels on
-    the bottom row only, few y ticks; a panel's invalid cycles are one LineCollection; PNGs are
+    the bottom row only, few y ticks; a panel's cycles are one LineCollection per kind; PNGs are
     compressed lightly (zlib level 1: encoding a large figure at the default level costs more
     than drawing it)."""
 
+    INVALID = dict(color="red", alpha=0.55, linewidth=0.7)
+    OUTLIER = dict(color="darkorange", alpha=0.8, linewidth=0.8, linestyle="--")
+    MEAN = dict(color="blue", linewidth=1.5)
+    BAND = dict(color="blue", alpha=0.25)
+
     def __init__(self, names: list[str]) -> None:
         from matplotlib.collections import LineCollection
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
         from matplotlib.ticker import FixedLocator, MaxNLocator
 
         self.plt = plt = _pyplot()
@@ -113,17 +127,22 @@ class TaskSummaryFigure:
         n = len(names)
         n_cols = max(1, min(5, n))
         n_rows = int(np.ceil(n / n_cols))
-        width, height = 3.4 * n_cols, 2.3 * n_rows + 0.8  # inches; margins below in inches too
+        width, height = 3.4 * n_cols, 2.3 * n_rows + 1.1  # inches; margins below in inches too
         self.fig, grid = plt.subplots(n_rows, n_cols, figsize=(width, height), squeeze=False)
         self.fig.subplots_adjust(left=0.6 / width, right=1 - 0.15 / width, bottom=0.45 / height,
-                                 top=1 - 0.75 / height, wspace=0.32, hspace=0.42)
+                                 top=1 - 1.05 / height, wspace=0.32, hspace=0.42)
         self.axes = list(grid.flat)[:n]
         for ax in list(grid.flat)[n:]:
             ax.set_visible(False)
-        self.invalid, self.mean, self.band = [], [], []
+        self.invalid, self.outliers, self.mean, self.band, self.marks, self.notes = [], [], [], [], [], []
         for i, (ax, name) in enumerate(zip(self.axes, names)):
-            self.invalid.append(ax.add_collection(LineCollection([], colors="red", alpha=0.5, linewidths=0.7, zorder=2)))
-            self.mean.append(ax.plot(PHASE_PCT, np.zeros_like(PHASE_PCT), color="blue", linewidth=1.5)[0])
+            self.invalid.append(ax.add_collection(LineCollection([], zorder=3, **self.INVALID)))
+            self.outliers.append(ax.add_collection(LineCollection([], zorder=2, **self.OUTLIER)))
+            self.mean.append(ax.plot(PHASE_PCT, np.zeros_like(PHASE_PCT), zorder=4, **self.MEAN)[0])
+            self.marks.append((
+                ax.plot([], [], linestyle="none", marker="^", markersize=4, color="black", zorder=5, clip_on=False)[0],
+                ax.plot([], [], linestyle="none", marker="v", markersize=4, color="black", zorder=5, clip_on=False)[0]))
+            self.notes.append(ax.text(0.99, 0.98, "", transform=ax.transAxes, ha="right", va="top", fontsize=6))
             self.band.append(None)
             ax.set_title(name, fontsize=8)
             ax.set_xlim(0, 100)
@@ -133,45 +152,59 @@ class TaskSummaryFigure:
             ax.tick_params(labelsize=7, labelbottom=i >= n - n_cols)
             if i >= n - n_cols:
                 ax.set_xlabel("gait cycle (%)", fontsize=7)
-        self.title = self.fig.suptitle("", fontsize=10, y=1 - 0.2 / height, va="top")
+        self.title = self.fig.suptitle("", fontsize=10, y=1 - 0.15 / height, va="top")
+        handles = [Line2D([], [], **self.MEAN), Patch(**self.BAND), Line2D([], [], **self.INVALID),
+                   Line2D([], [], **self.OUTLIER),
+                   Line2D([], [], linestyle="none", marker="^", markersize=4, color="black")]
+        labels = ["mean of the valid cycles", "± 1 SD", "invalid in this variable (reasons: invalid.csv)",
+                  "outlier (RMSE to the mean pattern)", "cut at the axis (cycles beyond it: count in the corner)"]
+        self.fig.legend(handles, labels, loc="upper center", ncol=5, fontsize=7, frameon=False,
+                        bbox_to_anchor=(0.5, 1 - 0.5 / height))
 
-    def save(self, task: str, valid_sum, valid_sq, n_valid: int, invalid: dict, save_path) -> Path:
-        """Draw one task; ``invalid[name]`` is a list of (150,) arrays."""
-        mean = valid_sum / max(n_valid, 1)
-        sd = np.sqrt(np.maximum(valid_sq / max(n_valid, 1) - mean * mean, 0.0))
+    @staticmethod
+    def _clip(cycles, lo: float, hi: float):
+        """Segments clipped to [lo, hi], and for each curve that was cut one point on the edge
+        where it went furthest out: (x, y) above the axis, (x, y) below it."""
+        segments, up, down = [], [], []
+        for c in cycles:
+            y = np.clip(c, lo, hi)
+            segments.append(np.column_stack([PHASE_PCT, y]))
+            with np.errstate(invalid="ignore"):
+                if (c > hi).any():
+                    up.append(PHASE_PCT[int(np.nanargmax(c))])
+                if (c < lo).any():
+                    down.append(PHASE_PCT[int(np.nanargmin(c))])
+        return segments, np.asarray(up), np.asarray(down)
+
+    def save(self, panels, save_path) -> Path:
+        """Draw one task (a :class:`cadence.gait.report.TaskPanels`) and write the PNG."""
         for i, (ax, name) in enumerate(zip(self.axes, self.names)):
-            cycles = invalid.get(name, [])
-            self.invalid[i].set_segments([np.column_stack([PHASE_PCT, c]) for c in cycles])
+            lo, hi = panels.ylim[i]
+            segs, up, down = self._clip(panels.invalid.get(name, []), lo, hi)
+            self.invalid[i].set_segments(segs)
+            osegs, oup, odown = self._clip(panels.outliers.get(name, []), lo, hi)
+            self.outliers[i].set_segments(osegs)
+            up, down = np.r_[up, oup], np.r_[down, odown]
+            self.marks[i][0].set_data(up, np.full(up.shape, hi))
+            self.marks[i][1].set_data(down, np.full(down.shape, lo))
             if self.band[i] is not None:
                 self.band[i].remove()
                 self.band[i] = None
-            self.mean[i].set_visible(n_valid > 0)
-            if n_valid:
-                self.mean[i].set_ydata(mean[i])
-                self.band[i] = ax.fill_between(PHASE_PCT, mean[i] - sd[i], mean[i] + sd[i], alpha=0.3,
-                                               color="blue", linewidth=0)
-            # relim() sees lines only: the band and the invalid cycles (collections) are added.
-            ax.relim(visible_only=True)
-            if n_valid:
-                ax.update_datalim(np.column_stack([np.r_[PHASE_PCT, PHASE_PCT], np.r_[mean[i] - sd[i], mean[i] + sd[i]]]))
-            for c in cycles:
-                ax.update_datalim(np.column_stack([PHASE_PCT, c]))
-            ax.autoscale_view(scalex=False)
-        n_invalid = max((len(v) for v in invalid.values()), default=0)
-        self.title.set_text(f"{task}: mean ± SD of {n_valid} valid cycles; {n_invalid} invalid cycle(s) "
-                            f"drawn in red")
-        self.fig.savefig(save_path, dpi=100, pil_kwargs={"compress_level": 1})
+            self.mean[i].set_visible(panels.n_valid > 0)
+            if panels.n_valid:
+                m, sd = panels.mean[i], panels.sd[i]
+                self.mean[i].set_ydata(m)
+                self.band[i] = ax.fill_between(PHASE_PCT, m - sd, m + sd, linewidth=0, zorder=1, **self.BAND)
+            ax.set_ylim(lo, hi)
+            n_failed = len(panels.invalid.get(name, []))
+            note = [f"{panels.clipped[i]} beyond axis"] if panels.clipped[i] else []
+            note += [f"{n_failed} failed here"] if n_failed else []
+            self.notes[i].set_text("; ".join(note))
+        self.title.set_text(f"{panels.task}: mean ± SD of {panels.n_valid:,} valid cycles; {panels.n_invalid:,} "
+                            f"invalid, {panels.n_outliers:,} outlier(s)")
+        # format given: the report writes under a temporary name without the .png suffix
+        self.fig.savefig(save_path, dpi=100, format="png", pil_kwargs={"compress_level": 1})
         return Path(save_path)
 
     def close(self) -> None:
         self.plt.close(self.fig)
-
-
-def plot_task_summary(task: str, names: list[str], valid_sum, valid_sq, n_valid: int, invalid: dict,
-                      save_path) -> Path:
-    """One task's report figure (see :class:`TaskSummaryFigure`, which draws several tasks)."""
-    fig = TaskSummaryFigure(names)
-    try:
-        return fig.save(task, valid_sum, valid_sq, n_valid, invalid, save_path)
-    finally:
-        fig.close()

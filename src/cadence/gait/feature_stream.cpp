@@ -65,7 +65,8 @@ FeatureStream::Pending& FeatureStream::start_pending(std::int32_t group, std::si
   if (budget.limit_bytes() != 0 && budget.reserved_bytes() + bytes > budget.limit_bytes()) {
     pending_.erase(group);
     // One producer holds every reservation here, so waiting could never succeed.
-    throw std::runtime_error(
+    // A setting to change (ValueError in Python), not a fault.
+    throw std::invalid_argument(
         "memory limit too small: subject x task group " + options_.subject_names.at(g.subject) + " / " +
         options_.task_names.at(g.task) + " crosses a batch boundary and needs " +
         std::to_string((bytes >> 20) + 1) + " MiB more to be held whole; raise the memory limit");

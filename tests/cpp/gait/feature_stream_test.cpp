@@ -132,7 +132,7 @@ TEST(FeatureStream, TooSmallAMemoryLimitSaysWhichGroupAndHowMuch) {
   try {
     stream.push({{f.cols[0].data(), false}, {f.cols[1].data(), false}}, 100);
     FAIL() << "expected an error";
-  } catch (const std::runtime_error& e) {
+  } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("S0 / walk"), std::string::npos) << e.what();
   }
 }

@@ -1,0 +1,240 @@
+"""``cadence gait``: outputs whole or untouched, Ctrl-C without leaks, errors that speak CLI,
+exit statuses, --quiet, --json and progress lines (issue 10 items 1, 9, 15, 16)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cadence import runtime
+from cadence.atomic import TEMP_MARK
+from cadence.cli import main
+from cadence.gait import LocomotionData
+from cadence.gait import features as feat
+from cadence.sample import gait
+from read_only import run_read_only
+
+CADENCE = [sys.executable, "-c", "import sys; from cadence.cli import main; sys.exit(main())"]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "g.parquet"
+    return gait.generate(path, subjects=2, strides_per_task=12, n_features=20, seed=3, row_group_rows=1500)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    path = tmp_path_factory.mktemp("clean") / "c.parquet"
+    return gait.generate(path, subjects=2, strides_per_task=8, n_features=20, seed=4, faults=False)
+
+
+def _leftovers(directory):
+    return [p.name for p in directory.iterdir() if TEMP_MARK in p.name]
+
+
+def _snapshot(*paths):
+    return [p.read_bytes() for p in paths]
+
+
+# ---- item 1: atomic outputs, Ctrl-C, the leak --------------------------------------------------
+
+# SIGINT sent to the process itself from inside the pass (at the Nth feature column read), so the
+# interrupt always lands mid-run, through the real Ctrl-C path (run_job cancels the job, the
+# workers stop, KeyboardInterrupt reaches the CLI): no race with a run that finishes first.
+INTERRUPT = textwrap.dedent("""
+    import os, signal, sys
+    from cadence.gait import features, reader
+    from cadence.cli import main
+    reader.BATCH_ROWS = 1500  # several batches, read ahead on the prefetch thread
+    column_view, calls = features.column_view, [0]
+    def interrupting(*a, **k):
+        calls[0] += 1
+        if calls[0] == int(os.environ["CADENCE_TEST_SIGINT_AT"]):
+            os.kill(os.getpid(), signal.SIGINT)
+        return column_view(*a, **k)
+    features.column_view = interrupting
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".npy"])
+def test_ctrl_c_keeps_the_old_output_and_leaks_nothing(sample, tmp_path, suffix):
+    """Before: the final name was opened at once (a 0-row Parquet, a zero-filled .npy was left
+    after Ctrl-C) and nanobind reported the job as leaked (the prefetch thread outlived the pass)."""
+    out = tmp_path / f"f{suffix}"
+    assert main(["gait", "features", str(sample.path), "-o", str(out), "-q"]) == 0
+    outputs = [out] + ([out.with_suffix(".meta.parquet")] if suffix == ".npy" else [])
+    before = _snapshot(*outputs)
+    proc = subprocess.run([sys.executable, "-c", INTERRUPT, "gait", "features", str(sample.path), "-o", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "CADENCE_TEST_SIGINT_AT": "30"})
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted" in proc.stderr
+    assert "leaked" not in proc.stderr, proc.stderr
+    assert _snapshot(*outputs) == before
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("output", ["parquet", "npy"])
+def test_an_error_mid_pass_keeps_the_old_output(sample, tmp_path, monkeypatch, output):
+    out = tmp_path / f"f.{output}"
+    loco = LocomotionData(sample.path, verbose=False)
+    loco.cycle_features(output=output, path=out, show_progress=False)
+    outputs = [out] + ([out.with_suffix(".meta.parquet")] if output == "npy" else [])
+    before = _snapshot(*outputs)
+    calls = [0]
+    column_view = feat.column_view
+
+    def failing(*a, **k):
+        calls[0] += 1
+        if calls[0] == 25:
+            raise OSError(28, "No space left on device")
+        return column_view(*a, **k)
+
+    monkeypatch.setattr(feat, "column_view", failing)
+    monkeypatch.setattr(feat.reader, "BATCH_ROWS", 1500)
+    with pytest.raises(OSError, match="No space left"):
+        loco.cycle_features(output=output, path=out, show_progress=False)
+    assert _snapshot(*outputs) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_stale_drop_log_is_removed_with_the_new_output(sample, tmp_path):
+    out = tmp_path / "f.parquet"
+    out.with_suffix(".drops.csv").write_text("subject,task\nold,run\n")
+    assert main(["gait", "features", str(sample.path), "-o", str(out), "-q"]) == 0
+    assert not out.with_suffix(".drops.csv").exists()  # this file drops nothing
+
+
+# ---- item 9: read-only outputs, --memory-limit 1K ----------------------------------------------
+
+@pytest.mark.parametrize("command", ["features", "report", "validate"])
+def test_read_only_output_is_exit_2_naming_it_before_any_work(sample, tmp_path, command):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    args = {"features": ["-o", str(ro / "f.parquet")], "report": ["-o", str(ro / "rep")],
+            "validate": ["--csv", str(ro / "v.csv")]}[command]
+    proc = run_read_only(CADENCE + ["gait", command, str(sample.path), *args], ro, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("cadence: error: cannot write to ") and str(ro) in err[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""  # validate used to print its whole analysis, then crash
+    assert list(ro.iterdir()) == []
+
+
+def test_a_memory_limit_too_small_is_exit_2_before_any_work(sample, tmp_path, capsys):
+    out = tmp_path / "f.parquet"
+    assert main(["gait", "features", str(sample.path), "-o", str(out), "--memory-limit", "1K"]) == 2
+    err = capsys.readouterr().err
+    assert f"{sample.path}: a memory limit of 1.0 KiB is too small" in err and "M or more" in err
+    assert not out.exists() and _leftovers(tmp_path) == []
+    assert main(["gait", "features", str(sample.path), "-o", str(out), "--memory-limit", "lots"]) == 2
+    assert "--memory-limit: cannot read memory size 'lots'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_suggested_memory_limit_is_enough(sample, tmp_path, capsys):
+    out = tmp_path / "f.parquet"
+    assert main(["gait", "features", str(sample.path), "-o", str(out), "--memory-limit", "64K", "-q"]) == 2
+    suggested = capsys.readouterr().err.split("set it to ")[1].split(" ")[0]
+    assert main(["gait", "features", str(sample.path), "-o", str(out), "--memory-limit", suggested, "-q"]) == 0
+
+
+# ---- item 15: errors and warnings in CLI terms ---------------------------------------------------
+
+def test_missing_phase_column_names_the_cli_option(sample, tmp_path, capsys):
+    table = pq.read_table(sample.path)
+    path = tmp_path / "old.parquet"
+    pq.write_table(table.rename_columns(["phase" if c == "phase_ipsi" else c for c in table.column_names]), path)
+    assert main(["gait", "features", str(path), "-o", str(tmp_path / "f.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "add --phase-col phase" in err
+    assert "constructor" not in err and "phase_col=" not in err
+    assert "hip_flexion_angle_ipsi_rad" not in err  # the columns are counted, not dumped
+    assert main(["gait", "features", str(path), "-o", str(tmp_path / "f.parquet"), "--phase-col", "phase", "-q"]) == 0
+
+
+def test_unknown_feature_suggests_a_name_without_listing_all(sample, tmp_path, capsys):
+    assert main(["gait", "features", str(sample.path), "-o", str(tmp_path / "f.parquet"),
+                 "--features", "knee_flexion_angle_rad"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'knee_flexion_angle_ipsi_rad'" in err
+    assert err.count("_rad") < 8
+
+
+def test_null_values_are_one_warning_line_not_python_s(sample, tmp_path):
+    table = pq.read_table(sample.path)
+    i = table.schema.get_field_index("knee_flexion_angle_ipsi_rad")
+    values = table.column(i).to_numpy()
+    mask = np.zeros(len(values), bool)
+    mask[5:10] = True
+    table = table.set_column(i, "knee_flexion_angle_ipsi_rad", pa.array(values, mask=mask))
+    path = tmp_path / "nulls.parquet"
+    pq.write_table(table, path)
+    proc = subprocess.run(CADENCE + ["gait", "features", str(path), "-o", str(tmp_path / "f.parquet")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if "null" in l]
+    assert lines == ["cadence: warning: column 'knee_flexion_angle_ipsi_rad' has null values; they are read as "
+                     "NaN (a copy of that column is made)"]
+    assert "UserWarning" not in proc.stderr and "warnings.warn" not in proc.stderr and ".py:" not in proc.stderr
+
+
+# ---- item 16: exit statuses, --quiet, --json, progress lines ------------------------------------
+
+def test_validate_json_and_exit_status(sample, clean, tmp_path, capsys):
+    assert main(["gait", "validate", str(sample.path), "--json", "--list", "3", "-q"]) == 1  # failing strides
+    report = json.loads(capsys.readouterr().out)
+    loco = LocomotionData(sample.path, verbose=False)
+    direct = loco.validate_ranges(None)
+    assert report["strides"] == direct.strides == sample.n_strides
+    assert report["valid"] == direct.valid and report["failing_strides"] == direct.strides - direct.valid > 0
+    assert report["locohub_failures"] == len(direct.locohub_failures)
+    assert len(report["first_locohub_failures"]) == 3
+    assert {r["rule"] for r in report["pass_rates"]} == {"locohub"}
+    assert main(["gait", "validate", str(clean.path), "--json", "-q"]) == 0  # every stride passes
+    assert json.loads(capsys.readouterr().out)["failing_strides"] == 0
+
+
+def test_quiet_prints_no_notes_and_no_progress(sample, tmp_path):
+    table = pq.read_table(sample.path)
+    path = tmp_path / "drops.parquet"
+    pq.write_table(table.slice(0, table.num_rows - 10), path)  # a short last group
+    loud = subprocess.run(CADENCE + ["gait", "features", str(path), "-o", str(tmp_path / "a.parquet")],
+                          capture_output=True, text=True)
+    assert "cadence: dropped" in loud.stderr
+    quiet = subprocess.run(CADENCE + ["gait", "features", str(path), "-o", str(tmp_path / "b.parquet"), "-q"],
+                           capture_output=True, text=True)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert "wrote" in quiet.stdout
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(sample, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(runtime, "PROGRESS_LINE_INTERVAL_S", 0.0)  # a line at every poll
+    assert main(["gait", "report", str(sample.path), "-o", str(tmp_path / "rep"),
+                 "--features", "knee_flexion_angle_ipsi_rad"]) == 0
+    err = capsys.readouterr().err
+    assert "cycle features: " in err and " rows" in err
+    assert f"report: {len(sample.tasks)}/{len(sample.tasks)} plots (100%)" in err
+
+
+def test_drop_notes_are_capped(sample, tmp_path, capsys):
+    table = pq.read_table(sample.path)
+    keep = np.ones(table.num_rows, bool)
+    keep[::150 * 5] = False  # a row missing in many groups
+    path = tmp_path / "many.parquet"
+    pq.write_table(table.filter(pa.array(keep)), path)
+    main(["gait", "features", str(path), "-o", str(tmp_path / "f.parquet")])
+    err = capsys.readouterr().err
+    drops = pd.read_csv(tmp_path / "f.drops.csv")
+    assert len(drops) > 5
+    assert err.count("cadence: dropped ") == 5 and f"({len(drops)} in all:" in err
