@@ -2,9 +2,14 @@
 
 Runs prepare in a child process per limit on a corpus whose decoded audio is many times the
 limit, and reads the child's peak RSS (getrusage RUSAGE_CHILDREN). The fixed overhead is the
-peak RSS of a child that only imports cadence and pyarrow. The claim checked: peak RSS <=
-limit + fixed overhead + one file's working set (an item larger than the whole budget runs alone,
-see MemoryBudget::reserve).
+peak RSS of a child that only imports cadence and pyarrow.
+
+What is asserted: peak *reserved* bytes (the engine's own accounting) <= limit + the largest
+file's working set (decode + resample, from the corpus: an item larger than what is left of the
+budget runs alone, see MemoryBudget::reserve) + the output a finished item holds until written
+(at most 2x its float32 audio for 5 s clips), and that the limit made workers wait.
+What is reported, not asserted: peak RSS. It also holds the Parquet writer's row-group buffers and
+allocator pools that the budget does not see (bench/RESULTS.md says how large they were).
 
 usage: python bench/drums_memory_bench.py [--performances 6] [--kits 4] [--limits 32M 128M]
 """
@@ -48,6 +53,8 @@ def main() -> None:
         sample.generate(root, performances=args.performances, kits=args.kits, seed=2,
                         min_duration_s=60, max_duration_s=120)
     base, _ = child_peak_rss("import cadence.drums, pyarrow.parquet")
+    import soundfile as sf  # the largest file's frame count bounds one item's working set
+    max_frames = max(sf.info(p).frames for p in root.rglob("*.wav"))
     print(f"fixed overhead (python + cadence + pyarrow imported): {base / 2**20:.0f} MiB")
     print("| layout | memory limit | decoded audio in corpus | peak reserved | peak RSS | RSS - overhead | waits |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -62,7 +69,10 @@ def main() -> None:
             decoded = r["audio_hours"] * 3600 * 44100 * 4
             print(f"| {layout} | {limit} | {decoded / 2**20:.0f} MiB | {r['peak_reserved_bytes'] / 2**20:.1f} MiB | "
                   f"{rss / 2**20:.0f} MiB | {(rss - base) / 2**20:.0f} MiB | {r['memory_waits']} |")
-            assert r["peak_reserved_bytes"] <= parse_bytes(limit) + 200 * 2**20
+            one_file = max_frames * 4 + max_frames * 2  # float32 decode at 44.1 kHz + resampled at 22.05 kHz
+            held = 2 * max_frames * 4 if layout == "clips" else max_frames * 2
+            assert r["peak_reserved_bytes"] <= parse_bytes(limit) + one_file + held, (limit, r["peak_reserved_bytes"])
+            assert r["memory_waits"] > 0 or parse_bytes(limit) >= decoded
 
 
 if __name__ == "__main__":
