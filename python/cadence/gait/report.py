@@ -6,9 +6,9 @@ Per task and variable (one panel each in ``plots.TaskSummaryFigure``):
   standard deviation patterns come from the engine (two-pass, in C++); groups are pooled exactly
   (``pool_patterns``), never through E[x^2] - E[x]^2, which cancels badly when the SD is small
   next to the mean;
-- y limits from robust percentiles of the valid cycles' extremes (the engine's per-cycle min and
-  max), so that one spike cannot flatten the band; every cycle beyond them is counted and
-  drawn clipped at the edge;
+- y limits from robust quartiles of the valid cycles' extremes (the engine's per-cycle min and
+  max, Tukey's far-out fences), so that one spike cannot flatten the band; every cycle beyond
+  them is counted and drawn clipped at the edge;
 - the invalid cycles *in the variables that failed only* (LocoHub's per-variable fail bits),
   and the outlier cycles (RMSE to the mean pattern over all variables), up to a cap per task.
 
@@ -28,9 +28,11 @@ from . import features as feat
 from .reader import POINTS_PER_CYCLE, feature_kind
 from .validation import RANGE_BIT, RULES
 
-#: Percentiles of the valid cycles' per-cycle extremes that bound a panel's y axis.
-Y_PERCENTILES = (1.0, 99.0)
-#: Space added above and below the percentile range, as a fraction of it.
+#: A panel's y axis reaches Tukey's "far out" fences of the valid cycles' per-cycle extremes:
+#: Q3 of the maxima + 3 IQR above, Q1 of the minima - 3 IQR below (never past the data). Plain
+#: percentiles are not enough: with 35 cycles the 99th lies two thirds of the way to the largest.
+Y_FENCE_IQR = 3.0
+#: Space added above and below, as a fraction of the range.
 Y_MARGIN = 0.08
 
 
@@ -88,17 +90,17 @@ class TaskPanels:
     n_outliers: int = 0
 
 
-def y_limits(lo: np.ndarray, hi: np.ndarray, band_lo: np.ndarray, band_hi: np.ndarray) -> tuple[float, float]:
-    """Robust limits from the valid cycles' minima ``lo`` and maxima ``hi``, widened to hold the
-    mean +- SD band."""
+def y_limits(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float]:
+    """Robust limits from the valid cycles' minima ``lo`` and maxima ``hi`` (see
+    :data:`Y_FENCE_IQR`). Not widened for the SD band: a spike in a valid cycle widens the band
+    at its point, and following it would flatten the rest again; the band is cut there."""
     lo, hi = lo[np.isfinite(lo)], hi[np.isfinite(hi)]
     if lo.size == 0 or hi.size == 0:
         return (-1.0, 1.0)
-    a = float(np.percentile(lo, Y_PERCENTILES[0]))
-    b = float(np.percentile(hi, Y_PERCENTILES[1]))
-    finite = np.isfinite(band_lo) & np.isfinite(band_hi)
-    if finite.any():
-        a, b = min(a, float(band_lo[finite].min())), max(b, float(band_hi[finite].max()))
+    q1, q3 = np.percentile(lo, [25, 75])
+    a = max(float(q1 - Y_FENCE_IQR * (q3 - q1)), float(lo.min()))
+    q1, q3 = np.percentile(hi, [25, 75])
+    b = min(float(q3 + Y_FENCE_IQR * (q3 - q1)), float(hi.max()))
     pad = (b - a) * Y_MARGIN or max(abs(a), 1.0) * Y_MARGIN
     return (a - pad, b + pad)
 
@@ -150,7 +152,7 @@ def task_panels(loco, table: pd.DataFrame, task: str, names: list[str], max_draw
     for i, name in enumerate(names):
         lo = valid_rows[f"{name}__min"].to_numpy(dtype=np.float64)
         hi = valid_rows[f"{name}__max"].to_numpy(dtype=np.float64)
-        limits = y_limits(lo, hi, mean[i] - sd[i], mean[i] + sd[i])
+        limits = y_limits(lo, hi)
         ylim.append(limits)
         with np.errstate(invalid="ignore"):
             beyond = (rows[f"{name}__min"].to_numpy() < limits[0]) | (rows[f"{name}__max"].to_numpy() > limits[1])
