@@ -125,3 +125,15 @@ def test_report_keeps_the_old_directory_on_failure(crafted, tmp_path, monkeypatc
     monkeypatch.setattr(plots.TaskSummaryFigure, "save", broken)
     assert main(["gait", "report", str(path), "-o", str(out), "-q"]) == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary file left either
+
+
+def test_a_failed_first_report_leaves_no_directory(crafted, tmp_path, monkeypatch):
+    path, _, _ = crafted
+    from cadence.gait import plots
+
+    def broken(self, panels, save_path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots.TaskSummaryFigure, "save", broken)
+    assert main(["gait", "report", str(path), "-o", str(tmp_path / "new" / "rep"), "-q"]) == 130
+    assert not (tmp_path / "new" / "rep").exists()

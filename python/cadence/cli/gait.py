@@ -297,13 +297,25 @@ def _print_validate(args, report) -> None:
 
 @_run
 def _run_report(args: argparse.Namespace) -> int:
-    from ..atomic import atomic_files, check_writable
+    from ..atomic import check_writable
+
+    out: Path = args.output
+    created = not out.exists()
+    check_writable(out)
+    try:
+        return _report(args, out)
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a failed first run leaves no empty directory behind
+        raise
+
+
+def _report(args: argparse.Namespace, out: Path) -> int:
+    from ..atomic import atomic_files
     from ..gait.plots import TaskSummaryFigure
     from ..gait.report import invalid_rows, task_panels
     from ..runtime import Progress, make_job
 
-    out: Path = args.output
-    check_writable(out)
     loco, names = _open(args)
     # One read of the file: the feature columns are loaded once when they fit the memory limit,
     # and both the per-cycle features and the per-subject cycles below come from them.
