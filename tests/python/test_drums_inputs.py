@@ -115,3 +115,13 @@ def test_bad_options_fail_before_anything_is_written(drum_corpus, tmp_path, opti
     with pytest.raises(ValueError, match=match):
         drums.prepare(drum_corpus, out, show_progress=False, **{option: value})
     assert not out.exists()
+
+
+def test_files_the_csv_does_not_list_are_reported(drum_corpus, tmp_path):
+    root = tmp_path / "c"
+    shutil.copytree(drum_corpus, root)
+    (root / "LICENSE").write_text("CC BY 4.0")
+    extra = next(root.rglob("*.wav")).with_name("stray.wav")
+    write_wav(extra, 0.5)
+    report = drums.prepare(root, tmp_path / "out", show_progress=False)
+    assert report["unpaired_files"] == ["LICENSE", str(extra.relative_to(root))]

@@ -131,7 +131,7 @@ def prepare(
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, csv_path=csv_path, splits=splits, kits=kits, drummers=drummers,
         sample_fraction=sample_fraction, seed=seed, limit=limit)
-    unpaired = inputs_mod.unpaired_files(root, pairs, csv_path) if not csv_path else []
+    unpaired = inputs_mod.unpaired_files(root, pairs, csv_path)
     store = Store.open(out, config, resume=resume)
     done = store.done_ids
     todo = [p for p in selected if p.pair_id not in done]
