@@ -172,6 +172,25 @@ def test_every_name_of_locohubs_feature_constants_loads(tmp_path):
     assert loco.get_validation_report()["non_standard"] == [] and len(loco.features) == 102
 
 
+def test_legacy_grf_names_read_under_current_names(tmp_path):
+    """src/locohub renames <axis>_grf_<side>_<unit> columns to grf_<axis>_... in memory, with a
+    warning; older versions do not count them as features at all."""
+    df = frame(cycles=2).rename(columns={"grf_vertical_ipsi_BW": "vertical_grf_ipsi_BW"})
+    path = write(df, tmp_path / "old.parquet")
+    with pytest.warns(UserWarning, match="^Detected legacy GRF column names; they were renamed to the new "
+                                         "grf_<axis>_<side>_<unit> schema in-memory. vertical_grf_ipsi_BW→"
+                                         "grf_vertical_ipsi_BW$"):
+        loco = quiet(path)
+    assert "grf_vertical_ipsi_BW" in loco.features and "vertical_grf_ipsi_BW" not in loco.features
+    data, _ = loco.get_cycles("S02", "walk", ["grf_vertical_ipsi_BW"])
+    np.testing.assert_array_equal(data, ref.get_cycles(df, "S02", "walk", ["vertical_grf_ipsi_BW"]))
+    assert "grf_vertical_ipsi_BW" in loco.df.columns
+    table = loco.cycle_features(["grf_vertical_ipsi_BW"], show_progress=False)
+    sub = table[(table["subject"].astype(str) == "S02") & (table["task"].astype(str) == "walk")]
+    np.testing.assert_allclose(sub["grf_vertical_ipsi_BW__max"], data[:, :, 0].max(axis=1))
+    assert "vertical_grf_ipsi_BW" not in quiet(path, api="legacy").features
+
+
 def test_naming_helpers(tmp_path):
     """_is_standard_compliant, _has_biomechanical_keywords, suggest_standard_name (every version;
     STANDARD_JOINTS/MOTIONS as in src/locohub/locomotion_data.py)."""

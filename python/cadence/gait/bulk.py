@@ -45,7 +45,8 @@ class BulkAnalyses:
             One row per cycle (see :mod:`cadence.gait.features`). Groups and cycles left out are
             in :attr:`drop_log`.
         """
-        names = self.features if features is None else list(features)
+        wanted = self.features if features is None else list(features)
+        names = [self._column(n) for n in wanted]  # file columns (legacy GRF names stay as in the file)
         self._whole_file_only("cycle_features", allow_groups=output in ("pandas", "arrow"))
         if outliers_among not in ("valid", "all"):
             raise ValueError(f"outliers_among={outliers_among!r}: use 'valid' or 'all'")
@@ -62,6 +63,10 @@ class BulkAnalyses:
             sink = feat.TableSink()
             self.last_run = feat.stream(self._file, self._index, names, sink, **kw)
             result = self._rows_of_view(sink.table(names, fail_flags))
+            if wanted != names:  # columns named by feature, as get_cycles names them
+                prefix = {f"{c}__": f"{n}__" for c, n in zip(names, wanted) if c != n}
+                result = result.rename_columns([next((new + c[len(old):] for old, new in prefix.items()
+                                                      if c.startswith(old)), c) for c in result.column_names])
             return result.to_pandas() if output == "pandas" else result
         if path is None:
             raise ValueError(f"output={output!r} needs a path")
@@ -82,7 +87,10 @@ class BulkAnalyses:
         from .validation import validate_file
 
         self._whole_file_only("validate_ranges")
-        return validate_file(self, ranges, features, **kw)
+        columns = None if features is None else [self._column(f) for f in features]
+        if columns is None and any(f != c for f, c in self.feature_mappings.items()):
+            columns = [self._column(f) for f in self.features]
+        return validate_file(self, ranges, columns, **kw)
 
     def _whole_file_only(self, method: str, allow_groups: bool = False) -> None:
         """The streamed methods run over the whole file; a view says so rather than ignore its filter."""

@@ -150,7 +150,9 @@ class LocomotionData(BulkAnalyses):
         self.tasks: list[str] = sorted(self._index.task_names)
         self._check_phase(verbose)
         self.features: list[str] = self._features_of_file()
+        # feature name -> file column: the identity, except legacy GRF names read under the new ones
         self.feature_mappings = {f: f for f in self.features}
+        self._apply_legacy_aliases()
         if verbose:
             print(f"Loaded data with {self._index.index.rows} rows, {len(self.subjects)} subjects, "
                   f"{len(self.tasks)} tasks, {len(self.features)} features")
@@ -166,21 +168,38 @@ class LocomotionData(BulkAnalyses):
         return [c for c in self._file.columns if c not in skip and any(m in c for m in markers)
                 and numeric(self._file.types[c])]
 
+    def _apply_legacy_aliases(self) -> None:
+        """Newest package only: <axis>_grf_* columns are features under grf_<axis>_* (the file is
+        not changed; the mapping says which column holds each feature)."""
+        if self.api != "current":
+            return
+        renamed = {old: new for old, new in naming.LEGACY_GRF_ALIASES.items()
+                   if old in self.feature_mappings and new not in self._file.columns}
+        if not renamed:
+            return
+        warn("Detected legacy GRF column names; they were renamed to the new grf_<axis>_<side>_<unit> schema "
+             "in-memory. " + "; ".join(f"{o}→{n}" for o, n in renamed.items()))
+        self.features = [renamed.get(f, f) for f in self.features]
+        self.feature_mappings = {renamed.get(f, f): f for f in self.feature_mappings}
+
+    def _column(self, name: str) -> str:
+        """The file column holding a feature (or any other column, by its own name)."""
+        return self.feature_mappings.get(name, name)
+
     def _read_columns(self, names: list[str]) -> pa.Table:
         if self._file.file_type == "parquet":
             return pq.read_table(self.data_path, columns=names, use_threads=True)
         return pacsv.read_csv(self.data_path, convert_options=pacsv.ConvertOptions(include_columns=names))
 
     def _check_phase(self, verbose: bool) -> None:
-        """LocoHub's load-time warnings on the phase column, then its first summary line."""
-        table = self._read_columns([self.subject_col, self.task_col, self.phase_col])
+        """LocoHub's load-time warnings on the phase column, then its first summary line. Reads
+        the phase column only: groups come from the index, not from the text columns."""
         try:
-            phase = table.column(self.phase_col).cast(pa.float64())
+            phase = self._read_columns([self.phase_col]).column(0).cast(pa.float64()).to_numpy()  # nulls: NaN
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            phase = None  # text phases: the index already said what it could; LocoHub skips too
+            phase = None  # text phases: the index said what it could; LocoHub skips the checks too
         if phase is not None:
-            values = phase.to_numpy()  # nulls read as NaN
-            finite = values[~np.isnan(values)]
+            finite = phase[~np.isnan(phase)]
             if finite.size == 0:
                 warn("Phase column contains only NaN values")
             else:
@@ -188,15 +207,29 @@ class LocomotionData(BulkAnalyses):
                 if lo < 0 or hi > 100:
                     warn(f"Phase values outside expected range [0-100]: [{lo:.1f}, {hi:.1f}]")
                 if "time" in self._file.columns or "time_s" in self._file.columns:
-                    per_group = table.group_by([self.subject_col, self.task_col]).aggregate(
-                        [(self.phase_col, "count_distinct")])
-                    avg = float(np.mean(per_group.column(f"{self.phase_col}_count_distinct").to_numpy()))
+                    avg = self._mean_distinct_phases(phase)
                     if avg < 100:
                         warn(f"Data appears to be time-indexed (avg {avg:.1f} unique phase values per "
-                              f"subject-task). LocomotionData works best with phase-indexed data (150 points "
-                              f"per cycle). Consider converting to phase-indexed format.")
+                             f"subject-task). LocomotionData works best with phase-indexed data (150 points "
+                             f"per cycle). Consider converting to phase-indexed format.")
         if verbose:
             print(f"Data validation passed: {len(self.subjects)} subjects, {len(self.tasks)} tasks")
+
+    def _mean_distinct_phases(self, phase: np.ndarray) -> float:
+        """Mean over subject x task groups of the number of distinct non-NaN phase values
+        (pandas' nunique per group, LocoHub's time-indexed test)."""
+        runs = self._index.runs
+        group = np.full(phase.shape[0], -1, dtype=np.int64)
+        for g, start, n in zip(runs["group"], runs["row_begin"], runs["rows"]):
+            group[int(start):int(start) + int(n)] = int(g)
+        keep = ~np.isnan(phase) & (group >= 0)
+        g, p = group[keep], phase[keep]
+        order = np.lexsort((p, g))
+        g, p = g[order], p[order]
+        new = np.ones(g.shape[0], dtype=bool)
+        new[1:] = (g[1:] != g[:-1]) | (p[1:] != p[:-1])
+        counts = np.bincount(g[new], minlength=len(self._index.groups["rows"]))
+        return float(counts.mean()) if counts.size else 0.0
 
     def _check_names(self, strict: bool, verbose: bool) -> dict:
         report: dict[str, list[str]] = {"standard_compliant": [], "non_standard": [], "warnings": [], "errors": []}
@@ -258,7 +291,9 @@ class LocomotionData(BulkAnalyses):
         pandas DataFrame, as LocoHub holds it: loaded on first use, the one access that needs
         the whole file in memory."""
         if self._shared.df is None:
-            self._shared.df = self._read_columns(self._file.columns).to_pandas()
+            whole = self._read_columns(self._file.columns).to_pandas()
+            legacy = {c: f for f, c in self.feature_mappings.items() if c != f}
+            self._shared.df = whole.rename(columns=legacy) if legacy else whole
         whole = self._shared.df
         if self._sel.subjects is None and self._sel.tasks is None:
             return whole
@@ -338,13 +373,12 @@ class LocomotionData(BulkAnalyses):
         LocomotionData
             Chainable: each call narrows the last.
         """
-        numeric = set(self._file.columns)
-        unknown = [n for n in (where or {}) if n not in numeric]
+        unknown = [n for n in (where or {}) if self._column(n) not in self._file.columns]
         if unknown:
             raise ValueError(f"filter: where names column(s) {unknown} the file does not have; features: "
                              f"{self.features}")
         if where:
-            self._file.check_float_columns(list(where))
+            self._file.check_float_columns([self._column(n) for n in where])
         view = copy.copy(self)
         view._sel = self._sel.narrowed(subject, task, subjects, tasks, phase_range, cycles, where)
         groups = view._selected_groups()
@@ -376,10 +410,10 @@ class LocomotionData(BulkAnalyses):
         """All feature columns in memory, when they fit the memory limit (else None)."""
         if self._shared.table is None:
             limit = default_memory_limit_bytes() if self.memory_limit == "auto" else parse_bytes(self.memory_limit)
-            need = self._index.index.rows * self._file.row_bytes(self.features)
+            need = self._index.index.rows * self._file.row_bytes([self._column(f) for f in self.features])
             if limit and need > limit:
                 return None
-            self._shared.table = self._read_columns(self.features)
+            self._shared.table = self._read_columns([self._column(f) for f in self.features])
         return self._shared.table
 
     @property
@@ -393,13 +427,14 @@ class LocomotionData(BulkAnalyses):
     def _group_columns(self, groups: list[int], names: list[str]) -> list[np.ndarray]:
         """Each feature's rows of these groups, contiguous, as numpy views when possible."""
         runs = self._runs(groups)
+        columns = [self._column(n) for n in names]
         table = self._feature_table()
-        if table is None or any(n not in table.column_names for n in names):
-            table = self._read_rows(runs, names)  # just the row groups that hold these rows
+        if table is None or any(c not in table.column_names for c in columns):
+            table = self._read_rows(runs, columns)  # just the row groups that hold these rows
             runs = [(0, table.num_rows)]
         out = []
         noted: set[str] = set()
-        for name in names:
+        for name in columns:
             column = table.column(name)
             parts = []
             for start, n in runs:
@@ -648,8 +683,9 @@ class LocomotionData(BulkAnalyses):
         if not groups:
             print(f"No data found for {subject} - {task}")
             return None
-        present = [c for c in dict.fromkeys([time_col, *features]) if c in self._file.columns]
-        table = self._read_rows(self._runs(groups), present) if present else None
+        present = [c for c in dict.fromkeys([time_col, *features]) if self._column(c) in self._file.columns]
+        table = self._read_rows(self._runs(groups), [self._column(c) for c in present]) if present else None
+        table = None if table is None else table.rename_columns(present)
         plt = plots._pyplot()
         # pyplot's own calls (subplots, tight_layout, savefig), as LocoHub makes them.
         fig, axes = plt.subplots(len(features), 1, figsize=(12, 3 * len(features)), sharex=True)

@@ -25,6 +25,10 @@ FORCE_SIGNALS = ("grf", "cop")
 FORCE_AXES = ("vertical", "anterior", "lateral")
 FORCE_UNITS = {"grf": ("N", "BW"), "cop": ("m",)}
 NAME_PATTERN = "<joint>_<motion>_<measurement>_<side>_<unit>"
+#: Older converted files name forces <axis>_grf_<side>_<unit>; LocoHub's newest package reads them
+#: under the current names (old -> new).
+LEGACY_GRF_ALIASES = {f"{axis}_grf_{side}_{unit}": f"grf_{axis}_{side}_{unit}"
+                      for axis in FORCE_AXES for side in SIDES for unit in FORCE_UNITS["grf"]}
 
 
 def _split_unit(parts: list[str]) -> tuple[list[str], str] | None:
