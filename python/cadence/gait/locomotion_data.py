@@ -306,6 +306,8 @@ class LocomotionData(BulkAnalyses):
 
     def __len__(self) -> int:
         """Rows of the selected subjects x tasks (all rows for an unfiltered object)."""
+        if self._sel.subjects is None and self._sel.tasks is None:
+            return int(self._index.index.rows)
         g = self._index.groups
         return int(sum(int(g["rows"][i]) for i in self._selected_groups()))
 
@@ -626,7 +628,7 @@ class LocomotionData(BulkAnalyses):
     def get_summary_statistics(self, subject: str | None, task: str, features: list[str] | None = None) -> pd.DataFrame:
         """mean, std, min, max, median, q25, q75 of each feature over all points of all cycles."""
         data, names = self.get_cycles(subject, task, features)
-        if data is None:
+        if data is None or data.shape[0] == 0:  # a view's conditions may keep no cycle
             return pd.DataFrame()
         flat = np.asarray(data).reshape(-1, len(names))
         stats = {"mean": np.mean(flat, axis=0), "std": np.std(flat, axis=0), "min": np.min(flat, axis=0),
