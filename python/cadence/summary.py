@@ -14,12 +14,13 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from . import _core
 from .drums import scan_corpus
 from .drums.inputs import EGMD_COLUMNS, find_csv
 from .drums.store import JOURNAL
 
-PHASE_POINTS = 150
-FEATURE_MARKERS = ("angle", "velocity", "moment", "power")
+PHASE_POINTS: int = _core.GAIT_POINTS_PER_CYCLE  # the engine's constant, defined once
+FEATURE_MARKERS: tuple[str, ...] = tuple(_core.gait_feature_kinds())[1:]  # the engine's kinds, after "other"
 
 
 def _egmd_csv(root: Path) -> Path:

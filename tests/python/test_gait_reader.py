@@ -131,3 +131,20 @@ def test_layout_error_names_the_cli_option_and_not_every_column(tmp_path):
     assert cli == f"{path}: no phase column 'phase_ipsi' (if it is 'phase', add --phase-col phase). " \
                   f"The file has 16 columns."
     assert "Available" not in cli and "constructor" not in cli
+
+
+def test_points_per_cycle_and_markers_are_defined_once():
+    """Issue 10 item 20: 150 was written in reader.py, sample/gait.py and summary.py, the feature
+    markers in reader.py and summary.py; every module now takes the engine's."""
+    import re
+    from pathlib import Path
+
+    import cadence
+    from cadence import summary
+    from cadence.sample import gait as sample_gait
+
+    assert sample_gait.POINTS_PER_CYCLE == summary.PHASE_POINTS == reader.POINTS_PER_CYCLE
+    assert summary.FEATURE_MARKERS == reader.FEATURE_MARKERS
+    literal = re.compile(r"^\s*([A-Z_]+(\s*:\s*\w+)?\s*=\s*150\b|[A-Z_]*(MARKERS|KINDS?)\b.*=\s*\(\s*\"angle\")", re.M)
+    found = [str(p) for p in Path(cadence.__file__).parent.rglob("*.py") if literal.search(p.read_text())]
+    assert found == []

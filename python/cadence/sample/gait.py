@@ -20,9 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import _core
 from ..atomic import atomic_path
 
-POINTS_PER_CYCLE = 150
+POINTS_PER_CYCLE: int = _core.GAIT_POINTS_PER_CYCLE  # the engine's constant, defined once
 #: Phase grid of every cycle, in percent: 0 = ipsilateral heel strike, 100 = the next one.
 PHASE_IPSI = np.linspace(0.0, 100.0, POINTS_PER_CYCLE)
 DATASET = "SAMPLE"
