@@ -250,7 +250,8 @@ class LocomotionData(BulkAnalyses):
                   f"Validation applies LocoHub's limits by the words angle/velocity/moment in the name, "
                   f"assuming rad, rad_s and Nm_kg.")
             if verbose:
-                print(f"Variable name validation: {len(report['standard_compliant'])} standard, {len(bad)} non-standard")
+                print(f"Variable name validation: {len(report['standard_compliant'])} standard, "
+                      f"{len(bad)} non-standard")
         elif verbose:
             print(f"Variable name validation: All {len(report['standard_compliant'])} variables are standard compliant")
         return report
@@ -577,7 +578,8 @@ class LocomotionData(BulkAnalyses):
         return {f: {"mean": pd.Series(r["mean_pattern"][i], index=index),
                     "std": pd.Series(r["std_pattern"][i], index=index)} for i, f in enumerate(names)}
 
-    def get_std_patterns(self, subject: str | None, task: str, features: list[str] | None = None) -> dict[str, np.ndarray]:
+    def get_std_patterns(self, subject: str | None, task: str,
+                         features: list[str] | None = None) -> dict[str, np.ndarray]:
         """Standard deviation pattern (150 points, ddof 0) of each feature."""
         r, names = self._analysis(subject, task, features)
         return {} if r is None else {f: r["std_pattern"][i] for i, f in enumerate(names)}
@@ -612,7 +614,8 @@ class LocomotionData(BulkAnalyses):
             return {f: float("nan") for f in names}
         return {f: float(top(hi[i]) - bottom(lo[i])) for i, f in enumerate(names)}
 
-    def get_phase_correlations(self, subject: str | None, task: str, features: list[str] | None = None) -> np.ndarray | None:
+    def get_phase_correlations(self, subject: str | None, task: str,
+                               features: list[str] | None = None) -> np.ndarray | None:
         """Correlation between features at each phase point: (150, n_features, n_features)."""
         data, names = self.get_cycles(subject, task, features)
         if data is None or data.shape[0] < 2:
