@@ -151,16 +151,33 @@ def test_suggested_memory_limit_is_enough(sample, tmp_path, capsys):
 
 # ---- item 15: errors and warnings in CLI terms ---------------------------------------------------
 
-def test_missing_phase_column_names_the_cli_option(sample, tmp_path, capsys):
+def _renamed(sample, tmp_path, name):
     table = pq.read_table(sample.path)
-    path = tmp_path / "old.parquet"
-    pq.write_table(table.rename_columns(["phase" if c == "phase_ipsi" else c for c in table.column_names]), path)
-    assert main(["gait", "features", str(path), "-o", str(tmp_path / "f.parquet")]) == 2
+    path = tmp_path / f"{name}.parquet"
+    pq.write_table(table.rename_columns([name if c == "phase_ipsi" else c for c in table.column_names]), path)
+    return path
+
+
+def test_missing_phase_column_names_the_cli_option(sample, tmp_path, capsys):
+    """Before: "Use custom column names in constructor", "phase_col='phase'" and every column."""
+    path = _renamed(sample, tmp_path, "gait_phase")
+    out = str(tmp_path / "f.parquet")
+    assert main(["gait", "features", str(path), "-o", out]) == 2
     err = capsys.readouterr().err
-    assert "add --phase-col phase" in err
+    assert err.startswith(f"cadence: error: {path}: no phase column (looked for phase_ipsi, phase, phase_percent); "
+                          f"if it is 'gait_phase', add --phase-col gait_phase.")
     assert "constructor" not in err and "phase_col=" not in err
     assert "hip_flexion_angle_ipsi_rad" not in err  # the columns are counted, not dumped
-    assert main(["gait", "features", str(path), "-o", str(tmp_path / "f.parquet"), "--phase-col", "phase", "-q"]) == 0
+    assert main(["gait", "features", str(path), "-o", out, "--phase-col", "phase_ipsi"]) == 2
+    err = capsys.readouterr().err
+    assert "no phase column 'phase_ipsi' (if it is 'gait_phase', add --phase-col gait_phase)" in err
+    assert "constructor" not in err and "Available columns" not in err
+    assert main(["gait", "features", str(path), "-o", out, "--phase-col", "gait_phase", "-q"]) == 0
+
+
+def test_older_files_phase_column_is_found(sample, tmp_path):
+    path = _renamed(sample, tmp_path, "phase")  # LocoHub's older files
+    assert main(["gait", "features", str(path), "-o", str(tmp_path / "f.parquet"), "-q"]) == 0
 
 
 def test_unknown_feature_suggests_a_name_without_listing_all(sample, tmp_path, capsys):

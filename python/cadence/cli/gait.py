@@ -86,7 +86,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=0, help="worker threads (0: all cores)")
     p.add_argument("--subject-col", default="subject", help="subject column")
     p.add_argument("--task-col", default="task", help="task column")
-    p.add_argument("--phase-col", default="phase_ipsi", help="phase column (LocoHub's older files: phase)")
+    p.add_argument("--phase-col", help="phase column (default: the first of phase_ipsi, phase, "
+                   "phase_percent in the file, as LocoHub looks for it)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress and no notes on stderr")
 
 
@@ -130,8 +131,11 @@ def _open(args: argparse.Namespace):
     from ..gait import LocomotionData
     from ..gait.reader import LayoutError
 
+    if not args.file.is_file():
+        raise CliError(f"{args.file}: no such file; check the path")
+    phase_col = args.phase_col or _find_phase_col(args)
     try:
-        loco = LocomotionData(args.file, args.subject_col, args.task_col, args.phase_col,
+        loco = LocomotionData(args.file, args.subject_col, args.task_col, phase_col,
                               memory_limit=args.memory_limit, jobs=args.jobs, nan_policy=args.nan_policy,
                               strict_names=False, verbose=False)
     except LayoutError as e:
@@ -152,6 +156,21 @@ def _open(args: argparse.Namespace):
     if not args.quiet:
         _print_drops(loco.drop_log)
     return loco, names
+
+
+def _find_phase_col(args: argparse.Namespace) -> str:
+    """LocoHub's search for the phase column, with a CLI message when there is none."""
+    from . import CliError
+    from ..gait.loading import PHASE_COLUMNS, file_type_of, peek_columns
+
+    columns = peek_columns(args.file, file_type_of(args.file, "auto"))
+    found = next((c for c in PHASE_COLUMNS if c in columns), None)
+    if found or "time_s" in columns or args.subject_col not in columns or args.task_col not in columns:
+        return found or PHASE_COLUMNS[0]  # the layout check names what is wrong (time-indexed, missing)
+    near = [c for c in columns if "phase" in c.lower()]
+    fix = f"if it is {near[0]!r}, add --phase-col {near[0]}" if near else "name it with --phase-col <column>"
+    raise CliError(f"{args.file}: no phase column (looked for {', '.join(PHASE_COLUMNS)}); {fix}. "
+                   f"The file has {len(columns)} columns.")
 
 
 def _print_drops(drops) -> None:

@@ -64,9 +64,9 @@ class LayoutError(ValueError):
         return self.roles.get("phase_col") in self.missing and "time_s" in self.columns
 
     def candidates(self, column: str) -> list[str]:
-        """Columns of the file that may be the missing one (same leading word)."""
-        stem = column.split("_")[0]
-        return [c for c in self.columns if c.startswith(stem) and c != column]
+        """Columns of the file that may be the missing one (they contain its leading word)."""
+        stem = column.split("_")[0].lower()
+        return [c for c in self.columns if stem in c.lower() and c != column]
 
     def message(self, option, python: bool = False) -> str:
         """The error, naming each column option with ``option(role, value)``, e.g.
