@@ -96,7 +96,16 @@ def prepare(
         Bound on bytes in flight (``"4G"``; ``"auto"`` = half of RAM).
     resume
         Continue an interrupted run in ``out``: committed inputs are skipped, damaged or
-        uncommitted shards are redone.
+        uncommitted shards are redone. The options must be the ones in the journal:
+        ``prepare(root, out, resume=True, **journal_options(out, root))`` takes them from it (the
+        command line's ``--resume`` does this).
+
+    Raises
+    ------
+    NothingSelected
+        Nothing to prepare (no pairs found, or the filters left none); nothing is created.
+    ValueError
+        An option out of range (named), checked before anything is created on disk.
 
     Returns
     -------
