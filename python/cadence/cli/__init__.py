@@ -45,6 +45,7 @@ _HINTS = {
     errno.ENOENT: "check the path",
     errno.ENOTDIR: "a file is in the way where a directory is expected; check the path",
     errno.EISDIR: "a directory is in the way where a file is expected; give a file name",
+    errno.EEXIST: "something is in the way at that path; choose another one",
 }
 
 
@@ -52,12 +53,14 @@ def error_message(e: BaseException) -> str:
     """One line for a user's mistake, naming the path when the exception knows it and saying
     what to do for the usual operating-system errors."""
     text = str(e)
-    if isinstance(e, OSError) and e.strerror and (text.startswith("[Errno") or
-                                                  (e.filename is not None and str(e.filename) not in text)):
-        # "[Errno 30] Read-only file system: 'x'" or a bare "Read-only file system" -> "x: ... ; hint"
-        where = f"{e.filename}: " if e.filename is not None else ""
-        hint = _HINTS.get(e.errno)
-        text = f"{where}{e.strerror}" + (f"; {hint}" if hint else "")
+    if isinstance(e, OSError) and e.strerror:
+        if e.filename is not None and str(e.filename) in e.strerror:
+            return e.strerror  # our own message: it names the path and says what to do
+        if text.startswith("[Errno") or (e.filename is not None and str(e.filename) not in text):
+            # "[Errno 30] Read-only file system: 'x'" or a bare "Read-only file system" -> "x: ...; hint"
+            where = f"{e.filename}: " if e.filename is not None else ""
+            hint = _HINTS.get(e.errno)
+            text = f"{where}{e.strerror}" + (f"; {hint}" if hint else "")
     return text or type(e).__name__
 
 
