@@ -214,3 +214,17 @@ def test_progress_lines_when_stderr_is_not_a_terminal(capsys, drum_corpus, tmp_p
     assert lines and lines[-1].startswith("prepare: 8/8 files (100%)"), err
     code, _, err = run(capsys, "drums", "prepare", drum_corpus, tmp_path / "b", "--layout", "clips", "--quiet")
     assert code == 0 and err == ""
+
+
+def test_os_errors_name_their_path_once_and_say_what_to_do():
+    import errno
+
+    from cadence.cli import error_message
+
+    assert error_message(OSError(errno.EROFS, "Read-only file system", "/data/out")) == \
+        "/data/out: Read-only file system; choose an output location you can write to"
+    assert error_message(FileExistsError(errno.EEXIST, "File exists", "/data/out")) == \
+        "/data/out: File exists; something is in the way at that path; choose another one"
+    own = FileNotFoundError(2, "/data/root: dataset root not found (...)", "/data/root")
+    assert error_message(own) == "/data/root: dataset root not found (...)"
+    assert error_message(ValueError("--clip -1.0: must be a number of seconds in (0, 600]")).startswith("--clip")
