@@ -4,15 +4,19 @@
 >>> report = drums.prepare("data/e-gmd", "data/e-gmd-prepared", layout="index")
 >>> ds = drums.open("data/e-gmd-prepared")
 >>> item = ds[0]   # {"audio": float32 window, "classes": multi-hot, ...}
+>>> batch = ds.read_batch(range(128))   # collated arrays, cut on all cores
+>>> loader = torch.utils.data.DataLoader(ds, batch_size=128, collate_fn=drums.collate)
 """
 
 from .class_maps import load_class_map
-from .dataset import DrumDataset, open
+from .dataset import Batch, DrumDataset, StoredAudioError, open
 from .prepare import NothingSelected, journal_options, prepare, prepare_config
 from .prepare import format_report as prepare_format
 from .store import JOURNAL
+from .sampling import BlockShuffleSampler, collate
 from .scan import scan_corpus
 from .verify import inspect, verify
 
-__all__ = ["JOURNAL", "DrumDataset", "NothingSelected", "inspect", "journal_options", "load_class_map", "open",
-           "prepare", "prepare_config", "prepare_format", "scan_corpus", "verify"]
+__all__ = ["JOURNAL", "Batch", "BlockShuffleSampler", "DrumDataset", "NothingSelected", "StoredAudioError", "collate",
+           "inspect", "journal_options", "load_class_map", "open", "prepare", "prepare_config", "prepare_format",
+           "scan_corpus", "verify"]

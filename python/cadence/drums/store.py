@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -36,7 +37,12 @@ def _fault(point: str, journal: Path | None = None, line: str | None = None) -> 
         fault_hook(point, journal=journal, line=line)
 
 
-FORMAT_VERSION = 1
+# 2: audio in flat blob files (audio-NNNNN.bin) with offsets and FLAC frame tables in Parquet,
+# for random access (docs/drums.md, "Format"). 1: audio inside Parquet row groups.
+FORMAT_VERSION = 2
+# Each stored file starts on this boundary, so that PCM16/float32 audio can be viewed in place
+# (np.memmap) with aligned loads.
+BLOB_ALIGN = 64
 # Small enough for random access and for the writer's memory (it holds ~2-3x a row group while
 # encoding it), large enough for zstd to work well.
 ROW_GROUP_BYTES = 8 << 20
@@ -99,20 +105,14 @@ class _TableWriter:
     Batches are buffered until a row group's worth has arrived, because pyarrow writes at least
     one row group per write_table call and per-file batches are small."""
 
-    def __init__(self, final: Path, schema: pa.Schema, flac_only: bool = False):
+    def __init__(self, final: Path, schema: pa.Schema):
         self.final = final
         self.tmp = final.with_name(f".{final.name}.tmp")
-        # The audio blobs get no statistics (min/max of megabyte cells bloat the footer), no
-        # dictionary attempt (every clip is unique: the writer would hash megabytes to learn it),
-        # and no zstd when every blob is FLAC of a whole file (index layout: nothing repeats).
-        # Clips keep zstd level 3: overlapping windows share content (demo, 5 s clips: 39 MB at
-        # level 3 against 63 MB at level 1).
-        others = [n for n in schema.names if n != "audio"]
-        compression = {n: "zstd" for n in schema.names}
-        levels = {n: 3 for n in schema.names}
-        if "audio" in compression and flac_only:
-            compression["audio"] = "none"
-            del levels["audio"]
+        # Clip audio is not in Parquet (it goes to audio-NNNNN.bin): every column gets zstd,
+        # dictionaries and statistics.
+        compression = "zstd"
+        levels = 3
+        others = list(schema.names)
         # Hash while writing: the checksum costs no second read of the file at commit time.
         self.sink = _HashingFile(self.tmp)
         self.writer = pq.ParquetWriter(self.sink, schema, compression=compression, compression_level=levels,
@@ -146,12 +146,87 @@ class _TableWriter:
         os.replace(self.tmp, self.final)
         return {"rows": self.rows, "bytes": size, "sha256": digest}
 
+    def close_files(self) -> dict:
+        return {self.final.name: self.close()}
+
     def abort(self) -> None:
         try:
             self.writer.close()
         finally:
             self.sink.close()
             self.tmp.unlink(missing_ok=True)
+
+
+class _BlobWriter:
+    """A flat file of byte strings, each starting on a BLOB_ALIGN boundary, written through a
+    temporary name and hashed on the way like the Parquet shards."""
+
+    def __init__(self, final: Path):
+        self.final = final
+        self.tmp = final.with_name(f".{final.name}.tmp")
+        self.sink = _HashingFile(self.tmp)
+        self.items = 0
+
+    def add(self, data) -> int:
+        """Appends `data` (bytes-like); returns its offset."""
+        pad = -self.sink.size % BLOB_ALIGN
+        if pad:
+            self.sink.write(b"\0" * pad)
+        offset = self.sink.size
+        self.sink.write(data)
+        self.items += 1
+        return offset
+
+    def close(self) -> dict:
+        digest, size = self.sink.finish()
+        _fault("before_rename")
+        os.replace(self.tmp, self.final)
+        return {"rows": self.items, "bytes": size, "sha256": digest}
+
+    def abort(self) -> None:
+        self.sink.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class _AudioTableWriter:
+    """A table whose ``audio`` column (large_binary) goes to a blob file: the Parquet file gets
+    ``audio_offset`` and ``audio_bytes`` instead, so that one record's or one file's audio is read
+    at its offset without reading a row group (random access for training)."""
+
+    def __init__(self, table: Path, blob: Path, schema: pa.Schema):
+        fields = [f for f in schema if f.name != "audio"]
+        fields += [pa.field("audio_offset", pa.int64(), False), pa.field("audio_bytes", pa.int64(), False)]
+        self.blob = _BlobWriter(blob)
+        self.table = _TableWriter(table, pa.schema(fields))
+        self.final = self.table.final
+
+    def add(self, table: pa.Table) -> bool:
+        audio = table.column("audio").combine_chunks()
+        n = len(audio)
+        offsets = np.frombuffer(audio.buffers()[1], np.int64, n + 1, audio.offset * 8)
+        data = audio.buffers()[2]
+        starts = np.empty(n, np.int64)
+        if n and (table.num_rows == 1 or "window_start_sample" not in table.column_names):
+            for k in range(n):  # whole files: each aligned on its own
+                starts[k] = self.blob.add(memoryview(data)[offsets[k]:offsets[k + 1]])
+        elif n:  # clips: one write of every clip back to back
+            starts[:] = self.blob.add(memoryview(data)[offsets[0]:offsets[n]]) + offsets[:n] - offsets[0]
+        # take() copies the labels: a buffered zero-copy slice would keep the engine's whole result,
+        # audio included, alive until the row group is written.
+        rest = table.drop_columns(["audio"]).take(np.arange(table.num_rows))
+        rest = rest.append_column(pa.field("audio_offset", pa.int64(), False), pa.array(starts))
+        rest = rest.append_column(pa.field("audio_bytes", pa.int64(), False), pa.array(np.diff(offsets)))
+        self.table.add(rest)
+        return True  # the audio is written: the caller may give its bytes back to the budget
+
+    def close_files(self) -> dict:
+        return {self.blob.final.name: self.blob.close(), self.table.final.name: self.table.close()}
+
+    def abort(self) -> None:
+        try:
+            self.table.abort()
+        finally:
+            self.blob.abort()
 
 
 @dataclass
@@ -185,6 +260,9 @@ class Store:
             header, commits = read_journal(journal)
             if _drop_torn_tail(journal):
                 store.recovered.append("cut a torn last line off the journal (a crash mid-commit)")
+            if header.get("version") != FORMAT_VERSION:
+                raise ValueError(f"{root} was written by an older cadence (format {header.get('version')}, this "
+                                 f"one writes {FORMAT_VERSION}) and cannot be resumed; prepare into a new directory")
             if header.get("config") != config:
                 diff = sorted(k for k in set(config) | set(header.get("config", {}))
                               if config.get(k) != header.get("config", {}).get(k))
@@ -210,7 +288,7 @@ class Store:
                 good.append(c)
         keep = {name for c in good for name in c.files} | {JOURNAL}
         for p in self.root.iterdir():
-            if p.is_file() and p.name not in keep and (p.suffix == ".parquet" or p.name.endswith(".tmp")):
+            if p.is_file() and p.name not in keep and (p.suffix in (".parquet", ".bin") or p.name.endswith(".tmp")):
                 self.recovered.append(f"removed uncommitted {p.name}")
                 p.unlink()
         self.commits = good
@@ -241,15 +319,20 @@ class Store:
     def next_shard(self) -> int:
         return max((c.shard for c in self.commits), default=-1) + 1
 
-    def writer(self, shard: int, schemas: dict[str, pa.Schema]) -> dict[str, _TableWriter]:
-        c = self.config
-        flac_only = (c["index_codec"] if c["layout"] == "index" else c["codec"]) == "flac"
-        return {kind: _TableWriter(self.root / f"{kind}-{shard:05d}.parquet", schema, flac_only)
-                for kind, schema in schemas.items()}
+    def writer(self, shard: int, schemas: dict[str, pa.Schema]) -> dict:
+        """A writer per kind of table; a table with an ``audio`` column has its audio bytes
+        written to ``audio-NNNNN.bin`` (see _AudioTableWriter), the rest to Parquet."""
+        def make(kind: str, schema: pa.Schema):
+            if "audio" in schema.names:
+                table = "files" if kind == "audio" else kind
+                return _AudioTableWriter(self.root / f"{table}-{shard:05d}.parquet",
+                                         self.root / f"audio-{shard:05d}.bin", schema)
+            return _TableWriter(self.root / f"{kind}-{shard:05d}.parquet", schema)
+        return {kind: make(kind, schema) for kind, schema in schemas.items()}
 
     def commit(self, shard: int, writers: dict[str, _TableWriter], inputs: list[str], rejects: list[dict],
                stats: dict | None = None) -> Commit:
-        files = {w.final.name: w.close() for w in writers.values()}
+        files = {name: meta for w in writers.values() for name, meta in w.close_files().items()}
         _fsync_dir(self.root)
         _fault("after_rename")
         c = Commit(shard, files, inputs, rejects, stats or {})

@@ -1,0 +1,86 @@
+"""Orders to read prepared records in, and the batch collate for PyTorch.
+
+A full shuffle reads the store at random; on a corpus larger than RAM every window then costs a
+disk seek. ``BlockShuffleSampler`` shuffles blocks of consecutive records (one file's onsets sit
+together) and then records within a window of a few blocks, so reads stay local while the order
+is still random at the scale of a batch (MosaicML streaming and FFCV do the same with shards and
+pages). ``DrumDataset.iter_batches`` is the fastest epoch (storage order);
+``DrumDataset.shard(rank, world_size)`` splits the records for distributed training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .dataset import ITEM_ARRAYS, Batch
+
+
+class BlockShuffleSampler:
+    """Indices of a dataset in block-shuffled order, a new order every epoch.
+
+    Parameters
+    ----------
+    n_records
+        ``len(dataset)``.
+    block_records
+        Consecutive records kept together (default 512: about 10-20 files of E-GMD).
+    window_blocks
+        Blocks whose records are shuffled together after the blocks are shuffled (default 8).
+    seed
+        Base seed; epoch ``e`` uses ``seed + e`` (call :meth:`set_epoch`, as with
+        ``DistributedSampler``), so every run and every rank sees the same order.
+    """
+
+    def __init__(self, n_records: int, *, block_records: int = 512, window_blocks: int = 8, seed: int = 0):
+        if block_records < 1 or window_blocks < 1:
+            raise ValueError("block_records and window_blocks must be >= 1")
+        self.n = int(n_records)
+        self.block_records = block_records
+        self.window_blocks = window_blocks
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def order(self) -> np.ndarray:
+        """This epoch's permutation of ``range(n_records)``."""
+        rng = np.random.default_rng(self.seed + self.epoch)
+        starts = np.arange(0, self.n, self.block_records)
+        rng.shuffle(starts)
+        out = np.empty(self.n, np.int64)
+        pos = 0
+        for w in range(0, len(starts), self.window_blocks):
+            idx = np.concatenate([np.arange(s, min(s + self.block_records, self.n)) for s in starts[w:w + self.window_blocks]])
+            rng.shuffle(idx)
+            out[pos:pos + len(idx)] = idx
+            pos += len(idx)
+        return out
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.order().tolist())
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def collate(batch):
+    """``collate_fn`` for ``DataLoader(ds, batch_size=..., collate_fn=drums.collate)``: a batch
+    from ``DrumDataset.__getitems__`` becomes a dict of torch tensors without per-item work
+    (``audio`` (batch, n_samples) float32, ``classes`` / ``class_velocity`` (batch, n_classes)
+    uint8, ``index``, ``onset_s``, ``onset_sample``, ``sample_rate_hz``, and ``pitches`` /
+    ``velocities`` / ``hit_offsets`` for the MIDI hits), plus the string columns as lists.
+    Anything else goes to torch's default collate."""
+    import torch  # noqa: PLC0415 - torch is optional: only DataLoader users need it
+    from torch.utils.data import default_collate  # noqa: PLC0415
+
+    if not isinstance(batch, Batch):
+        return default_collate(batch)
+    out = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in batch.arrays.items()}
+    out.update(batch.strings)
+    return out
+
+
+__all__ = ["ITEM_ARRAYS", "BlockShuffleSampler", "collate"]
