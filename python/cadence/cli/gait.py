@@ -152,7 +152,8 @@ def _open(args: argparse.Namespace):
         raise CliError(f"{args.file}: no feature column {said}; --features takes names from the file's "
                        f"{len(loco.features)} feature columns, e.g. {', '.join(loco.features[:3])}")
     if not names:
-        raise CliError(f"{args.file}: no feature columns (LocoHub counts numeric columns named like its variables, e.g. knee_flexion_angle_ipsi_rad)")
+        raise CliError(f"{args.file}: no feature columns (LocoHub counts numeric columns named like its "
+                       f"variables, e.g. knee_flexion_angle_ipsi_rad)")
     if not args.quiet:
         _print_drops(loco.drop_log)
     return loco, names
