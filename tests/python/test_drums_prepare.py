@@ -103,7 +103,7 @@ def test_report_and_manifest(prepared):
     assert manifest["records"] == report["records"]
     assert all(v["status"] == "ok" for v in manifest["inputs"].values())
     shard = manifest["shards"][0]
-    assert set(shard["files"]) == {"onsets-00000.parquet", "audio-00000.parquet"}
+    assert set(shard["files"]) == {"onsets-00000.parquet", "files-00000.parquet", "audio-00000.bin"}
     assert drums.verify(path) == []
 
 
@@ -112,7 +112,7 @@ def test_shards_are_plain_parquet(prepared):
 
     path = prepared["clips"][0]
     df = pd.read_parquet(path / "records-00000.parquet")
-    assert {"record_id", "onset_s", "classes", "audio", "codec"} <= set(df.columns)
+    assert {"record_id", "onset_s", "classes", "codec", "audio_offset", "audio_bytes"} <= set(df.columns)
     assert pq.ParquetFile(path / "records-00000.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
 
 

@@ -150,10 +150,14 @@ class _TableWriter:
         return {self.final.name: self.close()}
 
     def abort(self) -> None:
+        # Closing may fail again (a full disk cannot take the buffered bytes): the temporary
+        # file goes whatever happens.
         try:
-            self.writer.close()
+            try:
+                self.writer.close()
+            finally:
+                self.sink.close()
         finally:
-            self.sink.close()
             self.tmp.unlink(missing_ok=True)
 
 
@@ -184,8 +188,10 @@ class _BlobWriter:
         return {"rows": self.items, "bytes": size, "sha256": digest}
 
     def abort(self) -> None:
-        self.sink.close()
-        self.tmp.unlink(missing_ok=True)
+        try:
+            self.sink.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
 
 class _AudioTableWriter:
