@@ -96,6 +96,8 @@ void register_audio_store(nb::module_& m) {
           },
           "source"_a, "start_sample"_a, "n_samples"_a,
           "Samples [start, start + n) of one source as float32, zero outside the stored audio.")
+      .def("check", &drums::AudioStore::check, "source"_a, nb::call_guard<nb::gil_scoped_release>(),
+           "Decode a whole source, a FLAC file frame by frame through its table; raises on a problem.")
       .def(
           "read_batch",
           [](const drums::AudioStore& s, Column<std::int64_t> sources, Column<std::int64_t> starts, std::int64_t n,

@@ -87,7 +87,8 @@ def verify(path: str | os.PathLike, *, decode: bool = True) -> list[str]:
     root = _prepared(path)
     _, commits = read_journal(root / JOURNAL)
     problems = [p for c in commits for name, meta in c.files.items() for p in check_file(root / name, meta)]
-    if decode and not problems:
+    if decode and not any(p.endswith("is missing") for p in problems):
+        # Also after a checksum mismatch: decoding names the files and records that are hit.
         problems += _decode_all(root)
     return problems
 
@@ -106,11 +107,10 @@ def _decode_all(root: Path) -> list[str]:
     if sources is None:
         return problems
     names = sources.column("record_id" if shared.layout == "clips" else "pair_id").to_pylist()
-    counts = sources.column("n_samples").to_pylist()
     blobs = sources.column("blob").to_pylist()
-    for i, (name, n) in enumerate(zip(names, counts)):
+    for i, name in enumerate(names):
         try:
-            store.read(i, 0, n)
+            store.check(i)
         except _core.StoredAudioError as e:
             problems.append(f"{Path(shared.blobs[blobs[i]]).name}: {name}: {e.args[0]}")
     return problems

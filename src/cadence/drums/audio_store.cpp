@@ -166,6 +166,38 @@ void AudioStore::read(std::int64_t source, std::int64_t start, std::int64_t n, f
   fail(source, "unknown codec");
 }
 
+void AudioStore::check(std::int64_t source) const {
+  if (source < 0 || static_cast<std::size_t>(source) >= sources_.size())
+    throw StoredAudioError(source, "stored audio " + std::to_string(source) + " does not exist");
+  const AudioSource& s = sources_[source];
+  std::vector<float> out;
+  if (s.codec != Codec::Flac || s.n_frames == 0) {
+    out.resize(static_cast<std::size_t>(s.n_samples));
+    read(source, 0, s.n_samples, out.data());
+    return;
+  }
+  out.resize(s.block_size);
+  auto& sc = scratch();
+  const std::uint32_t* f = frame_offsets_.data() + s.frames_begin;
+  for (std::int64_t k = 0; k < s.n_frames; ++k) {
+    const std::int64_t to = k + 1 < s.n_frames ? f[k + 1] : s.n_bytes;
+    const auto want = static_cast<std::size_t>(std::min<std::int64_t>(s.block_size, s.n_samples - k * s.block_size));
+    sc.bytes.resize(static_cast<std::size_t>(to - f[k]));
+    pread_exact(s, source, f[k], to - f[k], sc.bytes.data());
+    std::size_t got = 0;
+    try {
+      got = sc.decoder().decode(sc.bytes.data(), sc.bytes.size(), s.block_size, static_cast<std::uint64_t>(k), 0, want,
+                                out.data());
+    } catch (const io::audio::FlacFrameError& e) {
+      fail(source, "frame table entry " + std::to_string(k) + ": " + e.what());
+    }
+    if (got != want)
+      fail(source, "frame table entry " + std::to_string(k) + " (bytes " + std::to_string(f[k]) + ".." +
+                       std::to_string(to) + ") holds " + std::to_string(got) + " of its " + std::to_string(want) +
+                       " samples: the frame table does not match the audio");
+  }
+}
+
 void AudioStore::read_batch(const std::int64_t* sources, const std::int64_t* starts, std::size_t count,
                             std::int64_t n, float* out, runtime::Job& job) const {
   auto one = [&](std::size_t i) { read(sources[i], starts[i], n, out + i * static_cast<std::size_t>(n)); };

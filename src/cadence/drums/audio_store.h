@@ -54,6 +54,11 @@ class AudioStore {
   // outside [0, n_samples) is zero. Thread-safe.
   void read(std::int64_t source, std::int64_t start, std::int64_t n, float* out) const;
 
+  // Reads the whole source as `cadence drums verify` does: a FLAC file frame by frame through its
+  // table (each entry must start the frame of its number and hold a whole block), anything
+  // else in one read. Throws StoredAudioError on the first problem.
+  void check(std::int64_t source) const;
+
   // read() for `count` windows of n samples each, on the job's threads; out is count x n.
   void read_batch(const std::int64_t* sources, const std::int64_t* starts, std::size_t count, std::int64_t n,
                   float* out, runtime::Job& job) const;

@@ -161,3 +161,24 @@ TEST(AudioStore, BadStoresAreErrors) {
     EXPECT_THROW(AudioStore({st.path}, st.sources, st.frames), StoredAudioError);
   }
 }
+
+TEST(AudioStore, CheckWalksTheFrameTable) {
+  const auto x = pcm16_exact(20'000);
+  io::audio::FlacEncoder enc(0, 1152);
+  io::audio::FlacFrames f;
+  const std::string flac = enc.encode(x.data(), x.size(), 22050, &f);
+  Stored good;
+  good.add(flac, 20'000, Codec::Flac, &f);
+  good.write();
+  AudioStore(std::vector<std::string>{good.path}, good.sources, good.frames).check(0);
+  // Entries 1.. one byte late: a whole-file read from entry 0 would not notice, check() must.
+  Stored bad;
+  io::audio::FlacFrames g = f;
+  for (std::size_t k = 1; k < g.offsets.size(); ++k) ++g.offsets[k];
+  bad.add(flac, 20'000, Codec::Flac, &g);
+  bad.write();
+  AudioStore store({bad.path}, bad.sources, bad.frames);
+  std::vector<float> all(20'000);
+  store.read(0, 0, 20'000, all.data());
+  EXPECT_THROW(store.check(0), StoredAudioError);
+}
