@@ -13,6 +13,7 @@
 
 #include "arrow_batch.h"
 #include "cadence/gait/cycle_index.h"
+#include "cadence/gait/correlation.h"
 #include "cadence/gait/cycle_stats.h"
 #include "cadence/gait/feature_stream.h"
 #include "cadence/gait/group_analysis.h"
@@ -251,6 +252,24 @@ void register_gait(nb::module_& m) {
       "Analyse one group given as one float32/float64 column per feature (cycles * 150 rows, no "
       "copy). Returns numpy arrays: stats (stat, feature, cycle), rmse, valid, outlier, fail "
       "(feature, cycle), mean_pattern and std_pattern (feature, 150), and rmse_threshold.");
+
+  m.def(
+      "gait_feature_correlations",
+      [](const std::vector<AnyVector>& columns, std::int64_t rows, int nan_policy, Job& job) {
+        if (rows < 0) throw nb::value_error("gait_feature_correlations: rows must be >= 0");
+        if (nan_policy < 0 || nan_policy >= gait::kNanPolicyCount)
+          throw nb::value_error("gait: unknown nan_policy code");
+        auto views = views_of(columns, rows);
+        std::vector<double> r;
+        {
+          nb::gil_scoped_release unlocked;
+          r = gait::feature_correlations(views, rows, static_cast<gait::NanPolicy>(nan_policy), job);
+        }
+        return to_numpy(std::move(r), {columns.size(), columns.size()});
+      },
+      nb::arg("columns"), nb::arg("rows"), nb::arg("nan_policy"), nb::arg("job"),
+      "Pearson correlation between float32/float64 columns over their first `rows` values (no "
+      "copy): a (features, features) float64 array (src/cadence/gait/correlation.h).");
 
   nb::class_<gait::FeatureStream>(m, "GaitFeatureStream",
                                   "Per-cycle features of a file streamed batch by batch (see "

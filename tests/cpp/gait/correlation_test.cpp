@@ -1,0 +1,109 @@
+#include "cadence/gait/correlation.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace cadence::gait {
+namespace {
+
+// Reference: two-pass Pearson r in long double over the rows where both values are present.
+double reference(const std::vector<double>& a, const std::vector<double>& b, bool omit) {
+  long double sa = 0, sb = 0;
+  long n = 0;
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    if (omit && (std::isnan(a[r]) || std::isnan(b[r]))) continue;
+    sa += a[r];
+    sb += b[r];
+    ++n;
+  }
+  const long double ma = sa / n, mb = sb / n;
+  long double ab = 0, aa = 0, bb = 0;
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    if (omit && (std::isnan(a[r]) || std::isnan(b[r]))) continue;
+    ab += (a[r] - ma) * (b[r] - mb);
+    aa += (a[r] - ma) * (a[r] - ma);
+    bb += (b[r] - mb) * (b[r] - mb);
+  }
+  return static_cast<double>(ab / std::sqrt(aa * bb));
+}
+
+std::vector<std::vector<double>> make_columns(int features, std::int64_t rows, double offset, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  std::vector<std::vector<double>> cols(features, std::vector<double>(rows));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double shared = noise(rng);
+    for (int f = 0; f < features; ++f)
+      cols[f][r] = offset + (f % 3 - 1) * shared + 0.3 * f * noise(rng) + std::sin(0.01 * f * r);
+  }
+  return cols;
+}
+
+std::vector<ColumnView> views(const std::vector<std::vector<double>>& cols) {
+  std::vector<ColumnView> v;
+  for (const auto& c : cols) v.push_back({c.data(), false});
+  return v;
+}
+
+TEST(Correlation, MatchesALongDoubleReferenceWithALargeOffset) {
+  // 1e6 offset: a sum-of-squares formula loses ~12 digits here; the block-centred one must not.
+  for (std::int64_t rows : {1, 7, 255, 256, 257, 150 * 61 + 3, 40000}) {
+    const auto cols = make_columns(7, rows, 1e6, 3);
+    runtime::Job job({2, 0});
+    const auto r = feature_correlations(views(cols), rows, NanPolicy::kPropagate, job);
+    for (int i = 0; i < 7; ++i)
+      for (int j = 0; j < 7; ++j) {
+        if (rows < 2) {
+          EXPECT_TRUE(std::isnan(r[i * 7 + j]));
+          continue;
+        }
+        const double want = i == j ? 1.0 : reference(cols[i], cols[j], false);
+        EXPECT_NEAR(r[i * 7 + j], want, 1e-9) << rows << " rows, " << i << "," << j;
+        EXPECT_EQ(r[i * 7 + j], r[j * 7 + i]);
+      }
+  }
+}
+
+TEST(Correlation, SameBitsForAnyNumberOfThreadsAndFloat32Input) {
+  const auto cols = make_columns(9, 50000, 0.0, 5);
+  runtime::Job one({1, 0}), two({2, 0});
+  EXPECT_EQ(feature_correlations(views(cols), 50000, NanPolicy::kPropagate, one),
+            feature_correlations(views(cols), 50000, NanPolicy::kPropagate, two));
+  std::vector<std::vector<float>> f32(9);
+  std::vector<std::vector<double>> widened(9);
+  std::vector<ColumnView> v32;
+  for (int f = 0; f < 9; ++f) {
+    f32[f].assign(cols[f].begin(), cols[f].end());
+    widened[f].assign(f32[f].begin(), f32[f].end());
+    v32.push_back({f32[f].data(), true});
+  }
+  EXPECT_EQ(feature_correlations(v32, 50000, NanPolicy::kPropagate, two),
+            feature_correlations(views(widened), 50000, NanPolicy::kPropagate, two));
+}
+
+TEST(Correlation, NanPoliciesAndConstantFeatures) {
+  auto cols = make_columns(4, 3000, 2.0, 9);
+  cols[1][1234] = std::nan("");
+  cols[1][17] = std::nan("");
+  cols[2][5] = std::nan("");
+  std::fill(cols[3].begin(), cols[3].end(), 4.25);  // zero variance
+  runtime::Job job({2, 0});
+  const auto prop = feature_correlations(views(cols), 3000, NanPolicy::kPropagate, job);
+  EXPECT_DOUBLE_EQ(prop[0], 1.0);
+  for (int j = 0; j < 4; ++j) {
+    EXPECT_TRUE(std::isnan(prop[1 * 4 + j]));
+    EXPECT_TRUE(std::isnan(prop[j * 4 + 1]));
+    EXPECT_TRUE(std::isnan(prop[3 * 4 + j]));
+  }
+  const auto omit = feature_correlations(views(cols), 3000, NanPolicy::kOmit, job);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      EXPECT_NEAR(omit[i * 4 + j], i == j ? 1.0 : reference(cols[i], cols[j], true), 1e-12) << i << "," << j;
+  for (int j = 0; j < 4; ++j) EXPECT_TRUE(std::isnan(omit[3 * 4 + j]));
+}
+
+}  // namespace
+}  // namespace cadence::gait
