@@ -88,10 +88,10 @@ drums::PrepareConfig make_config(const std::string& layout, int sample_rate_hz, 
 void register_drums(nb::module_& m) {
   m.def(
       "scan_corpus",
-      [](const std::vector<std::string>& paths, runtime::Job& job) {
-        return ArrowBatch{drums::scan_corpus(paths, job)};
+      [](const std::vector<std::string>& paths, runtime::Job& job, const std::string& archive) {
+        return ArrowBatch{drums::scan_corpus(paths, job, archive)};
       },
-      nb::arg("paths"), nb::arg("job"), nb::call_guard<nb::gil_scoped_release>(),
+      nb::arg("paths"), nb::arg("job"), nb::arg("archive") = "", nb::call_guard<nb::gil_scoped_release>(),
       "Decode every audio file on the job's workers; one row per file (path, ok, error, "
       "sample_rate_hz, channels, frames, duration_s, peak, rms_dbfs), in input order.");
 
@@ -137,19 +137,20 @@ void register_drums(nb::module_& m) {
              const std::string& index_codec, int flac_level, double csv_tolerance_s,
              double midi_tolerance_s, const std::string& map_name,
              const std::vector<std::pair<std::string, std::vector<int>>>& classes,
-             const std::vector<int>& channels) {
+             const std::vector<int>& channels, const std::string& archive) {
             std::vector<drums::PairInput> in;
             in.reserve(inputs.size());
             for (const auto& [midi, audio, duration] : inputs) in.push_back({midi, audio, duration});
             auto config = make_config(layout, sample_rate_hz, merge_s, pad_before_s, clip_s, codec,
                                       index_codec, flac_level, csv_tolerance_s, midi_tolerance_s,
                                       map_name, classes, channels);
+            config.archive_path = archive;  // empty: the paths are files
             new (self) drums::PrepareRun(std::move(in), std::move(config), job);
           },
           "inputs"_a, "job"_a, nb::kw_only(), "layout"_a, "sample_rate_hz"_a, "merge_s"_a,
           "pad_before_s"_a, "clip_s"_a, "codec"_a, "index_codec"_a, "flac_level"_a,
           "csv_tolerance_s"_a, "midi_tolerance_s"_a, "map_name"_a, "classes"_a,
-          "channels"_a = std::vector<int>{}, nb::keep_alive<1, 3>())
+          "channels"_a = std::vector<int>{}, "archive"_a = "", nb::keep_alive<1, 3>())
       .def("next", &drums::PrepareRun::next, nb::call_guard<nb::gil_scoped_release>(),
            "The next result in input order, or None at the end (raises Cancelled if stopped).")
       .def("__len__", &drums::PrepareRun::size);

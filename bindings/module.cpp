@@ -9,4 +9,5 @@ NB_MODULE(_core, m) {
   cadence::bindings::register_drums(m);
   cadence::bindings::register_audio_store(m);
   cadence::bindings::register_gait(m);
+  cadence::bindings::register_zip(m);
 }

@@ -13,5 +13,6 @@ void register_midi(nanobind::module_& m);
 void register_drums(nanobind::module_& m);
 void register_audio_store(nanobind::module_& m);
 void register_gait(nanobind::module_& m);
+void register_zip(nanobind::module_& m);
 
 }  // namespace cadence::bindings

@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 
 #include "cadence/io/audio/decoder.h"
+#include "cadence/io/zip/archive.h"
 
 namespace cadence::drums {
 
@@ -45,8 +47,7 @@ void accumulate(const float* x, std::size_t n, double& sum_sq, float& peak) {
 
 // Streams the file in blocks: a scan never holds a whole file, so it runs at decode speed with
 // a few hundred KiB per worker, whatever the file length.
-void scan_file(const std::string& path, std::vector<float>& block, FileStats& s) {
-  io::audio::Reader reader(path);
+void scan_reader(io::audio::Reader& reader, std::vector<float>& block, FileStats& s) {
   double sum_sq = 0.0;
   float peak = 0.0f;
   std::int64_t n = 0;
@@ -64,7 +65,8 @@ constexpr std::size_t kBlockFrames = 1 << 16;
 
 }  // namespace
 
-arrow::ArrayPtr scan_corpus(const std::vector<std::string>& paths, runtime::Job& job) {
+arrow::ArrayPtr scan_corpus(const std::vector<std::string>& paths, runtime::Job& job,
+                            const std::string& archive_path) {
   auto& progress = job.progress();
   progress.set_total(static_cast<std::int64_t>(paths.size()));
   auto& files_done = progress.counter("files");
@@ -79,10 +81,29 @@ arrow::ArrayPtr scan_corpus(const std::vector<std::string>& paths, runtime::Job&
       runtime::Reservation hold(job.budget(), kBlockFrames * sizeof(float), &job.cancellation());
       thread_local std::vector<float> block(kBlockFrames);
       runtime::ScopedStage t(decode_stage);
-      scan_file(paths[i], block, s);
+      if (archive_path.empty()) {
+        io::audio::Reader reader(paths[i]);
+        scan_reader(reader, block, s);
+      } else {
+        // One handle per worker (libzip's are not thread-safe), kept for the next member.
+        thread_local std::unique_ptr<io::zip::Archive> archive;
+        if (!archive || archive->path() != archive_path) archive = std::make_unique<io::zip::Archive>(archive_path);
+        const auto member = archive->stat(paths[i]);
+        const std::string name = archive_path + ":" + paths[i];
+        if (!member) throw io::zip::ZipError(io::zip::ZipFault::Missing, name + ": member not found in the archive");
+        const std::uint64_t max = job.budget().limit_bytes() ? job.budget().limit_bytes()
+                                                              : std::numeric_limits<std::uint64_t>::max();
+        runtime::Reservation bytes_hold(job.budget(), std::min(member->size, max), &job.cancellation());
+        const auto bytes = archive->read(*member, paths[i], max);
+        io::audio::Reader reader(bytes.data(), bytes.size(), name);
+        scan_reader(reader, block, s);
+      }
       s.ok = true;
       progress.add(audio_ms, static_cast<std::int64_t>(std::llround(s.info.duration_s() * 1e3)));
     } catch (const io::audio::AudioError& e) {
+      s.error = e.what();
+      progress.add(files_failed);
+    } catch (const io::zip::ZipError& e) {
       s.error = e.what();
       progress.add(files_failed);
     }

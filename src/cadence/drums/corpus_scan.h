@@ -16,6 +16,10 @@ namespace cadence::drums {
 // channels (int16), frames (int64), duration_s (float64), peak (float32, full scale 1.0),
 // rms_dbfs (float32). Rows are in input order whatever the number of jobs.
 // Progress counters: total, files, failed, audio_ms. Stage: decode+stats.
-arrow::ArrayPtr scan_corpus(const std::vector<std::string>& paths, runtime::Job& job);
+// With a non-empty `archive_path`, `paths` are members of that zip: each worker reads them into
+// memory through its own handle (the member's bytes reserved from the budget; one declaring more
+// than the memory limit fails without being read) and a damaged member is a failed row.
+arrow::ArrayPtr scan_corpus(const std::vector<std::string>& paths, runtime::Job& job,
+                            const std::string& archive_path = "");
 
 }  // namespace cadence::drums

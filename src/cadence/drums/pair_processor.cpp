@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <optional>
 
 #include "cadence/drums/onset_merge.h"
 #include "cadence/drums/window.h"
@@ -24,6 +26,9 @@ const char* reject_name(Reject r) noexcept {
     case Reject::DurationMismatch: return "duration_mismatch";
     case Reject::MidiPastAudio: return "midi_past_audio";
     case Reject::ProcessingError: return "processing_error";
+    case Reject::ZipCorrupt: return "zip_corrupt";
+    case Reject::ZipCrcMismatch: return "zip_crc_mismatch";
+    case Reject::ZipTooLarge: return "zip_too_large";
   }
   return "?";
 }
@@ -106,6 +111,19 @@ std::string channel_counts(const std::array<std::int64_t, 16>& n) {
   return s;
 }
 
+// An archive member as messages name it: "e-gmd-v1.0.0.zip:drummer1/.../1_funk_80_beat_4-4_1.wav".
+std::string member_name(const PrepareConfig& cfg, const std::string& member) {
+  return cfg.archive_path + ":" + member;
+}
+
+Reject zip_reject(const io::zip::ZipError& e) {
+  switch (e.fault()) {
+    case io::zip::ZipFault::Crc: return Reject::ZipCrcMismatch;
+    case io::zip::ZipFault::TooLarge: return Reject::ZipTooLarge;
+    default: return Reject::ZipCorrupt;
+  }
+}
+
 // Where process_pair is; named in the message when a step throws.
 struct Step {
   const char* name = "setup";
@@ -146,10 +164,28 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
   auto& timers = job.timers();
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_regular_file(in.midi_path, ec))
-    return reject(Reject::MissingMidi, in.midi_path + ": MIDI file not found");
-  if (!fs::is_regular_file(in.audio_path, ec))
-    return reject(Reject::MissingAudio, in.audio_path + ": audio file not found");
+  // From a zip: the members' directory entries stand for the files (io/zip/archive.h).
+  const bool zipped = !cfg.archive_path.empty();
+  std::optional<io::zip::MemberInfo> midi_member, audio_member;
+  if (zipped) {
+    step.name = "open archive";
+    if (!scratch.archive || scratch.archive->path() != cfg.archive_path)
+      scratch.archive = std::make_unique<io::zip::Archive>(cfg.archive_path);
+    midi_member = scratch.archive->stat(in.midi_path);
+    if (!midi_member)
+      return reject(Reject::MissingMidi, member_name(cfg, in.midi_path) + ": MIDI member not found in the archive");
+    audio_member = scratch.archive->stat(in.audio_path);
+    if (!audio_member)
+      return reject(Reject::MissingAudio, member_name(cfg, in.audio_path) + ": audio member not found in the archive");
+  } else {
+    if (!fs::is_regular_file(in.midi_path, ec))
+      return reject(Reject::MissingMidi, in.midi_path + ": MIDI file not found");
+    if (!fs::is_regular_file(in.audio_path, ec))
+      return reject(Reject::MissingAudio, in.audio_path + ": audio file not found");
+  }
+  // A member larger than the whole memory limit is refused before it is read (zip bombs).
+  const std::uint64_t member_max =
+      job.budget().limit_bytes() ? job.budget().limit_bytes() : std::numeric_limits<std::uint64_t>::max();
 
   // MIDI -> hits -> merged onsets.
   std::vector<Onset> onsets;
@@ -159,9 +195,16 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
     runtime::ScopedStage t(timers.stage("midi"));
     io::midi::MidiFile midi;
     try {
-      midi = io::midi::read_smf(in.midi_path);
+      if (zipped) {
+        const auto bytes = scratch.archive->read(*midi_member, in.midi_path, member_max);
+        midi = io::midi::parse_smf(bytes, member_name(cfg, in.midi_path));
+      } else {
+        midi = io::midi::read_smf(in.midi_path);
+      }
     } catch (const io::midi::MidiError& e) {
       return reject(Reject::BadMidi, e.what());
+    } catch (const io::zip::ZipError& e) {
+      return reject(zip_reject(e), e.what());
     }
     r.warnings = std::move(midi.warnings);
     if (midi.notes.empty()) return reject(Reject::NoNotes, in.midi_path + ": no notes");
@@ -190,10 +233,26 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
   // Audio: probe, reserve the decode + resample buffers, decode, resample.
   step.name = "audio probe";
   io::audio::AudioInfo info;
+  // From a zip, the encoded member is held in memory until decoded, its bytes reserved first.
+  std::vector<std::uint8_t> encoded;
+  runtime::Reservation encoded_hold;
+  const std::string audio_name = zipped ? member_name(cfg, in.audio_path) : in.audio_path;
   try {
-    info = io::audio::probe(in.audio_path);
+    if (zipped) {
+      step.name = "read member";
+      if (audio_member->size <= member_max)
+        encoded_hold = runtime::Reservation(job.budget(), audio_member->size, &job.cancellation(), may_overdraw);
+      runtime::ScopedStage t(timers.stage("unzip"));
+      encoded = scratch.archive->read(*audio_member, in.audio_path, member_max);
+      step.name = "audio probe";
+      info = io::audio::Reader(encoded.data(), encoded.size(), audio_name).info();
+    } else {
+      info = io::audio::probe(in.audio_path);
+    }
   } catch (const io::audio::AudioError& e) {
     return reject(Reject::BadAudio, e.what());
+  } catch (const io::zip::ZipError& e) {
+    return reject(zip_reject(e), e.what());
   }
   const int rate = cfg.sample_rate_hz > 0 ? cfg.sample_rate_hz : info.sample_rate_hz;
   const auto out_samples =
@@ -208,10 +267,13 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
       step.name = "decode";
       runtime::ScopedStage t(timers.stage("decode"));
       try {
-        decoded = io::audio::decode(in.audio_path);
+        decoded = zipped ? io::audio::decode_memory(encoded.data(), encoded.size(), audio_name)
+                         : io::audio::decode(in.audio_path);
       } catch (const io::audio::AudioError& e) {
         return reject(Reject::BadAudio, e.what());
       }
+      std::vector<std::uint8_t>().swap(encoded);  // decoded: the member's bytes go back now
+      encoded_hold.reset();
     }
     r.stats.source_rate_hz = info.sample_rate_hz;
     r.stats.audio_s = info.duration_s();

@@ -9,12 +9,14 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "cadence/arrow/array.h"
 #include "cadence/drums/class_map.h"
 #include "cadence/drums/clip_codec.h"
 #include "cadence/io/audio/flac_encoder.h"
+#include "cadence/io/zip/archive.h"
 #include "cadence/runtime/job.h"
 
 namespace cadence::drums {
@@ -39,6 +41,9 @@ struct PrepareConfig {
   // All by default, as E-GMD needs; the other channels' notes are counted, not used.
   std::uint16_t channel_mask = 0xFFFF;
   ClassMap class_map = ClassMap::builtin("gmd9");
+  // Non-empty: the pairs' paths are members of this zip, read into memory by each worker
+  // through its own handle (io/zip/archive.h); empty: they are files.
+  std::string archive_path;
 };
 
 struct PairInput {
@@ -59,6 +64,9 @@ enum class Reject {
   DurationMismatch,
   MidiPastAudio,
   ProcessingError,  // a step threw (resampler, encoder set-up, allocation): this pair only
+  ZipCorrupt,       // a member of the archive cannot be read (truncated, bad deflate data)
+  ZipCrcMismatch,   // a member's CRC-32 differs from the archive directory's
+  ZipTooLarge,      // a member declares more bytes than the memory limit (a zip bomb?)
 };
 const char* reject_name(Reject r) noexcept;
 
@@ -97,6 +105,7 @@ struct PairScratch {
       : flac(c.flac_level), index_flac(c.flac_level, c.index_block_size) {}
   io::audio::FlacEncoder flac;        // clips: each a whole stream, the level's block size
   io::audio::FlacEncoder index_flac;  // index layout: fixed block size, frame table recorded
+  std::unique_ptr<io::zip::Archive> archive;  // this worker's handle on config.archive_path
 };
 
 // `may_overdraw` is passed to the memory budget (see MemoryBudget::reserve).
