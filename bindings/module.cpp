@@ -8,6 +8,7 @@ NB_MODULE(_core, m) {
   cadence::bindings::register_midi(m);
   cadence::bindings::register_drums(m);
   cadence::bindings::register_audio_store(m);
+  cadence::bindings::register_sequences(m);
   cadence::bindings::register_gait(m);
   cadence::bindings::register_zip(m);
 }

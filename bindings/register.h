@@ -12,6 +12,7 @@ void register_audio(nanobind::module_& m);
 void register_midi(nanobind::module_& m);
 void register_drums(nanobind::module_& m);
 void register_audio_store(nanobind::module_& m);
+void register_sequences(nanobind::module_& m);
 void register_gait(nanobind::module_& m);
 void register_zip(nanobind::module_& m);
 
