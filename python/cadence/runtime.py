@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
-from . import _core
+from . import _core, monitor
 
 T = TypeVar("T")
 
@@ -57,7 +57,9 @@ def default_memory_limit_bytes() -> int:
 def make_job(jobs: int = 0, memory_limit: str | int | None = "auto") -> _core.Job:
     """A fresh engine job. ``memory_limit="auto"`` uses :func:`default_memory_limit_bytes`."""
     limit = default_memory_limit_bytes() if memory_limit == "auto" else parse_bytes(memory_limit)
-    return _core.Job(jobs=jobs, memory_limit_bytes=limit)
+    job = _core.Job(jobs=jobs, memory_limit_bytes=limit)
+    monitor.note_job(job)  # --monitor: its reserved bytes are sampled
+    return job
 
 
 #: Seconds between progress lines when stderr is not a terminal (a log file, a pipe, CI).
@@ -92,6 +94,7 @@ class Progress:
         self.done, self.postfix = done, postfix
         if total is not None:
             self.total = total
+        monitor.note_progress(self.desc, self.unit, done, self.total)
         if self.bar is not None:
             if total is not None and self.bar.total != total:
                 self.bar.total = total

@@ -63,6 +63,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     run.add_argument("--resume", action="store_true",
                      help="continue an interrupted run in OUT with the options in its journal")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
+    run.add_argument("--monitor", action="store_true",
+                     help="sample CPU, memory, budget and progress into OUT/report.json and OUT/report.png")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     pr.set_defaults(run=_prepare)
 
@@ -108,9 +110,12 @@ def _prepare(a: argparse.Namespace) -> int:
         kwargs = _resume_options(a, given)
     else:
         kwargs = {_KWARGS[k]: v for k, v in PREPARE_DEFAULTS.items()} | given
+    from ..monitor import MonitoredRun
+
     try:
-        report = drums.prepare(a.root, a.out, jobs=a.jobs, memory_limit=a.memory_limit, resume=a.resume,
-                               show_progress=False if a.quiet else None, **kwargs)
+        with MonitoredRun(a.out / "report.json" if a.monitor else None):
+            report = drums.prepare(a.root, a.out, jobs=a.jobs, memory_limit=a.memory_limit, resume=a.resume,
+                                   show_progress=False if a.quiet else None, **kwargs)
     except KeyboardInterrupt:
         print(f"cadence: interrupted; committed shards are kept. Continue with:\n"
               f"  cadence drums prepare {a.root} {a.out} --resume", file=sys.stderr)

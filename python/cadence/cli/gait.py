@@ -74,6 +74,16 @@ def register(groups: argparse._SubParsersAction) -> None:
                    help="invalid (and outlier) cycles drawn per task")
     r.set_defaults(run=_run_report)
 
+    c = sub.add_parser("cache", help="inspect or empty a --cache directory", formatter_class=HelpFormatter,
+                       description="A --cache directory holds decoded feature columns (memory-mapped Arrow "
+                       "files) and analysis results, keyed by the input file's identity and the engine "
+                       "version. 'info' lists entries and bytes per function; 'clear' removes them all.",
+                       epilog="example: cadence gait cache info .cadence-cache")
+    c.add_argument("action", choices=["info", "clear"])
+    c.add_argument("dir", type=Path, help="the cache directory")
+    c.add_argument("--json", action="store_true", help="print info as JSON")
+    c.set_defaults(run=_run_cache)
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="phase-indexed .parquet or .csv")
@@ -89,6 +99,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--phase-col", help="phase column (default: the first of phase_ipsi, phase, "
                    "phase_percent in the file, as LocoHub looks for it)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress and no notes on stderr")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="keep decoded columns and results in DIR: a second run reads no Parquet "
+                   "(see `cadence gait cache`)")
+    p.add_argument("--monitor", action="store_true",
+                   help="sample CPU, memory, budget and progress into a report.json and a PNG beside it")
 
 
 def _cli_option(role: str, value: str) -> str:
@@ -137,7 +152,7 @@ def _open(args: argparse.Namespace):
     try:
         loco = LocomotionData(args.file, args.subject_col, args.task_col, phase_col,
                               memory_limit=args.memory_limit, jobs=args.jobs, nan_policy=args.nan_policy,
-                              strict_names=False, verbose=False)
+                              strict_names=False, verbose=False, cache=args.cache)
     except LayoutError as e:
         raise CliError(e.message(_cli_option)) from None
     except FileNotFoundError as e:
@@ -200,6 +215,45 @@ def _run(body):
     return run
 
 
+def _monitored(args: argparse.Namespace, report: Path):
+    from ..monitor import MonitoredRun
+
+    return MonitoredRun(report if args.monitor else None)
+
+
+def _note_cache(args: argparse.Namespace, loco, mon) -> None:
+    """Cache counters: into the monitor's report, and one stderr line."""
+    if loco.cache is None:
+        return
+    stats = loco.cache.stats()
+    mon.extra["cache"] = stats
+    if not args.quiet:
+        print(f"cadence: cache {stats['directory']}: {stats['hits']} hit(s), {stats['misses']} miss(es), "
+              f"{stats['bytes_read'] / 2**20:.1f} MiB read, {stats['bytes_written'] / 2**20:.1f} MiB written",
+              file=sys.stderr)
+
+
+def _run_cache(args: argparse.Namespace) -> int:
+    from . import CliError
+    from ..gait.cache import LocomotionDataCache
+
+    if not (args.dir / "entries").is_dir():
+        raise CliError(f"{args.dir}: not a cache directory (no entries/ in it); give the DIR passed to --cache")
+    cache = LocomotionDataCache(args.dir)
+    if args.action == "clear":
+        print(f"removed {cache.clear()} entries from {args.dir}")
+        return 0
+    info = cache.info()
+    if args.json:
+        print(json.dumps(info, indent=1))
+        return 0
+    print(f"{info['directory']}: {info['entries']} entries, {info['bytes'] / 2**20:.1f} MiB "
+          f"(limit {info['max_bytes'] / 2**20:.0f} MiB)")
+    for name, f in sorted(info["functions"].items()):
+        print(f"  {name:40s} {f['entries']:5d} entries {f['bytes'] / 2**20:9.1f} MiB")
+    return 0
+
+
 @_run
 def _run_features(args: argparse.Namespace) -> int:
     from . import CliError
@@ -212,12 +266,16 @@ def _run_features(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise CliError(f"{out} is a directory; give a file name ending in .parquet or .npy")
     check_writable(out.parent)
-    loco, names = _open(args)
     drops_path = out.with_suffix(".drops.csv")
-    # OUT (and OUT.meta.parquet) appear together when whole (cycle_features' sink); the drop log
-    # follows, or an earlier run's is removed.
-    loco.cycle_features(names, output=suffix[1:], path=out, outliers_among=args.outliers_among,
-                        memory_limit=args.memory_limit, show_progress=_progress(args))
+    with _monitored(args, out.with_suffix(".report.json")) as mon:
+        loco, names = _open(args)
+        if loco.cache is not None:
+            loco._feature_table()  # the memory-mapped columns: a warm run decodes no Parquet
+        # OUT (and OUT.meta.parquet) appear together when whole (cycle_features' sink); the drop
+        # log follows, or an earlier run's is removed.
+        loco.cycle_features(names, output=suffix[1:], path=out, outliers_among=args.outliers_among,
+                            memory_limit=args.memory_limit, show_progress=_progress(args))
+        _note_cache(args, loco, mon)
     run = loco.last_run
     drops = loco.drop_log
     with atomic_files() as files:
@@ -246,8 +304,11 @@ def _run_validate(args: argparse.Namespace) -> int:
             from . import CliError
             raise CliError(f"--csv {args.csv} is a directory; give a file name")
         check_writable(args.csv.parent)
-    loco, names = _open(args)
-    report = loco.validate_ranges(ranges, names, show_progress=_progress(args))
+    monitor_path = (args.csv.with_suffix(".report.json") if args.csv else Path("gait-validate.report.json"))
+    with _monitored(args, monitor_path) as mon:
+        loco, names = _open(args)
+        report = loco.validate_ranges(ranges, names, show_progress=_progress(args))
+        _note_cache(args, loco, mon)
     hub, rng = report.locohub_failures, report.range_failures
     failing = len(set(zip(hub["subject"], hub["task"], hub["cycle"])) |
                   set(zip(rng["subject"], rng["task"], rng["cycle"])))
@@ -323,7 +384,10 @@ def _run_report(args: argparse.Namespace) -> int:
     created = not out.exists()
     check_writable(out)
     try:
-        return _report(args, out)
+        with _monitored(args, out / "report.json") as mon:
+            status = _report(args, out)
+            mon.extra["command"] = "gait report"
+        return status
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a failed first run leaves no empty directory behind

@@ -120,9 +120,13 @@ class BulkAnalyses:
     def subject_analysis(self, subject: str, features: list[str] | None = None) -> dict:
         """The guide's comprehensive subject analysis, for every task of ``subject``: tasks
         completed, total cycles, quality score (share of valid cycles), ROM over all cycles,
-        outlier counts (LocoHub's rule)."""
+        outlier counts (LocoHub's rule), and the feature correlation matrix of each task."""
+        return self._through_cache("subject_analysis", (subject, features),
+                                   lambda: self._subject_analysis(subject, features))
+
+    def _subject_analysis(self, subject: str, features) -> dict:
         out = {"subject": subject, "tasks_completed": [], "total_cycles": 0, "quality_scores": {},
-               "rom_data": {}, "outlier_counts": {}}
+               "rom_data": {}, "outlier_counts": {}, "feature_correlations": {}}
         for task in self.tasks:
             r, names = self._whole_analysis(subject, task, features)
             if r is None:
@@ -132,12 +136,17 @@ class BulkAnalyses:
             out["quality_scores"][task] = float(r["valid"].mean()) if r["valid"].size else 0.0
             out["rom_data"][task] = self.calculate_rom(subject, task, names, by_cycle=False)
             out["outlier_counts"][task] = int(r["outlier"].sum())
+            out["feature_correlations"][task] = self._feature_correlations(subject, task, names)
         return out
 
     def population_analysis(self, task: str, features: list[str] | None = None) -> dict:
         """Per-subject mean patterns, population mean and std (150 x features), and per feature
         the mean and max std and the coefficient of variation mean(std) / mean(mean), as the
-        guide defines it."""
+        guide defines it; the feature correlations over every cycle of the task."""
+        return self._through_cache("population_analysis", (task, features),
+                                   lambda: self._population_analysis(task, features))
+
+    def _population_analysis(self, task: str, features) -> dict:
         subjects, patterns, names = [], [], None
         for subject in self.subjects:
             r, names = self._whole_analysis(subject, task, features)
@@ -147,9 +156,13 @@ class BulkAnalyses:
             patterns.append(r["mean_pattern"].T)  # (150, features)
         out = {"task": task, "subjects_with_data": subjects, "features": names or [],
                "subject_mean_patterns": None, "population_mean": None, "population_std": None,
-               "population_stats": {}, "mean_patterns": {}, "variability_analysis": {}}
+               "population_stats": {}, "mean_patterns": {}, "variability_analysis": {},
+               "feature_correlations": None}
         if not patterns:
             return out
+        out["feature_correlations"] = (  # pooled over the cycles of the subjects above
+            self._correlate([self._index.group(s, task) for s in subjects], names) if self._sel.trivial
+            else self._feature_correlations(None, task, names))
         per_subject = np.stack(patterns)
         mean, std = per_subject.mean(axis=0), per_subject.std(axis=0)
         out.update(subject_mean_patterns=per_subject, population_mean=mean, population_std=std)

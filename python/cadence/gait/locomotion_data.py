@@ -101,6 +101,11 @@ class LocomotionData(BulkAnalyses):
         ``get_validation_report()``.
     verbose : bool
         Print LocoHub's three load summary lines (default, as LocoHub does).
+    cache : LocomotionDataCache, str or Path, optional
+        A cache directory (:mod:`cadence.gait.cache`): the decoded feature columns are kept there
+        as a memory-mapped Arrow file (a second run reads no Parquet), and with ``cache_results``
+        the results of ``subject_analysis``, ``population_analysis`` and
+        ``get_feature_correlations`` are stored and reused while the file is unchanged.
 
     Raises
     ------
@@ -127,7 +132,8 @@ class LocomotionData(BulkAnalyses):
     def __init__(self, data_path: str | Path, subject_col: str = "subject", task_col: str = "task",
                  phase_col: str | None = None, file_type: str = "auto", *, api: str = "current",
                  step_col: str = "step", memory_limit: str | int | None = "auto", jobs: int = 0,
-                 nan_policy: str = "propagate", strict_names: bool = True, verbose: bool = True) -> None:
+                 nan_policy: str = "propagate", strict_names: bool = True, verbose: bool = True,
+                 cache=None, cache_results: bool = True) -> None:
         if api not in APIS:
             raise ValueError(f"api={api!r}: use 'current' (LocoHub's newest package) or 'legacy' "
                              f"(lib/core and user_libs)")
@@ -143,6 +149,9 @@ class LocomotionData(BulkAnalyses):
         self.phase_col = phase_col or PHASE_COLUMNS[0]
         self._file = GaitFile(self.data_path, subject_col, task_col, self.phase_col, step_col, kind)
         self.api, self.memory_limit, self.jobs, self.nan_policy = api, memory_limit, jobs, nan_policy
+        from .cache import open_cache
+
+        self.cache, self._cache_results = open_cache(cache), cache_results
         self._index = self._file.build_index()
         self._sel = Selection()
         self._shared = _Shared(self._analyse_uncached)
@@ -416,8 +425,37 @@ class LocomotionData(BulkAnalyses):
             need = self._index.index.rows * self._file.row_bytes([self._column(f) for f in self.features])
             if limit and need > limit:
                 return None
-            self._shared.table = self._read_columns([self._column(f) for f in self.features])
+            names = [self._column(f) for f in self.features]
+            if self.cache is not None:  # warm runs: the decoded columns, memory-mapped
+                self._shared.table = self.cache.columns(self.data_path, names, lambda: self._read_columns(names))
+            else:
+                self._shared.table = self._read_columns(names)
         return self._shared.table
+
+    def _cache_key(self) -> dict:
+        """What identifies this object's results for the cache: the file (by identity), the
+        settings that change results, and the view's subjects and tasks."""
+        return {"file": self.data_path, "api": self.api, "nan_policy": self.nan_policy,
+                "columns": [self.subject_col, self.task_col, self.phase_col, self._file.step_col],
+                "features": self.feature_mappings, "subjects": self.subjects, "tasks": self.tasks}
+
+    def _through_cache(self, name: str, args: tuple, compute):
+        """compute(), or its stored result (only for unconditioned views: phase ranges, cycle
+        and value conditions are not part of the key)."""
+        if self.cache is None or not self._cache_results or not self._sel.trivial:
+            return compute()
+        func = f"LocomotionData.{name}"
+        key = self.cache.key(func, (self, *args))
+        from .cache import _MISSING, _encode
+
+        value = self.cache._lookup(func, key)
+        if value is not _MISSING:
+            return value
+        value = compute()
+        blobs: dict = {}
+        tree = _encode(value, blobs, "result")
+        self.cache._store(key, {"function": func, "value": tree}, blobs)
+        return value
 
     @property
     def _table(self) -> pa.Table | None:
@@ -627,6 +665,35 @@ class LocomotionData(BulkAnalyses):
         with np.errstate(invalid="ignore", divide="ignore"):
             corr = cov / (sd[:, :, None] * sd[:, None, :])
         return np.clip(corr, -1.0, 1.0, out=corr, where=~np.isnan(corr))
+
+    def get_feature_correlations(self, subject: str | None, task: str,
+                                 features: list[str] | None = None) -> pd.DataFrame | None:
+        """Pearson correlation between features over every point of every cycle of one subject x
+        task (all subjects of the task when subject is None): a (features x features) DataFrame,
+        ``.to_numpy()`` being the guide's ``feature_correlations``. One pass of the engine over
+        the columns (no reshaped copy); NaN follows ``nan_policy`` ('propagate': numpy.corrcoef,
+        'omit': pairwise complete rows, as pandas). None when there is no such group."""
+        return self._through_cache("get_feature_correlations", (subject, task, features),
+                                   lambda: self._feature_correlations(subject, task, features))
+
+    def _feature_correlations(self, subject, task, features) -> pd.DataFrame | None:
+        groups, names = self._select(subject, task, features)
+        if groups is None:
+            return None
+        if self._sel.trivial:
+            return self._correlate(groups, names)
+        x, _ = self.get_cycles(subject, task, names)
+        return self._correlate_columns([np.ascontiguousarray(x[:, :, i]).reshape(-1) for i in range(len(names))],
+                                       names)
+
+    def _correlate(self, groups: list[int], names: list[str]) -> pd.DataFrame:
+        return self._correlate_columns(self._group_columns(groups, names), names)
+
+    def _correlate_columns(self, columns: list[np.ndarray], names: list[str]) -> pd.DataFrame:
+        rows = columns[0].shape[0] if columns else 0
+        corr = _core.gait_feature_correlations(columns, rows, feat.nan_policy_code(self.nan_policy),
+                                               make_job(self.jobs, 0))
+        return pd.DataFrame(corr, index=pd.Index(names, name="feature"), columns=names)
 
     def get_summary_statistics(self, subject: str | None, task: str, features: list[str] | None = None) -> pd.DataFrame:
         """mean, std, min, max, median, q25, q75 of each feature over all points of all cycles."""
