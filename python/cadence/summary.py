@@ -7,6 +7,7 @@ against the CSV, so it doubles as a health check of a downloaded corpus.
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 
 from . import _core
 from .drums import scan_corpus
+from .drums.archive import CSV_MAX_BYTES, ZipCorpus, is_zip
 from .drums.inputs import EGMD_COLUMNS, find_csv
 from .drums.store import JOURNAL
 
@@ -39,10 +41,23 @@ def _egmd_csv(root: Path) -> Path:
 
 def summarize_drums(root: Path, *, jobs: int = 0, show_progress: bool | None = None) -> dict:
     """Counts per split, kit and drummer, audio totals, and CSV-vs-audio duration checks."""
-    csv_path = _egmd_csv(root)
-    with open(csv_path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    audio = scan_corpus([root / r["audio_filename"] for r in rows], jobs=jobs, show_progress=show_progress)
+    if is_zip(root):  # read straight from the archive (drums/archive.py)
+        corpus = ZipCorpus(root)
+        member = corpus.find_csv()
+        if member is None:
+            raise ValueError(f"{root}: no E-GMD CSV member (a .csv with the columns {', '.join(EGMD_COLUMNS)})")
+        csv_path, top = f"{root}:{member}", corpus.root_of(member)
+        rows = list(csv.DictReader(io.StringIO(corpus.read(member, CSV_MAX_BYTES).decode("utf-8"), newline="")))
+        names = set(corpus.names)
+        audio = scan_corpus([top + r["audio_filename"] for r in rows], jobs=jobs, show_progress=show_progress,
+                            archive=root)
+        midi_missing = sum(top + r["midi_filename"] not in names for r in rows)
+    else:
+        csv_path = _egmd_csv(root)
+        with open(csv_path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        audio = scan_corpus([root / r["audio_filename"] for r in rows], jobs=jobs, show_progress=show_progress)
+        midi_missing = sum(not (root / r["midi_filename"]).is_file() for r in rows)
     ok = audio.column("ok").to_numpy(zero_copy_only=False)
     duration_s = audio.column("duration_s").to_numpy()
     csv_duration_s = np.array([_number(r["duration"]) for r in rows])
@@ -58,7 +73,7 @@ def summarize_drums(root: Path, *, jobs: int = 0, show_progress: bool | None = N
         "performances_per_split": dict(Counter(s for _, s in {(r["id"], r["split"]) for r in rows})),
         "beat_types": dict(Counter(r["beat_type"] for r in rows)),
         "bpm_range": (int(min(bpms)), int(max(bpms))) if bpms else None,
-        "missing_midi": sum(not (root / r["midi_filename"]).is_file() for r in rows),
+        "missing_midi": midi_missing,
         "audio_ok": int(ok.sum()),
         "audio_failed": [(p, e) for p, e, good in zip(
             audio.column("path").to_pylist(), audio.column("error").to_pylist(), ok) if not good],

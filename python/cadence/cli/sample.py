@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from .. import summary
+from ..drums.archive import is_zip
 from ..atomic import TEMP_MARK, check_writable, temp_name
 from ..runtime import Progress
 from ..sample import drums, gait
@@ -39,6 +40,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     d.add_argument("--soundfont", type=Path, help="GM soundfont (default: TimGM6mb from Debian)")
     d.add_argument("--jobs", type=int, default=0, help="parallel renders (default: all cores)")
     d.add_argument("--force", action="store_true", help="replace an existing sample corpus in OUT")
+    d.add_argument("--zip", action="store_true",
+                   help="write OUT as one zip (e.g. sample.zip), packed as E-GMD's download is")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     d.set_defaults(run=_run_drums)
 
@@ -87,6 +90,8 @@ def _run_drums(args: argparse.Namespace) -> int:
     from . import CliError
 
     out: Path = args.out
+    if args.zip:
+        return _run_drums_zip(args)
     if out.exists() and not out.is_dir():
         raise CliError(f"{out} is a file; give a directory for the corpus")
     if out.exists() and any(out.iterdir()):
@@ -116,6 +121,33 @@ def _run_drums(args: argparse.Namespace) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    print(f"wrote {result.n_pairs} MIDI/WAV pairs ({result.n_performances} performances, "
+          f"{result.total_audio_s:.1f} s of audio) to {out}")
+    return 0
+
+
+def _run_drums_zip(args: argparse.Namespace) -> int:
+    """`--zip`: rendered into a hidden directory beside OUT, packed into OUT (atomically), then
+    the directory is removed."""
+    from ..drums.archive import write_zip
+    from . import CliError
+
+    out: Path = args.out
+    if out.is_dir():
+        raise CliError(f"{out} is a directory; with --zip give a file name, e.g. {out}.zip")
+    if out.exists() and not args.force:
+        raise CliError(f"{out} exists; pass --force to replace it")
+    check_writable(out.parent)
+    tmp = temp_name(out)
+    try:
+        bar, update = _progress("render", "pair", args.quiet)
+        with bar:
+            result = drums.generate(tmp, performances=args.performances, kits=args.kits, seed=args.seed,
+                                    min_duration_s=args.min_duration, max_duration_s=args.max_duration,
+                                    soundfont=args.soundfont, jobs=args.jobs or None, progress=update)
+        write_zip(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"wrote {result.n_pairs} MIDI/WAV pairs ({result.n_performances} performances, "
           f"{result.total_audio_s:.1f} s of audio) to {out}")
     return 0
@@ -162,12 +194,12 @@ def _run_summary(args: argparse.Namespace) -> int:
     from . import CliError
 
     path: Path = args.path
-    if path.is_dir():
+    if path.is_dir() or is_zip(path):
         text = summary.format_drums(summary.summarize_drums(path, jobs=args.jobs,
                                                             show_progress=False if args.quiet else None))
     elif path.suffix == ".parquet" and path.is_file():
         text = summary.format_gait(summary.summarize_gait(path))
     else:
-        raise CliError(f"{path}: expected a drum corpus directory or a .parquet file")
+        raise CliError(f"{path}: expected a drum corpus directory or .zip, or a .parquet file")
     sys.stdout.write(text)
     return 0

@@ -75,38 +75,46 @@ def find_csv(root: Path) -> Path | None:
 def read_csv(root: Path, csv_path: Path) -> tuple[list[PairInput], list[InputReject]]:
     """Pairs listed in an E-GMD CSV. Rows with missing fields, unreadable numbers or paths
     that escape `root` are returned as rejects naming the CSV line."""
-    pairs, rejects = [], []
     with open(csv_path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != EGMD_COLUMNS:
-            raise ValueError(
-                f"{csv_path}: columns {reader.fieldnames} are not E-GMD's; expected {list(EGMD_COLUMNS)}")
-        for line, row in enumerate(reader, start=2):
-            where = f"{csv_path.name} line {line}"
-            rid = (row.get("audio_filename") or f"{csv_path.name}:{line}").strip()
-            missing = [c for c in EGMD_COLUMNS if not (row.get(c) or "").strip()]
-            if missing:
-                rejects.append(InputReject(rid, "csv_missing_field", f"{where}: empty {', '.join(missing)}"))
-                continue
-            midi, audio = _inside(root, row["midi_filename"]), _inside(root, row["audio_filename"])
-            if midi is None or audio is None:
-                bad = row["midi_filename"] if midi is None else row["audio_filename"]
-                rejects.append(InputReject(rid, "path_outside_root",
-                                           f"{where}: path {bad!r} leaves the dataset root {root}"))
-                continue
-            try:
-                duration_s, bpm = float(row["duration"]), int(float(row["bpm"]))
-                if not (math.isfinite(duration_s) and duration_s >= 0):
-                    raise ValueError
-            except (ValueError, OverflowError):  # "long", "inf" (int(inf) overflows), "nan"
-                rejects.append(InputReject(rid, "csv_bad_value",
-                                           f"{where}: duration {row['duration']!r} or bpm {row['bpm']!r} is not a number"))
-                continue
-            meta = {k: row[k] for k in ("drummer", "session", "style", "beat_type", "time_signature",
-                                        "split", "kit_name")}
-            meta.update(source_id=row["id"], bpm=bpm)
-            pairs.append(PairInput(_pair_id(root, row["audio_filename"]), str(midi), str(audio),
-                                   duration_s, meta))
+        return parse_csv(f, csv_path, lambda rel: _inside(root, rel), root)
+
+
+def parse_csv(lines, csv_path, resolve, root) -> tuple[list[PairInput], list[InputReject]]:
+    """The rows of an E-GMD CSV (an iterable of lines) as pairs and rejects; ``resolve(rel)``
+    gives the path of a CSV path under the dataset root (a file, or a zip member), or None when
+    it escapes the root. Shared by the directory and the zip reader (archive.py)."""
+    pairs, rejects = [], []
+    csv_name = Path(str(csv_path)).name
+    reader = csv.DictReader(lines)
+    if tuple(reader.fieldnames or ()) != EGMD_COLUMNS:
+        raise ValueError(
+            f"{csv_path}: columns {reader.fieldnames} are not E-GMD's; expected {list(EGMD_COLUMNS)}")
+    for line, row in enumerate(reader, start=2):
+        where = f"{csv_name} line {line}"
+        rid = (row.get("audio_filename") or f"{csv_name}:{line}").strip()
+        missing = [c for c in EGMD_COLUMNS if not (row.get(c) or "").strip()]
+        if missing:
+            rejects.append(InputReject(rid, "csv_missing_field", f"{where}: empty {', '.join(missing)}"))
+            continue
+        midi, audio = resolve(row["midi_filename"]), resolve(row["audio_filename"])
+        if midi is None or audio is None:
+            bad = row["midi_filename"] if midi is None else row["audio_filename"]
+            rejects.append(InputReject(rid, "path_outside_root",
+                                       f"{where}: path {bad!r} leaves the dataset root {root}"))
+            continue
+        try:
+            duration_s, bpm = float(row["duration"]), int(float(row["bpm"]))
+            if not (math.isfinite(duration_s) and duration_s >= 0):
+                raise ValueError
+        except (ValueError, OverflowError):  # "long", "inf" (int(inf) overflows), "nan"
+            rejects.append(InputReject(rid, "csv_bad_value",
+                                       f"{where}: duration {row['duration']!r} or bpm {row['bpm']!r} is not a number"))
+            continue
+        meta = {k: row[k] for k in ("drummer", "session", "style", "beat_type", "time_signature",
+                                    "split", "kit_name")}
+        meta.update(source_id=row["id"], bpm=bpm)
+        pairs.append(PairInput(_pair_id(root, row["audio_filename"]), str(midi), str(audio),
+                               duration_s, meta))
     return pairs, rejects
 
 
@@ -179,9 +187,13 @@ def select(pairs: list[PairInput], *, splits=None, kits=None, drummers=None,
 
 
 def explain_empty(root: Path, csv_path: Path | None, pairs: list[PairInput], rejects: list[InputReject], *,
-                  splits=None, kits=None, drummers=None, sample_fraction=None, seed=0, limit=None) -> str:
-    """Why nothing is left to prepare: what was found in `root`, then what each filter left."""
-    if csv_path is not None:
+                  splits=None, kits=None, drummers=None, sample_fraction=None, seed=0, limit=None,
+                  found: str | None = None) -> str:
+    """Why nothing is left to prepare: what was found in `root` (or `found`, said by the
+    caller, e.g. of a zip's members), then what each filter left."""
+    if found is not None:
+        pass
+    elif csv_path is not None:
         found = f"{csv_path} lists {len(pairs) + len(rejects)} row(s): {len(pairs)} usable, {len(rejects)} rejected"
     else:
         n_midi = sum(1 for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MIDI_SUFFIXES)

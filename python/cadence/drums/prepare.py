@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from .. import _core
 from ..runtime import make_job, parse_bytes, run_job
+from . import archive as archive_mod
 from . import inputs as inputs_mod
 from .class_maps import BUILTIN, ClassMap, load_class_map
 from .store import JOURNAL, Store, read_journal
@@ -71,7 +72,8 @@ def prepare(
     ----------
     root
         Dataset root: an E-GMD CSV in it (or ``csv``) lists the pairs; without one, every
-        ``.mid``/``.midi`` is paired with the ``.wav``/``.flac`` of the same stem.
+        ``.mid``/``.midi`` is paired with the ``.wav``/``.flac`` of the same stem. Or the
+        dataset's zip (``e-gmd-v1.0.0.zip``), read without extracting it: the same records.
     out
         Output directory: Parquet shards, ``journal.jsonl``, ``manifest.json``,
         ``rejects.csv`` and ``report.json``.
@@ -122,17 +124,23 @@ def prepare(
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, jobs=jobs, memory_limit=memory_limit, sample_fraction=sample_fraction,
         channels=channels)
-    if not root.is_dir():
-        raise FileNotFoundError(2, f"{root}: dataset root not found (a directory with an E-GMD CSV, "
-                                f"or .mid files with their .wav/.flac)", str(root))
-    csv_path = Path(csv) if csv else inputs_mod.find_csv(root)
-    pairs, pre_rejects = (inputs_mod.read_csv(root, csv_path) if csv_path else inputs_mod.scan_directory(root))
-    selected = inputs_mod.select(pairs, splits=splits, kits=kits, drummers=drummers,
-                                 sample_fraction=sample_fraction, seed=seed, limit=limit)
+    corpus = archive_mod.ZipCorpus(root) if archive_mod.is_zip(root) else None  # straight from a zip
+    if corpus is None and not root.is_dir():
+        raise FileNotFoundError(2, f"{root}: dataset root not found (a directory or a .zip with an E-GMD "
+                                f"CSV, or .mid files with their .wav/.flac)", str(root))
+    filters = {"splits": splits, "kits": kits, "drummers": drummers, "sample_fraction": sample_fraction,
+               "seed": seed, "limit": limit}
+    if corpus is not None:
+        csv_path = corpus.find_csv(csv)
+        pairs, pre_rejects = corpus.read_csv(csv_path) if csv_path else corpus.scan()
+    else:
+        csv_path = Path(csv) if csv else inputs_mod.find_csv(root)
+        pairs, pre_rejects = (inputs_mod.read_csv(root, csv_path) if csv_path else inputs_mod.scan_directory(root))
+    selected = inputs_mod.select(pairs, **filters)
     if not selected:
-        raise NothingSelected(inputs_mod.explain_empty(
-            root, csv_path, pairs, pre_rejects, splits=splits, kits=kits, drummers=drummers,
-            sample_fraction=sample_fraction, seed=seed, limit=limit))
+        raise NothingSelected(
+            archive_mod.explain_empty(corpus, csv_path, pairs, pre_rejects, **filters) if corpus is not None
+            else inputs_mod.explain_empty(root, csv_path, pairs, pre_rejects, **filters))
     class_map = mapping if isinstance(mapping, ClassMap) else load_class_map(mapping)
     config = build_config(
         layout=layout, sample_rate_hz=sample_rate_hz, class_map=class_map, channels=channels,
@@ -140,7 +148,8 @@ def prepare(
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, csv_path=csv_path, splits=splits, kits=kits, drummers=drummers,
         sample_fraction=sample_fraction, seed=seed, limit=limit)
-    unpaired = inputs_mod.unpaired_files(root, pairs, csv_path)
+    unpaired = corpus.unpaired(pairs, csv_path) if corpus is not None else inputs_mod.unpaired_files(
+        root, pairs, csv_path)
     store = Store.open(out, config, resume=resume)
     done = store.done_ids
     todo = [p for p in selected if p.pair_id not in done]
@@ -153,7 +162,8 @@ def prepare(
         sample_rate_hz=sample_rate_hz, merge_s=merge_ms / 1e3, pad_before_s=pad_before_s,
         clip_s=clip_s, codec=codec, index_codec=index_codec, flac_level=flac_level,
         csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
-        map_name=class_map.name, classes=class_map.classes, channels=channels or [])
+        map_name=class_map.name, classes=class_map.classes, channels=channels or [],
+        archive=str(corpus.path) if corpus is not None else "")
     totals = _Totals()
     totals.rejects.update(r["reason"] for r in rejects)
     interrupted = False

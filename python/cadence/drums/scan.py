@@ -17,6 +17,7 @@ def scan_corpus(
     jobs: int = 0,
     memory_limit: str | int | None = "auto",
     show_progress: bool | None = None,
+    archive: str | os.PathLike | None = None,
 ) -> pa.Table:
     """Decode every file and return one row per file, in input order.
 
@@ -30,10 +31,13 @@ def scan_corpus(
         Worker threads; 0 = all cores.
     memory_limit
         Bound on decoded audio held at once (``"4G"``, bytes, ``"auto"`` = half of RAM, 0 = none).
+    archive
+        A zip whose members `paths` name: each is read from it into memory and decoded there.
     """
     path_list = [os.fspath(p) for p in paths]
     job = make_job(jobs, memory_limit)
     batch = run_job(
-        lambda: _core.scan_corpus(path_list, job), job, desc="scan audio", show_progress=show_progress
+        lambda: _core.scan_corpus(path_list, job, os.fspath(archive) if archive else ""), job, desc="scan audio",
+        show_progress=show_progress,
     )
     return pa.table(batch)
