@@ -71,6 +71,13 @@ def register(groups: argparse._SubParsersAction) -> None:
     ins = sub.add_parser("inspect", help="summary and class histogram of a prepared directory")
     ins.add_argument("out", type=Path, help="a directory written by `cadence drums prepare`")
     ins.add_argument("--json", action="store_true", help="print the summary as JSON")
+    seq = ins.add_argument_group("sequences (index layout): one example drawn to a PNG")
+    seq.add_argument("--sequences", action="store_true", help="show sequence examples instead of records")
+    seq.add_argument("--index", type=int, default=0, help="which sequence (default 0)")
+    seq.add_argument("--length-s", type=float, default=4.0, help="sequence length (default 4.0)")
+    seq.add_argument("--fps", type=float, default=100.0, help="frames per second (default 100)")
+    seq.add_argument("--features", choices=("mel", "log_filtered"), default="mel", help="spectrogram drawn")
+    seq.add_argument("--png", type=Path, help="write the picture here")
     ins.set_defaults(run=_inspect)
 
     ver = sub.add_parser("verify", help="check shard checksums and that every stored clip decodes",
@@ -156,6 +163,10 @@ def _show(v) -> str:
 
 
 def _inspect(a: argparse.Namespace) -> int:
+    if a.sequences:
+        return _inspect_sequences(a)
+    if a.png:
+        raise ValueError("--png draws a sequence example: add --sequences")
     s = drums.inspect(a.out)
     if a.json:
         print(json.dumps(s, indent=1))
@@ -169,6 +180,18 @@ def _inspect(a: argparse.Namespace) -> int:
     for name, n in s["class_histogram"].items():
         if n or len(s["class_histogram"]) <= 16:
             print(f"  {name:<{width}} {n:>8,} {'#' * round(40 * n / top)}")
+    return 0
+
+
+def _inspect_sequences(a: argparse.Namespace) -> int:
+    drums.inspect(a.out)  # names a missing or damaged directory before anything is read
+    ds = drums.open(a.out, mode="sequences", length_s=a.length_s, fps=a.fps, features=a.features)
+    print(f"{ds.path}: {len(ds):,} sequences of {ds.length_s} s from {len(ds._files):,} files, {ds.n_frames} frames "
+          f"of {ds.hop_samples} samples ({ds.frame_rate_hz:.2f} frames/s) at {ds.sample_rate_hz} Hz, "
+          f"{len(ds.band_hz)} {a.features} bands, classes {', '.join(ds.class_names)}")
+    if a.png:
+        ds.save_png(a.index, a.png)
+        print(f"  sequence {a.index} drawn to {a.png}")
     return 0
 
 

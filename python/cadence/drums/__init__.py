@@ -14,9 +14,11 @@ from .prepare import NothingSelected, journal_options, prepare, prepare_config
 from .prepare import format_report as prepare_format
 from .store import JOURNAL
 from .sampling import BlockShuffleSampler, collate
+from .sequences import LogFilteredSpec, MelSpec, SequenceDataset
 from .scan import scan_corpus
 from .verify import inspect, verify
 
-__all__ = ["JOURNAL", "Batch", "BlockShuffleSampler", "DrumDataset", "NothingSelected", "StoredAudioError", "collate",
+__all__ = ["JOURNAL", "Batch", "BlockShuffleSampler", "DrumDataset", "LogFilteredSpec", "MelSpec", "NothingSelected",
+           "SequenceDataset", "StoredAudioError", "collate",
            "inspect", "journal_options", "load_class_map", "open", "prepare", "prepare_config", "prepare_format",
            "scan_corpus", "verify"]

@@ -413,6 +413,13 @@ def _in_dataloader_worker() -> bool:
     return tud is not None and tud.get_worker_info() is not None
 
 
-def open(path: str | os.PathLike, **kwargs) -> DrumDataset:  # noqa: A001 - mirrors builtins.open's role
-    """Open a prepared directory; see :class:`DrumDataset`."""
+def open(path: str | os.PathLike, mode: str = "records", **kwargs):  # noqa: A001 - mirrors builtins.open's role
+    """Open a prepared directory: ``mode="records"`` gives one item per onset (:class:`DrumDataset`),
+    ``mode="sequences"`` windows of seconds with frame targets (:class:`~.sequences.SequenceDataset`)."""
+    if mode == "sequences":
+        from .sequences import SequenceDataset  # noqa: PLC0415 - sequences imports this module
+
+        return SequenceDataset(path, **kwargs)
+    if mode != "records":
+        raise ValueError(f"mode must be 'records' or 'sequences', not {mode!r}")
     return DrumDataset(path, **kwargs)
