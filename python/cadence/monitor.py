@@ -26,6 +26,11 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def watching() -> bool:
+    """Whether a monitor runs (progress is then polled even when nothing is shown)."""
+    return bool(_active)
+
+
 def note_job(job) -> None:
     """Called by runtime.make_job: running monitors count the job's reserved bytes."""
     for m in _active:
@@ -95,6 +100,7 @@ class PerformanceMonitor:
         self.throughput: deque = deque(maxlen=max_history)
         self._jobs: list = []  # engine jobs made while running (not weak-referenceable); dropped at stop
         self._stage: tuple | None = None
+        self._peak_reserved = 0
         self.start_time = self.stop_time = None
         self.sampling_seconds = 0.0  # CPU seconds spent sampling (the monitor's own overhead)
 
@@ -148,7 +154,10 @@ class PerformanceMonitor:
         self.memory_usage.append(used)
         self.memory_available.append(avail)
         self.rss_bytes.append(_rss_bytes())
-        self.reserved_bytes.append(sum(int(j.reserved_bytes) for j in list(self._jobs)))
+        jobs = list(self._jobs)
+        self.reserved_bytes.append(sum(int(j.reserved_bytes) for j in jobs))
+        # the engine's own peak, so a run shorter than the interval still reports it
+        self._peak_reserved = max([self._peak_reserved, *(int(j.peak_reserved_bytes) for j in jobs)])
         stage = self._stage
         self.stage.append(stage)
         rate = 0.0
@@ -192,7 +201,7 @@ class PerformanceMonitor:
             "stage_unit": [None if s is None else s[1] for s in self.stage],
             "throughput_per_s": [round(r, 3) for r in self.stage_throughput],
             "peak_rss_bytes": max(self.rss_bytes, default=0),
-            "peak_reserved_bytes": max(self.reserved_bytes, default=0),
+            "peak_reserved_bytes": max(self._peak_reserved, max(self.reserved_bytes, default=0)),
         }
 
     def plot_performance(self, save_path: str | os.PathLike | None = None):

@@ -195,7 +195,7 @@ def run_job(
 
 
 def _update_bar(bar: Progress, job: _core.Job, done_counter: str, postfix=None) -> None:
-    if bar.disabled:
+    if bar.disabled and not monitor.watching():  # --quiet --monitor still samples the stage
         return
     counters = dict(job.progress())
     text = postfix(counters) if postfix is not None else ""

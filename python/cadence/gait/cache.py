@@ -131,15 +131,15 @@ _SUPPORTED = ("numpy arrays (numeric or bool), pandas DataFrames/Series, Arrow t
 
 
 def _encode(value: Any, blobs: dict[str, Any], where: str) -> Any:
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":  # before float: np.float64 is one
+        return {"t": "npscalar", "dtype": value.dtype.str,
+                "v": value.item().hex() if value.dtype.kind == "f" else value.item()}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return {"t": "int", "v": str(value)}
     if isinstance(value, float):
         return {"t": "float", "v": value.hex()}
-    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
-        return {"t": "npscalar", "dtype": value.dtype.str,
-                "v": value.item().hex() if value.dtype.kind == "f" else value.item()}
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise TypeError(f"cache: cannot store a numpy array of dtype {value.dtype} ({where}); "

@@ -1,0 +1,163 @@
+"""cadence.gait.cache: keys follow the input file, values are data only, LRU, damage, processes."""
+
+import json
+import multiprocessing as mp
+import os
+import time
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cadence.gait import LocomotionData
+from cadence.gait.cache import CacheDamagedWarning, LocomotionDataCache, cached_analysis, file_identity
+from cadence.sample import gait
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gait") / "sample.parquet"
+    gait.generate(path, subjects=2, strides_per_task=8, n_features=20, seed=4, row_group_rows=1500)
+    return path
+
+
+def test_values_round_trip_exactly(tmp_path):
+    cache = LocomotionDataCache(tmp_path / "c")
+    value = {"a": np.arange(12, dtype=np.float32).reshape(3, 4), "nan": float("nan"), "i": 2**70, "s": "x",
+             "t": (1, 2.5, None, True), "df": pd.DataFrame({"x": [1.0, np.nan]}, index=["p", "q"]),
+             "series": pd.Series([1, 2], name="n"), "arrow": pa.table({"k": ["u", "v"]}), 7: [np.float64(0.1)]}
+    cache.set("f", (1,), {}, value)
+    got = cache.get("f", (1,), {})
+    np.testing.assert_array_equal(got["a"], value["a"])
+    assert got["a"].dtype == np.float32 and np.isnan(got["nan"]) and got["i"] == 2**70 and got["t"] == value["t"]
+    pd.testing.assert_frame_equal(got["df"], value["df"])
+    pd.testing.assert_series_equal(got["series"], value["series"])
+    assert got["arrow"].equals(value["arrow"]) and got[7] == [0.1] and isinstance(got[7][0], np.float64)
+    assert cache.get("f", (2,), {}) is None
+    assert cache.stats()["hits"] == 1 and cache.stats()["misses"] == 1
+    # nothing pickled: only .npy, .arrow and the JSON manifest
+    names = {p.suffix for p in (tmp_path / "c" / "entries").rglob("*") if p.is_file()}
+    assert names <= {".npy", ".arrow", ".json"}
+
+
+def test_other_types_raise_a_type_error_naming_them(tmp_path):
+    cache = LocomotionDataCache(tmp_path / "c")
+    with pytest.raises(TypeError, match=r"builtins.set \(result\['x'\]\)"):
+        cache.set("f", (), {}, {"x": {1, 2}})
+    with pytest.raises(TypeError, match="dtype object"):
+        cache.set("f", (), {}, np.array([object()]))
+    with pytest.raises(TypeError, match="cache key: cannot use a builtins.object"):
+        cache.get("f", (object(),), {})
+    assert not list((tmp_path / "c" / "entries").iterdir())
+
+
+def test_a_changed_file_never_serves_an_old_result(tmp_path):
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": [1.0, 2.0]}), path)
+    cache = LocomotionDataCache(tmp_path / "c")
+    calls = []
+
+    @cached_analysis(cache)
+    def total(p):
+        calls.append(1)
+        return float(pq.read_table(p).column("x").to_numpy().sum())
+
+    assert total(path) == 3.0 and total(str(path)) == 3.0 and len(calls) == 1
+    before = file_identity(path)
+    st = os.stat(path)
+    pq.write_table(pa.table({"x": [1.0, 5.0]}), path)  # same size, same mtime: only the footer differs
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert file_identity(path)["size"] == before["size"] and file_identity(path) != before
+    assert total(path) == 6.0 and len(calls) == 2
+    full = LocomotionDataCache(tmp_path / "c", full_hash=True)
+    assert "content" in file_identity(path, True) and full.key("f", (path,)) != cache.key("f", (path,))
+
+
+def test_lru_eviction_by_bytes(tmp_path):
+    cache = LocomotionDataCache(tmp_path / "c", max_cache_size="3M")
+    block = np.zeros(100_000, dtype=np.float64)  # 800 kB: three fit in 3 MiB, four do not
+    for i in range(3):
+        cache.set("f", (i,), {}, block)
+        time.sleep(0.01)
+    assert cache.get("f", (0,), {}) is not None  # 0 is now the most recently used
+    time.sleep(0.01)
+    cache.set("f", (3,), {}, block)
+    assert cache.stats()["evicted"] == 1 and cache.stats()["bytes"] <= 3 * 2**20
+    assert cache.get("f", (1,), {}) is None and cache.get("f", (0,), {}) is not None
+
+
+def test_a_damaged_entry_is_dropped_and_recomputed(tmp_path):
+    cache = LocomotionDataCache(tmp_path / "c")
+    calls = []
+
+    @cached_analysis(cache)
+    def f(n):
+        calls.append(n)
+        return np.arange(n, dtype=np.int64)
+
+    f(1000)
+    (blob,) = (tmp_path / "c" / "entries").glob("*/*.npy")
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 0xFF  # same size, one bit pattern changed
+    blob.write_bytes(bytes(data))
+    with pytest.warns(CacheDamagedWarning, match="damaged"):
+        np.testing.assert_array_equal(f(1000), np.arange(1000))
+    assert calls == [1000, 1000] and cache.stats()["damaged"] == 1
+    np.testing.assert_array_equal(f(1000), np.arange(1000))  # stored again, whole
+    assert calls == [1000, 1000]
+    (manifest,) = (tmp_path / "c" / "entries").glob("*/manifest.json")
+    manifest.write_text("{not json")
+    with pytest.warns(CacheDamagedWarning):
+        f(1000)
+    assert len(calls) == 3
+
+
+def _worker(args):
+    directory, i = args
+    cache = LocomotionDataCache(directory, max_cache_size="2M")
+    out = []
+    for k in range(6):
+        key = (k % 3,)
+        got = cache.get("f", key, {})
+        if got is None:
+            cache.set("f", key, {}, np.full(40_000, k % 3, dtype=np.float64))  # 320 kB
+        else:
+            out.append(bool((got == k % 3).all()))
+    return out
+
+
+def test_several_processes_share_a_directory(tmp_path):
+    with mp.get_context("spawn").Pool(3) as pool:
+        results = pool.map(_worker, [(str(tmp_path / "c"), i) for i in range(3)])
+    assert all(all(r) for r in results) and sum(len(r) for r in results) > 0
+    assert not list((tmp_path / "c").glob(".tmp-*"))
+    for m in (tmp_path / "c" / "entries").glob("*/manifest.json"):
+        json.loads(m.read_text())
+
+
+def test_locomotion_data_results_and_warm_columns(sample, tmp_path):
+    cache = LocomotionDataCache(tmp_path / "c")
+    cold = LocomotionData(sample, verbose=False)
+    warm1 = LocomotionData(sample, verbose=False, cache=cache)
+    s, t = cold.subjects[0], cold.tasks[0]
+    want = cold.subject_analysis(s)
+    got = warm1.subject_analysis(s)
+    again = LocomotionData(sample, verbose=False, cache=cache).subject_analysis(s)
+    assert cache.stats()["hits"] >= 1
+    for r in (got, again):
+        assert r["total_cycles"] == want["total_cycles"] and r["outlier_counts"] == want["outlier_counts"]
+        pd.testing.assert_frame_equal(r["feature_correlations"][t], want["feature_correlations"][t])
+    # warm columns: a memory-mapped Arrow file, same cycle features as a cold read
+    warm2 = LocomotionData(sample, verbose=False, cache=cache, cache_results=False)
+    table = warm2._feature_table()
+    assert table.num_rows == len(cold)
+    pd.testing.assert_frame_equal(warm2.cycle_features(), cold.cycle_features())
+    files = list((tmp_path / "c" / "entries").glob("*/columns.arrow"))
+    assert len(files) == 1
+    with pa.ipc.open_file(pa.memory_map(str(files[0]))) as r:
+        assert r.read_all().column_names == [warm2._column(f) for f in warm2.features]
+    # a view with conditions is not served from the results cache
+    view = LocomotionData(sample, verbose=False, cache=cache).filter(cycles=[0, 1])
+    assert view.get_feature_correlations(s, t).shape == (len(cold.features),) * 2

@@ -1,0 +1,104 @@
+"""PerformanceMonitor and --monitor: what it samples, report.json + PNG, both pipelines."""
+
+import json
+import time
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from cadence import _core
+from cadence.cli import main
+from cadence.monitor import MonitoredRun, PerformanceMonitor
+from cadence.runtime import Progress, make_job
+from cadence.sample import gait
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gait") / "sample.parquet"
+    gait.generate(path, subjects=2, strides_per_task=10, n_features=20, seed=5, row_group_rows=1500)
+    return path
+
+
+def test_samples_cpu_rss_budget_and_stage_progress(tmp_path):
+    mon = PerformanceMonitor()
+    mon.start_monitoring(interval=0.02)
+    job = make_job(1, 0)  # made while the monitor runs: its budget is sampled
+    _core.gait_reserve(job, 7 * 2**20)
+    block = np.ones(30 * 2**20 // 8)  # 30 MiB resident
+    with Progress("stage-a", "row", False) as bar:
+        end = time.monotonic() + 0.3
+        done = 0
+        while time.monotonic() < end:  # busy: CPU near one core
+            done += int(np.sqrt(block[: 2**16]).sum() > 0)
+            bar.update(done, 10_000)
+    _core.gait_release(job, 7 * 2**20)
+    time.sleep(0.05)
+    mon.record_processing_time(0.5, 10)
+    mon.stop_monitoring()
+    tl = mon.timeline()
+    assert tl["samples"] >= 5 and len(tl["t_s"]) == len(tl["cpu_percent"]) == len(tl["stage"])
+    assert max(tl["cpu_percent"]) > 50  # the busy loop
+    assert tl["peak_reserved_bytes"] == 7 * 2**20 and tl["reserved_bytes"][-1] == 0
+    assert tl["peak_rss_bytes"] > block.nbytes
+    assert "stage-a" in tl["stage"] and max(d for d in tl["stage_done"] if d is not None) == done
+    assert max(tl["throughput_per_s"]) > 0
+    stats = mon.get_current_stats()
+    assert stats["avg_throughput"] == 20.0 and 0 < stats["memory_usage"] < 100
+    assert mon.plot_performance(tmp_path / "m.png").read_bytes()[:8] == PNG
+
+
+def test_monitored_run_keeps_the_report_and_writes_nothing_on_failure(tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"files": 3}))
+    with pytest.raises(RuntimeError):
+        with MonitoredRun(report, interval=0.01):
+            raise RuntimeError("boom")
+    assert json.loads(report.read_text()) == {"files": 3} and not (tmp_path / "report.png").exists()
+    with MonitoredRun(report, interval=0.01) as run:
+        run.extra["cache"] = {"hits": 1}
+        time.sleep(0.03)
+    doc = json.loads(report.read_text())
+    assert doc["files"] == 3 and doc["monitor"]["cache"] == {"hits": 1} and doc["monitor"]["samples"] >= 2
+    assert (tmp_path / "report.png").read_bytes()[:8] == PNG
+    assert not list(tmp_path.glob(".*"))  # no temporary files left
+
+
+def test_gait_commands_with_monitor_and_cache(sample, tmp_path):
+    out = tmp_path / "f.parquet"
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        assert main(["gait", "features", str(sample), "-o", str(out), "-q", "--monitor", "--cache", str(cache)]) == 0
+    doc = json.loads((tmp_path / "f.report.json").read_text())["monitor"]
+    assert doc["cache"]["hits"] == 1 and doc["cache"]["misses"] == 0  # the second run: columns mapped
+    assert "cycle features" in doc["stage"] and (tmp_path / "f.report.png").read_bytes()[:8] == PNG
+    assert pq.read_table(out).num_rows > 0
+    assert main(["gait", "report", str(sample), "-o", str(tmp_path / "rep"), "-q", "--monitor"]) == 0
+    doc = json.loads((tmp_path / "rep" / "report.json").read_text())["monitor"]
+    assert "report" in doc["stage"] and "plot" in doc["stage_unit"] and (tmp_path / "rep" / "report.png").is_file()
+    csv = tmp_path / "v.csv"
+    assert main(["gait", "validate", str(sample), "-q", "--json", "--csv", str(csv), "--monitor"]) in (0, 1)
+    assert "monitor" in json.loads((tmp_path / "v.report.json").read_text())
+
+
+def test_cache_command(sample, tmp_path, capsys):
+    cache = tmp_path / "cache"
+    assert main(["gait", "features", str(sample), "-o", str(tmp_path / "f.parquet"), "-q", "--cache", str(cache)]) == 0
+    capsys.readouterr()
+    assert main(["gait", "cache", "info", str(cache), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["entries"] == 1 and info["functions"]["cadence.gait.columns"]["bytes"] > 0
+    assert main(["gait", "cache", "clear", str(cache)]) == 0
+    assert "removed 1 entries" in capsys.readouterr().out
+    assert main(["gait", "cache", "info", str(tmp_path)]) == 2
+
+
+def test_drums_prepare_with_monitor(drum_corpus, tmp_path):
+    out = tmp_path / "out"
+    assert main(["drums", "prepare", str(drum_corpus), str(out), "--limit", "2", "-q", "--monitor"]) == 0
+    doc = json.loads((out / "report.json").read_text())
+    assert "monitor" in doc and doc["monitor"]["samples"] >= 2 and "prepare" in doc["monitor"]["stage"]
+    assert doc["monitor"]["peak_reserved_bytes"] > 0 and (out / "report.png").read_bytes()[:8] == PNG
