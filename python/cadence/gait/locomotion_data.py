@@ -459,6 +459,8 @@ class LocomotionData(BulkAnalyses):
 
     @property
     def _table(self) -> pa.Table | None:
+        if self._shared.table is None and self.cache is not None:
+            return self._feature_table()  # with a cache, the bulk passes run on the mapped columns
         return self._shared.table
 
     def _runs(self, groups: list[int]) -> list[tuple[int, int]]:
