@@ -13,6 +13,9 @@ namespace cadence::kernels {
 
 namespace {
 
+// Double precision throughout (FFT, power, band sums), float32 out: a float32 FFT's rounding is
+// relative to the frame's loudest bin, so quiet bands of a loud frame would be off by more than
+// 1e-4 of their own value; in double they match librosa and madmom to their float32 rounding.
 // FFTW's planner is not thread-safe (fftwf_execute_* is): every plan is made and destroyed
 // under this lock.
 std::mutex& planner_mutex() {
@@ -36,7 +39,7 @@ double mel_to_hz(double mel, bool htk) {
 }
 
 struct FftwFree {
-  void operator()(void* p) const noexcept { fftwf_free(p); }
+  void operator()(void* p) const noexcept { fftw_free(p); }
 };
 
 }  // namespace
@@ -169,7 +172,7 @@ Filterbank log_filterbank(int sr, int frame_size, const LogFilterOptions& o) {
 }
 
 struct Spectrogram::Plan {
-  fftwf_plan plan = nullptr;
+  fftw_plan plan = nullptr;
 };
 
 Spectrogram::Spectrogram(SpectrogramOptions o, Filterbank bank) : options_(o), bank_(std::move(bank)) {
@@ -184,18 +187,18 @@ Spectrogram::Spectrogram(SpectrogramOptions o, Filterbank bank) : options_(o), b
     throw std::invalid_argument("spectrogram: amin must be > 0");
   // Hann window of win samples (periodic: scipy get_window('hann', fftbins=True); symmetric:
   // np.hanning), centred in n_fft as librosa.util.pad_center does.
-  window_.assign(o.n_fft, 0.0f);
+  window_.assign(o.n_fft, 0.0);
   const int lpad = (o.n_fft - win) / 2;
   const double denom = o.symmetric_window ? win - 1 : win;
   for (int j = 0; j < win; ++j)
-    window_[lpad + j] = win == 1 ? 1.0f : static_cast<float>(0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * j / denom));
-  std::unique_ptr<float, FftwFree> in(fftwf_alloc_real(o.n_fft));
-  std::unique_ptr<fftwf_complex, FftwFree> out(fftwf_alloc_complex(o.n_fft / 2 + 1));
+    window_[lpad + j] = win == 1 ? 1.0 : 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * j / denom);
+  std::unique_ptr<double, FftwFree> in(fftw_alloc_real(o.n_fft));
+  std::unique_ptr<fftw_complex, FftwFree> out(fftw_alloc_complex(o.n_fft / 2 + 1));
   plan_ = std::make_unique<Plan>();
   {
     std::lock_guard lock(planner_mutex());
     // FFTW_ESTIMATE: the same algorithm in every process, so the same bits run after run.
-    plan_->plan = fftwf_plan_dft_r2c_1d(o.n_fft, in.get(), out.get(), FFTW_ESTIMATE);
+    plan_->plan = fftw_plan_dft_r2c_1d(o.n_fft, in.get(), out.get(), FFTW_ESTIMATE);
   }
   if (plan_->plan == nullptr) throw std::runtime_error("spectrogram: FFTW could not plan an FFT of n_fft");
 }
@@ -203,7 +206,7 @@ Spectrogram::Spectrogram(SpectrogramOptions o, Filterbank bank) : options_(o), b
 Spectrogram::~Spectrogram() {
   if (plan_ && plan_->plan) {
     std::lock_guard lock(planner_mutex());
-    fftwf_destroy_plan(plan_->plan);
+    fftw_destroy_plan(plan_->plan);
   }
 }
 
@@ -216,42 +219,41 @@ std::int64_t Spectrogram::n_frames(std::int64_t n) const noexcept {
 void Spectrogram::compute(const float* x, std::int64_t n, float* out) const {
   const int nfft = options_.n_fft, n_bins = nfft / 2 + 1, n_bands = bank_.n_bands();
   const std::int64_t frames = n_frames(n);
-  std::unique_ptr<float, FftwFree> in(fftwf_alloc_real(nfft));
-  std::unique_ptr<fftwf_complex, FftwFree> spec(fftwf_alloc_complex(n_bins));
+  std::unique_ptr<double, FftwFree> in(fftw_alloc_real(nfft));
+  std::unique_ptr<fftw_complex, FftwFree> spec(fftw_alloc_complex(n_bins));
   if (!in || !spec) throw std::bad_alloc();
-  std::vector<float> mag(n_bins);
-  const float* w = window_.data();
+  std::vector<double> mag(n_bins);
+  const double* w = window_.data();
   const double power = options_.power;
   for (std::int64_t t = 0; t < frames; ++t) {
     const std::int64_t start = t * options_.hop_length - (options_.center ? nfft / 2 : 0);
-    float* buf = in.get();
+    double* buf = in.get();
     if (start >= 0 && start + nfft <= n) {
       const float* src = x + start;
       for (int j = 0; j < nfft; ++j) buf[j] = src[j] * w[j];
     } else {  // center padding: zeros outside the window
       for (int j = 0; j < nfft; ++j) {
         const std::int64_t i = start + j;
-        buf[j] = i >= 0 && i < n ? x[i] * w[j] : 0.0f;
+        buf[j] = i >= 0 && i < n ? x[i] * w[j] : 0.0;
       }
     }
-    fftwf_execute_dft_r2c(plan_->plan, buf, spec.get());
-    const fftwf_complex* s = spec.get();
+    fftw_execute_dft_r2c(plan_->plan, buf, spec.get());
+    const fftw_complex* s = spec.get();
     if (power == 2.0) {
       for (int k = 0; k < n_bins; ++k) mag[k] = s[k][0] * s[k][0] + s[k][1] * s[k][1];
     } else if (power == 1.0) {
-      for (int k = 0; k < n_bins; ++k) mag[k] = std::hypot(s[k][0], s[k][1]);
+      for (int k = 0; k < n_bins; ++k) mag[k] = std::sqrt(s[k][0] * s[k][0] + s[k][1] * s[k][1]);
     } else {
-      for (int k = 0; k < n_bins; ++k)
-        mag[k] = static_cast<float>(std::pow(static_cast<double>(std::hypot(s[k][0], s[k][1])), power));
+      for (int k = 0; k < n_bins; ++k) mag[k] = std::pow(std::sqrt(s[k][0] * s[k][0] + s[k][1] * s[k][1]), power);
     }
     float* row = out + t * n_bands;
     for (int b = 0; b < n_bands; ++b) {
       const float* wt = bank_.weights.data() + bank_.offset[b];
-      const float* m = mag.data() + bank_.first_bin[b];
+      const double* m = mag.data() + bank_.first_bin[b];
       const std::size_t len = bank_.offset[b + 1] - bank_.offset[b];
-      float acc = 0.0f;
+      double acc = 0.0;
       for (std::size_t j = 0; j < len; ++j) acc += wt[j] * m[j];
-      row[b] = acc;
+      row[b] = static_cast<float>(acc);
     }
   }
   const std::size_t total = static_cast<std::size_t>(frames) * n_bands;
@@ -267,8 +269,9 @@ void Spectrogram::compute(const float* x, std::int64_t n, float* out) const {
       for (std::size_t i = 0; i < total; ++i) out[i] = std::max(out[i], floor);
     }
   } else if (options_.log == SpectrogramOptions::Log::Log10) {
-    const float mul = static_cast<float>(options_.log_mul), add = static_cast<float>(options_.log_add);
-    for (std::size_t i = 0; i < total; ++i) out[i] = std::log10(mul * out[i] + add);
+    // In double: float32's 1 + x rounds x < 6e-8 away (madmom, in float32, gives 0 there).
+    for (std::size_t i = 0; i < total; ++i)
+      out[i] = static_cast<float>(std::log10(options_.log_mul * out[i] + options_.log_add));
   }
 }
 

@@ -103,7 +103,7 @@ class Spectrogram {
   struct Plan;
   SpectrogramOptions options_;
   Filterbank bank_;
-  std::vector<float> window_;  // n_fft long
+  std::vector<double> window_;  // n_fft long
   std::unique_ptr<Plan> plan_;
 };
 
