@@ -223,9 +223,14 @@ def test_memory_limit_bounds_the_bytes_in_flight(drum_corpus, tmp_path):
     (an item larger than what is left may run alone: MemoryBudget::reserve)."""
     import soundfile as sf
 
-    frames = max(sf.info(p).frames for p in drum_corpus.rglob("*.wav"))
-    one_file = frames * 4 + (frames // 2 + 1) * 4  # decoded float32 at 44.1 kHz + resampled to 22.05 kHz
-    limit = 2 * one_file
+    sizes = [sf.info(p).frames for p in drum_corpus.rglob("*.wav")]
+    need = [f * 4 + (f // 2 + 1) * 4 for f in sizes]  # decoded float32 at 44.1 kHz + resampled to 22.05 kHz
+    one_file = max(need)
+    # One file's worth: no two files fit together (the precondition below), so with 4 workers
+    # starting together some must wait, whatever the timing of the writer's releases.
+    limit = one_file
+    small = sorted(need)[:2]
+    assert sum(small) > limit, "fixture: two files should not fit in one file's budget"
     report = drums.prepare(drum_corpus, tmp_path / "o", jobs=4, memory_limit=limit, show_progress=False)
     assert report["memory_limit_bytes"] == limit
     assert report["memory_waits"] > 0

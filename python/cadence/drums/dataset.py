@@ -69,8 +69,10 @@ def decode_audio(codec: str, blob: bytes, name: str) -> np.ndarray:
 
 
 class _Shared:
-    """What every view of one directory shares: labels as numpy columns, the source table, and
-    (opened lazily, per process) the engine's AudioStore."""
+    """What every view of one directory shares, compact so that a corpus of millions of records
+    fits: per record only numbers (file number, onset, class velocities, MIDI hits: ~40 bytes
+    with 9 classes); strings once per file; the audio source table; and (opened lazily, per
+    process) the engine's AudioStore. The full label tables stay in Parquet (``labels``)."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -88,74 +90,117 @@ class _Shared:
         self.class_names = [c for c, _ in self.config["classes"]]
         kind = "records" if self.layout == "clips" else "onsets"
         shards = [c for c in commits if any(n.startswith(kind) for n in c.files)]
+        self.label_files = [root / f"{kind}-{c.shard:05d}.parquet" for c in shards]
         self.blobs = [str(root / f"audio-{c.shard:05d}.bin") for c in shards]
-        label_tables, source_tables = [], []
+        clips = self.layout == "clips"
+        record_columns = ["pair_id", "onset_s", "onset_sample", "pitches", "velocities", "class_velocity"]
+        pair_columns = list(PAIR_COLUMNS) + ["sample_rate_hz"]
+        parts: dict[str, list] = {k: [] for k in ("pair_of", "onset_s", "onset_sample", "class_velocity", "hits",
+                                                   "pitches", "velocities", "pairs", "src")}
+        n_records = n_pairs = 0
         for b, c in enumerate(shards):
-            records = pq.read_table(root / f"{kind}-{c.shard:05d}.parquet")
-            label_tables.append(records)
-            sources = records if self.layout == "clips" else pq.read_table(root / f"files-{c.shard:05d}.parquet")
-            source_tables.append(sources.select([n for n in sources.column_names if n in _SOURCE_COLUMNS])
-                                 .append_column("blob", pa.array(np.full(sources.num_rows, b, np.int32))))
-        self.labels = pa.concat_tables(label_tables) if label_tables else None
-        n = 0 if self.labels is None else self.labels.num_rows
+            rec = pq.read_table(self.label_files[b], columns=record_columns + (
+                list(PAIR_COLUMNS[1:]) + ["sample_rate_hz"] + list(_CLIP_SOURCE) if clips else []))
+            if clips:  # the pairs of this shard, in order of first appearance
+                codes = pc.dictionary_encode(rec.column("pair_id")).combine_chunks()
+                pair_of = np.asarray(codes.indices.to_numpy(zero_copy_only=False), np.int64)
+                first = np.unique(pair_of, return_index=True)[1]
+                pairs = rec.select(pair_columns).take(pa.array(first))
+                src = {k: rec.column(k).to_numpy() for k in _CLIP_SOURCE if k != "codec"}
+                src["codec"] = _codec_ids(rec.column("codec"))
+            else:
+                files = pq.read_table(root / f"files-{c.shard:05d}.parquet")
+                where = pc.index_in(rec.column("pair_id"), value_set=files.column("pair_id"))
+                if where.null_count:
+                    raise StoredAudioError(f"{root}: {where.null_count} records of {self.label_files[b].name} name "
+                                           f"audio files that files-{c.shard:05d}.parquet does not list; run "
+                                           f"cadence drums verify {root}")
+                pair_of = np.asarray(where.to_numpy(zero_copy_only=False), np.int64)
+                pairs = files.select(pair_columns)
+                frames = files.column("frame_offsets").combine_chunks()
+                starts = np.asarray(frames.offsets.to_numpy(), np.int64)
+                src = {k: files.column(k).to_numpy() for k in ("n_samples", "audio_offset", "audio_bytes", "block_size")}
+                src["codec"] = _codec_ids(files.column("codec"))
+                src["n_frames"] = np.diff(starts)
+                src["frame_offsets"] = np.asarray(frames.values.to_numpy()[starts[0]:starts[-1]], np.uint32)
+            src["blob"] = np.full(len(src["n_samples"]), b, np.int32)
+            parts["src"].append(src)
+            parts["pair_of"].append((pair_of + n_pairs).astype(np.int32))
+            parts["pairs"].append(pairs)
+            parts["onset_s"].append(np.asarray(rec.column("onset_s").to_numpy(), np.float64))
+            parts["onset_sample"].append(np.asarray(rec.column("onset_sample").to_numpy(), np.int64))
+            parts["class_velocity"].append(_fixed(rec, "class_velocity", len(self.class_names)))
+            offsets, pitches = _ragged(rec, "pitches")
+            parts["hits"].append(offsets[1:] + sum(len(p) for p in parts["pitches"]))
+            parts["pitches"].append(pitches)
+            parts["velocities"].append(_ragged(rec, "velocities")[1])
+            n_records += rec.num_rows
+            n_pairs += pairs.num_rows
+            del rec
         k = len(self.class_names)
-        col = (lambda name, dtype: np.asarray(self.labels.column(name).to_numpy(), dtype)) if n else (
-            lambda name, dtype: np.zeros(0, dtype))
-        self.onset_s = col("onset_s", np.float64)
-        self.onset_sample = col("onset_sample", np.int64)
-        self.rate_hz = col("sample_rate_hz", np.int32)
-        self.classes = _fixed(self.labels, "classes", k) if n else np.zeros((0, k), np.uint8)
-        self.class_velocity = _fixed(self.labels, "class_velocity", k) if n else np.zeros((0, k), np.uint8)
-        self.hit_offsets, self.pitches = _ragged(self.labels, "pitches") if n else (np.zeros(1, np.int64), np.zeros(0, np.uint8))
-        self.velocities = _ragged(self.labels, "velocities")[1] if n else np.zeros(0, np.uint8)
-        self.sources = pa.concat_tables(source_tables) if source_tables else None
-        if self.layout == "clips":
-            self.source_of = np.arange(n, dtype=np.int64)
-            self.clip_samples = col("n_samples", np.int64)
+        cat = (lambda key, empty: np.concatenate(parts[key]) if parts[key] else empty)
+        self.pair_of = cat("pair_of", np.zeros(0, np.int32))
+        self.onset_s = cat("onset_s", np.zeros(0))
+        self.onset_sample = cat("onset_sample", np.zeros(0, np.int64))
+        self.class_velocity = cat("class_velocity", np.zeros((0, k), np.uint8))
+        self.hit_offsets = np.concatenate([[0], *parts["hits"]]).astype(np.int64)
+        self.pitches = cat("pitches", np.zeros(0, np.uint8))
+        self.velocities = cat("velocities", np.zeros(0, np.uint8))
+        pairs = pa.concat_tables(parts["pairs"]) if parts["pairs"] else None
+        # Per file: the strings items carry, its rate, and its first record (record ids count from it).
+        self.pair_strings = {c: (pairs.column(c).to_pylist() if pairs else []) for c in PAIR_COLUMNS}
+        self.pair_rate_hz = np.asarray(pairs.column("sample_rate_hz").to_numpy(), np.int32) if pairs else np.zeros(0, np.int32)
+        first = np.full(n_pairs, n_records, np.int64)
+        np.minimum.at(first, self.pair_of, np.arange(n_records))
+        self.first_record = first
+        # The audio sources: a file per pair (index layout) or a clip per record (clips layout).
+        self.source_of = np.arange(n_records, dtype=np.int64) if clips else self.pair_of.astype(np.int64)
+        srcs = parts["src"]
+        self.src = {key: np.concatenate([x[key] for x in srcs]) if srcs else np.zeros(0, np.int64)
+                    for key in ("blob", "audio_offset", "audio_bytes", "n_samples", "codec")}
+        m = len(self.src["blob"])
+        if clips or not srcs:
+            self.src.update(block_size=np.zeros(m, np.uint32), frames_begin=np.zeros(m, np.int64),
+                            n_frames=np.zeros(m, np.int64))
+            self.frame_offsets = np.zeros(0, np.uint32)
         else:
-            files = self.sources.column("pair_id") if n else pa.array([], pa.string())
-            where = pc.index_in(self.labels.column("pair_id"), value_set=files) if n else pa.array([], pa.int32())
-            if n and where.null_count:
-                raise StoredAudioError(f"{root}: {where.null_count} records name audio files that no files-*.parquet "
-                                       f"lists; run cadence drums verify {root}")
-            self.source_of = np.asarray(where.to_numpy(zero_copy_only=False), np.int64)
+            self.src["block_size"] = np.concatenate([x["block_size"] for x in srcs]).astype(np.uint32)
+            self.src["n_frames"] = np.concatenate([x["n_frames"] for x in srcs]).astype(np.int64)
+            self.src["frames_begin"] = np.concatenate([[0], np.cumsum(self.src["n_frames"])[:-1]]).astype(np.int64)
+            self.frame_offsets = np.concatenate([x["frame_offsets"] for x in srcs])
         self._store = None
         self._store_pid = None
+
+    def record_id(self, rec: int) -> str:
+        p = int(self.pair_of[rec])
+        return f"{self.pair_strings['pair_id'][p]}#{rec - int(self.first_record[p]):05d}"
+
+    def source_name(self, source: int) -> str:
+        """The file (index layout) or record (clips layout) a source holds."""
+        return self.record_id(source) if self.layout == "clips" else self.pair_strings["pair_id"][source]
 
     def store(self):
         """The engine's reader, opened in this process (file handles do not cross fork)."""
         if self._store is None or self._store_pid != os.getpid():
-            s = self.sources
-            m = 0 if s is None else s.num_rows
-            get = (lambda name, dtype: np.ascontiguousarray(s.column(name).to_numpy(zero_copy_only=False), dtype)) if m else (
-                lambda name, dtype: np.zeros(0, dtype))
-            codec = np.asarray([CODEC_IDS[c] for c in (s.column("codec").to_pylist() if m else [])], np.int8)
-            if self.layout == "index" and m:
-                frames = s.column("frame_offsets").combine_chunks()
-                starts = np.asarray(frames.offsets.to_numpy(), np.int64)
-                frames_begin, n_frames = starts[:-1].copy(), np.diff(starts)
-                frame_offsets = np.ascontiguousarray(frames.values.to_numpy(), np.uint32)
-                block = get("block_size", np.uint32)
-            else:
-                frames_begin = n_frames = np.zeros(m, np.int64)
-                frame_offsets, block = np.zeros(0, np.uint32), np.zeros(m, np.uint32)
+            s = self.src
+            c = np.ascontiguousarray
             try:
-                self._store = _core.AudioStore(self.blobs, get("blob", np.int32), get("audio_offset", np.int64),
-                                               get("audio_bytes", np.int64), get("n_samples", np.int64), codec,
-                                               block, frames_begin, n_frames, frame_offsets)
+                self._store = _core.AudioStore(self.blobs, c(s["blob"], np.int32), c(s["audio_offset"], np.int64),
+                                               c(s["audio_bytes"], np.int64), c(s["n_samples"], np.int64),
+                                               c(s["codec"], np.int8), c(s["block_size"], np.uint32),
+                                               c(s["frames_begin"], np.int64), c(s["n_frames"], np.int64),
+                                               c(self.frame_offsets, np.uint32))
             except _core.StoredAudioError as e:
                 raise self.error(e) from None
             self._store_pid = os.getpid()
         return self._store
 
     def error(self, e: Exception) -> StoredAudioError:
-        """The engine's error, naming the record(s) and what to run."""
+        """The engine's error, naming the record or file and what to run."""
         message, source = e.args if len(e.args) == 2 else (str(e), -1)
         what = ""
-        if source >= 0 and self.sources is not None and source < self.sources.num_rows:
-            row = self.sources.slice(source, 1)
-            name = row.column("record_id" if self.layout == "clips" else "pair_id")[0].as_py()
-            what = f" ({'record' if self.layout == 'clips' else 'file'} {name})"
+        if 0 <= source < len(self.src["blob"]):
+            what = f" ({'record' if self.layout == 'clips' else 'file'} {self.source_name(source)})"
         return StoredAudioError(f"{message}{what}; run: cadence drums verify {self.root}")
 
     def __getstate__(self) -> dict:
@@ -164,8 +209,18 @@ class _Shared:
         return state
 
 
-_SOURCE_COLUMNS = {"record_id", "pair_id", "n_samples", "codec", "block_size", "frame_offsets", "audio_offset",
-                   "audio_bytes"}
+# Per file (pair) columns, kept once per file.
+PAIR_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
+_CLIP_SOURCE = ("n_samples", "codec", "audio_offset", "audio_bytes")
+
+
+def _codec_ids(column) -> np.ndarray:
+    names = column.to_pylist() if not pa.types.is_dictionary(column.type) else [
+        x for x in column.cast(pa.string()).to_pylist()]
+    try:
+        return np.asarray([CODEC_IDS[x] for x in names], np.int8)
+    except KeyError as e:
+        raise StoredAudioError(f"unknown codec {e.args[0]!r} in the store; run cadence drums verify") from None
 
 
 def _fixed(t: pa.Table, name: str, k: int) -> np.ndarray:
@@ -241,7 +296,7 @@ class DrumDataset:
         self.jobs = jobs
         self._whole = _indices is None
         self._indices = np.arange(len(s.onset_s), dtype=np.int64) if _indices is None else _indices
-        rates = np.unique(s.rate_hz[self._indices]) if len(self._indices) else np.array([s.config["sample_rate_hz"] or 22050])
+        rates = np.unique(s.pair_rate_hz[np.unique(s.pair_of[self._indices])]) if len(self._indices) else np.array([s.config["sample_rate_hz"] or 22050])
         if len(rates) > 1:
             raise ValueError(f"{self.path} holds records at several rates ({rates.tolist()} Hz: prepared with "
                              f"--sample-rate 0); batches need one rate: filter by rate or prepare with --sample-rate")
@@ -261,11 +316,13 @@ class DrumDataset:
 
     @property
     def labels(self) -> pa.Table | None:
-        """Every label column of this dataset's records (a pyarrow Table)."""
-        t = self._s.labels
-        if t is None or self._whole:
-            return t
-        return t.take(self._indices)
+        """Every label column of this dataset's records, read from the Parquet shards on each
+        call (a pyarrow Table; not kept in memory: the reader holds only what batches need)."""
+        files = self._s.label_files
+        if not files:
+            return None
+        t = pa.concat_tables([pq.read_table(f, columns=list(LABEL_COLUMNS)) for f in files])
+        return t if self._whole else t.take(pa.array(self._indices))
 
     def _view(self, indices: np.ndarray) -> DrumDataset:
         return DrumDataset(self.path, clip_s=self.clip_s, pad_before_s=self.pad_before_s, jobs=self.jobs,
@@ -275,16 +332,14 @@ class DrumDataset:
                drummers: Sequence[str] | None = None, pair_ids: Sequence[str] | None = None) -> DrumDataset:
         """A view of the records whose split / kit / drummer / pair is among those given (no
         audio or labels are copied: the view holds record numbers)."""
-        keep = np.ones(len(self), bool)
-        t = self._s.labels
+        s = self._s
+        keep = np.ones(len(s.first_record), bool)  # per file: every column filtered on is per file
         for column, wanted in (("split", split), ("kit", kits), ("drummer", drummers), ("pair_id", pair_ids)):
-            if wanted is None or t is None:
+            if wanted is None:
                 continue
-            wanted = [wanted] if isinstance(wanted, str) else list(wanted)
-            mask = np.asarray(pc.is_in(t.column(column), value_set=pa.array(wanted, pa.string()))
-                              .to_numpy(zero_copy_only=False), bool)
-            keep &= mask[self._indices]
-        return self._view(self._indices[keep])
+            wanted = {wanted} if isinstance(wanted, str) else set(wanted)
+            keep &= np.fromiter((v in wanted for v in s.pair_strings[column]), bool, len(keep))
+        return self._view(self._indices[keep[s.pair_of[self._indices]]])
 
     def shard(self, rank: int, world_size: int, *, drop_last: bool = False) -> DrumDataset:
         """This rank's part for distributed training: a contiguous run of records (files stay
@@ -343,12 +398,12 @@ class DrumDataset:
         take = np.repeat(lo - hit_offsets[:-1], hi - lo) + np.arange(hit_offsets[-1], dtype=np.int64)
         return {
             "audio": audio,
-            "classes": s.classes[rec],
+            "classes": (s.class_velocity[rec] > 0).view(np.uint8),
             "class_velocity": s.class_velocity[rec],
             "index": pos % n if n else pos,
             "onset_s": s.onset_s[rec],
             "onset_sample": s.onset_sample[rec],
-            "sample_rate_hz": s.rate_hz[rec],
+            "sample_rate_hz": s.pair_rate_hz[s.pair_of[rec]],
             "pitches": s.pitches[take],
             "velocities": s.velocities[take],
             "hit_offsets": hit_offsets,
@@ -358,14 +413,36 @@ class DrumDataset:
         """What PyTorch's fetcher calls for a batch: one read_batch, viewed as a list of items."""
         arrays = self.read_batch(indices)
         rec = self._indices[arrays["index"]] if len(self) else arrays["index"]
-        strings = {k: self._s.labels.column(k).take(pa.array(rec)).to_pylist() for k in ITEM_STRINGS} if len(rec) else (
-            {k: [] for k in ITEM_STRINGS})
+        s = self._s
+        pairs = s.pair_of[rec]
+        strings = {k: [s.pair_strings[k][p] for p in pairs] for k in ITEM_STRINGS if k != "record_id"}
+        strings["record_id"] = [s.record_id(int(r)) for r in rec]
         return Batch(arrays, strings)
 
     def __getitem__(self, i: int) -> dict:
         if not isinstance(i, (int, np.integer)):
             raise TypeError(f"records are indexed by int, not {type(i).__name__}; use read_batch for many")
-        return self.__getitems__([int(i)])[0]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"record {i} out of range for {n} records")
+        pos = int(i) % n
+        rec, s = int(self._indices[pos]), self._s
+        if self.layout == "clips":
+            source, start = rec, 0
+        else:  # one item, no batch machinery: what a per-item loop pays
+            source = int(s.source_of[rec])
+            start = _core.drums_onset_window(int(s.onset_sample[rec]), self.pad_before_s, 0.0, self.sample_rate_hz)[0]
+        try:
+            audio = s.store().read(source, start, self.n_samples)
+        except _core.StoredAudioError as e:
+            raise s.error(e) from None
+        velocity = s.class_velocity[rec]
+        item = {"audio": audio, "classes": (velocity > 0).view(np.uint8), "class_velocity": velocity,
+                "index": np.int64(pos), "onset_s": s.onset_s[rec], "onset_sample": s.onset_sample[rec],
+                "sample_rate_hz": s.pair_rate_hz[s.pair_of[rec]]}
+        p = int(s.pair_of[rec])
+        item.update(record_id=s.record_id(rec), **{k: s.pair_strings[k][p] for k in ITEM_STRINGS if k != "record_id"})
+        return item
 
     def __iter__(self) -> Iterator[dict]:
         for start in range(0, len(self), 256):
@@ -376,8 +453,16 @@ class DrumDataset:
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"record {i} out of range for {n} records")
-        row = {c: self._s.labels.column(c)[int(self._indices[i % n])].as_py() for c in LABEL_COLUMNS}
-        row["audio"] = self.read_batch([i])["audio"][0]
+        s, rec = self._s, int(self._indices[i % n])
+        p = int(s.pair_of[rec])
+        hits = slice(s.hit_offsets[rec], s.hit_offsets[rec + 1])
+        row = {c: s.pair_strings[c][p] for c in PAIR_COLUMNS}
+        row.update(record_id=s.record_id(rec), onset_index=rec - int(s.first_record[p]),
+                   onset_s=float(s.onset_s[rec]), onset_sample=int(s.onset_sample[rec]),
+                   sample_rate_hz=int(s.pair_rate_hz[s.pair_of[rec]]), pitches=s.pitches[hits].tolist(),
+                   velocities=s.velocities[hits].tolist(),
+                   classes=(s.class_velocity[rec] > 0).astype(int).tolist(),
+                   class_velocity=s.class_velocity[rec].tolist(), audio=self[i % n]["audio"])
         return row
 
     def iter_batches(self, batch_size: int = 256, *, drop_last: bool = False) -> Iterator[dict]:

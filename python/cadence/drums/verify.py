@@ -103,9 +103,13 @@ def _decode_all(root: Path) -> list[str]:
     except (ValueError, OSError) as e:
         return [str(e)]
     problems = []
-    sources = shared.sources
-    if sources is None:
-        return problems
+    blobs = shared.src["blob"]
+    for i in range(len(blobs)):
+        try:
+            store.check(i)
+        except _core.StoredAudioError as e:
+            problems.append(f"{Path(shared.blobs[blobs[i]]).name}: {shared.source_name(i)}: {e.args[0]}")
+    return problems
     names = sources.column("record_id" if shared.layout == "clips" else "pair_id").to_pylist()
     blobs = sources.column("blob").to_pylist()
     for i, name in enumerate(names):
