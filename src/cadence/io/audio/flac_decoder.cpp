@@ -112,9 +112,11 @@ std::size_t FlacFrameDecoder::decode(const std::uint8_t* data, std::size_t size,
   auto* d = dec(decoder_);
   const std::size_t header = flac_header_bytes(data, size);
   *state_ = State{data + header, size - header, 0, first_frame, first_frame * block_size, 0, skip, n, 0, out, {}};
-  // flush() drops what the decoder buffered and makes it look for the next frame sync: frames
-  // carry their own sample rate, size and number, so no STREAMINFO is needed to decode them.
-  if (!FLAC__stream_decoder_flush(d)) throw FlacFrameError("FLAC decoder could not be reset");
+  // reset() forgets the previous stream (libFLAC remembers its block size and would number
+  // this stream's frames with it); flush() then makes the decoder look for the next frame sync:
+  // frames carry their own sample rate, size and number, so no STREAMINFO is needed.
+  if (!FLAC__stream_decoder_reset(d) || !FLAC__stream_decoder_flush(d))
+    throw FlacFrameError("FLAC decoder could not be reset");
   while (state_->written < n && state_->error.empty()) {
     if (!FLAC__stream_decoder_process_single(d)) break;
     const auto st = FLAC__stream_decoder_get_state(d);

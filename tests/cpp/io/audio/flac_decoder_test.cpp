@@ -115,3 +115,28 @@ TEST(FlacFrames, TruncatedFramesReturnFewerSamples) {
   }
   EXPECT_LT(got, out.size());
 }
+
+TEST(FlacFrames, OneDecoderForStreamsOfDifferentBlockSizes) {
+  // A reader meets files of several block sizes (two directories, clips and index layouts): the
+  // frame numbering of one must not leak into the next.
+  const auto x = drum_like(40'000, 7);
+  FlacFrameDecoder dec;
+  std::vector<std::pair<std::string, FlacFrames>> streams;
+  for (std::uint32_t block : {576u, 1152u, 4096u}) {
+    FlacEncoder enc(0, block);
+    FlacFrames f;
+    std::string s = enc.encode(x.data(), x.size(), 22050, &f);
+    streams.emplace_back(std::move(s), std::move(f));
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [flac, f] : streams) {
+      for (std::size_t k : {std::size_t{0}, std::size_t{5}, f.offsets.size() - 2}) {
+        std::vector<float> out(f.block_size);
+        const std::size_t to = k + 1 < f.offsets.size() ? f.offsets[k + 1] : flac.size();
+        const auto got = dec.decode(bytes(flac) + f.offsets[k], to - f.offsets[k], f.block_size, k, 0, out.size(),
+                                    out.data());
+        ASSERT_EQ(got, std::min<std::size_t>(f.block_size, x.size() - k * f.block_size));
+      }
+    }
+  }
+}
