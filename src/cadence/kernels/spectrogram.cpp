@@ -258,10 +258,12 @@ void Spectrogram::compute(const float* x, std::int64_t n, float* out) const {
   }
   const std::size_t total = static_cast<std::size_t>(frames) * n_bands;
   if (options_.log == SpectrogramOptions::Log::Db) {
-    const double ref_db = 10.0 * std::log10(std::max(options_.amin, options_.ref));
+    // float log10, as librosa computes it on float32 (a double log10 costs ~20% of the window).
+    const auto ref_db = static_cast<float>(10.0 * std::log10(std::max(options_.amin, options_.ref)));
+    const auto amin = static_cast<float>(options_.amin);
     float top = -std::numeric_limits<float>::infinity();
     for (std::size_t i = 0; i < total; ++i) {
-      out[i] = static_cast<float>(10.0 * std::log10(std::max(options_.amin, static_cast<double>(out[i]))) - ref_db);
+      out[i] = 10.0f * std::log10(std::max(amin, out[i])) - ref_db;
       top = std::max(top, out[i]);
     }
     if (options_.top_db > 0) {
