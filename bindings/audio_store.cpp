@@ -59,6 +59,15 @@ void register_audio_store(nb::module_& m) {
       },
       "onset_samples"_a, "pad_before_s"_a, "rate_hz"_a, "drums_onset_window's start for every onset.");
 
+  m.def(
+      "drums_onset_samples",
+      [](Column<double> onset_s, int rate_hz) {
+        std::vector<std::int64_t> out(onset_s.shape(0));
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = drums::onset_sample(onset_s(i), rate_hz);
+        return to_numpy(std::move(out));
+      },
+      "onset_s"_a, "rate_hz"_a, "The sample each onset falls on at rate_hz (prepare's rounding).");
+
   nb::class_<drums::AudioStore>(m, "AudioStore",
                                 "Stored audio (flat blob files + a table of sources), read window by window.")
       .def(
@@ -101,19 +110,21 @@ void register_audio_store(nb::module_& m) {
       .def(
           "read_batch",
           [](const drums::AudioStore& s, Column<std::int64_t> sources, Column<std::int64_t> starts, std::int64_t n,
-             runtime::Job& job) {
+             runtime::Job& job, int from_rate_hz, int to_rate_hz) {
             const std::size_t count = sources.shape(0);
             if (starts.shape(0) != count) throw std::invalid_argument("read_batch: sources and starts differ in length");
             if (n < 0) throw std::invalid_argument("read_batch: n_samples must be >= 0");
             std::vector<float> out(count * static_cast<std::size_t>(n));
             {
               nb::gil_scoped_release release;
-              s.read_batch(sources.data(), starts.data(), count, n, out.data(), job);
+              s.read_batch(sources.data(), starts.data(), count, n, out.data(), job, from_rate_hz, to_rate_hz);
             }
             return to_numpy(std::move(out), {count, static_cast<std::size_t>(n)});
           },
-          "sources"_a, "starts"_a, "n_samples"_a, "job"_a,
-          "A (len(sources), n_samples) float32 array of windows, cut and decoded on the job's threads.");
+          "sources"_a, "starts"_a, "n_samples"_a, "job"_a, "from_rate_hz"_a = 0, "to_rate_hz"_a = 0,
+          "A (len(sources), n_samples) float32 array of windows, cut and decoded on the job's threads; "
+          "with two different rates, `starts` and `n_samples` count at to_rate_hz and the stored audio "
+          "(at from_rate_hz) is resampled around each window.");
 }
 
 }  // namespace cadence::bindings

@@ -256,3 +256,28 @@ def test_old_format_gives_a_clear_message(stores, drum_corpus, tmp_path):
         drums.open(path)
     with pytest.raises(ValueError, match="older cadence"):
         drums.prepare(drum_corpus, path, resume=True, show_progress=False)
+
+
+def test_output_rate_chosen_at_open(stores):
+    soxr = pytest.importorskip("soxr")  # in the test extra: the reference resampler
+    stored = drums.open(stores["resampled"])
+    ds = drums.open(stores["resampled"], sample_rate_hz=16000, clip_s=0.5, pad_before_s=0.1)
+    assert ds.sample_rate_hz == 16000 and ds.stored_rate_hz == 22050 and ds.n_samples == 8000
+    s = ds._s
+    pair = int(s.pair_of[len(ds) // 2])
+    rows = np.flatnonzero(s.pair_of == pair)
+    batch = ds.read_batch(rows)
+    assert (batch["sample_rate_hz"] == 16000).all()
+    np.testing.assert_array_equal(batch["onset_sample"], np.floor(s.onset_s[rows] * 16000 + 0.5).astype(np.int64))
+    # Reference: the whole stored file resampled at once by libsoxr (HQ), windows cut in numpy.
+    src = int(s.source_of[rows[0]])
+    x = stored._s.store().read(src, 0, int(s.src["n_samples"][src]))
+    y = soxr.resample(x, 22050, 16000, quality="HQ").astype(np.float32)
+    for j, onset in enumerate(batch["onset_sample"]):
+        start, n = _core.drums_onset_window(int(onset), 0.1, 0.5, 16000)
+        want = np.zeros(n, np.float32)
+        lo, hi = max(start, 0), min(start + n, len(y))
+        want[lo - start:hi - start] = y[lo:hi]
+        np.testing.assert_allclose(batch["audio"][j], want, atol=1e-5)
+    with pytest.raises(ValueError, match="index layout"):
+        drums.open(stores["clips"], sample_rate_hz=16000)

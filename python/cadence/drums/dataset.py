@@ -264,6 +264,10 @@ class DrumDataset:
     clip_s, pad_before_s
         Window for the ``index`` layout (default: the values the directory was prepared with).
         The clips layout stores its windows, so they cannot change.
+    sample_rate_hz
+        Output rate for the ``index`` layout (default: the stored rate). Another rate resamples
+        the stored audio around each window with libsoxr (HQ, as prepare does); onsets are placed
+        at the new rate from their times in seconds.
     jobs
         Threads that cut a batch (0 = all cores; inside a DataLoader worker process, 1).
 
@@ -277,8 +281,8 @@ class DrumDataset:
     """
 
     def __init__(self, path: str | os.PathLike, *, clip_s: float | None = None,
-                 pad_before_s: float | None = None, jobs: int = 0, _shared: _Shared | None = None,
-                 _indices: np.ndarray | None = None):
+                 pad_before_s: float | None = None, sample_rate_hz: int | None = None, jobs: int = 0,
+                 _shared: _Shared | None = None, _indices: np.ndarray | None = None):
         self._s = _shared or _Shared(Path(path))
         s = self._s
         self.path = s.root
@@ -300,7 +304,13 @@ class DrumDataset:
         if len(rates) > 1:
             raise ValueError(f"{self.path} holds records at several rates ({rates.tolist()} Hz: prepared with "
                              f"--sample-rate 0); batches need one rate: filter by rate or prepare with --sample-rate")
-        self.sample_rate_hz = int(rates[0])
+        self.stored_rate_hz = int(rates[0])
+        self.sample_rate_hz = self.stored_rate_hz if sample_rate_hz is None else int(sample_rate_hz)
+        if self.sample_rate_hz <= 0:
+            raise ValueError(f"sample_rate_hz must be > 0 (got {sample_rate_hz})")
+        if self.layout == "clips" and self.sample_rate_hz != self.stored_rate_hz:
+            raise ValueError(f"{self.path} holds stored clips at {self.stored_rate_hz} Hz; another rate needs the "
+                             f"index layout (cadence drums prepare --layout index)")
         self.n_samples = _core.drums_onset_window(0, self.pad_before_s, self.clip_s, self.sample_rate_hz)[1]
         self._job = None
         self._job_key = None
@@ -325,8 +335,9 @@ class DrumDataset:
         return t if self._whole else t.take(pa.array(self._indices))
 
     def _view(self, indices: np.ndarray) -> DrumDataset:
-        return DrumDataset(self.path, clip_s=self.clip_s, pad_before_s=self.pad_before_s, jobs=self.jobs,
-                           _shared=self._s, _indices=np.ascontiguousarray(indices, np.int64))
+        return DrumDataset(self.path, clip_s=self.clip_s, pad_before_s=self.pad_before_s,
+                           sample_rate_hz=self.sample_rate_hz, jobs=self.jobs, _shared=self._s,
+                           _indices=np.ascontiguousarray(indices, np.int64))
 
     def filter(self, *, split: str | Sequence[str] | None = None, kits: Sequence[str] | None = None,
                drummers: Sequence[str] | None = None, pair_ids: Sequence[str] | None = None) -> DrumDataset:
@@ -384,12 +395,14 @@ class DrumDataset:
         rec = self._indices[pos % n] if n else pos
         s = self._s
         sources = s.source_of[rec]
+        onsets = self._onset_samples(rec)
         if self.layout == "clips":
             starts = np.zeros(len(rec), np.int64)
         else:
-            starts = _core.drums_window_starts(s.onset_sample[rec], self.pad_before_s, self.sample_rate_hz)
+            starts = _core.drums_window_starts(onsets, self.pad_before_s, self.sample_rate_hz)
         try:
-            audio = s.store().read_batch(sources, starts, self.n_samples, self._engine_job())
+            audio = s.store().read_batch(sources, starts, self.n_samples, self._engine_job(),
+                                         self.stored_rate_hz, self.sample_rate_hz)
         except _core.StoredAudioError as e:
             raise s.error(e) from None
         lo, hi = s.hit_offsets[rec], s.hit_offsets[rec + 1]
@@ -402,12 +415,17 @@ class DrumDataset:
             "class_velocity": s.class_velocity[rec],
             "index": pos % n if n else pos,
             "onset_s": s.onset_s[rec],
-            "onset_sample": s.onset_sample[rec],
-            "sample_rate_hz": s.pair_rate_hz[s.pair_of[rec]],
+            "onset_sample": onsets,
+            "sample_rate_hz": np.full(len(rec), self.sample_rate_hz, np.int32),
             "pitches": s.pitches[take],
             "velocities": s.velocities[take],
             "hit_offsets": hit_offsets,
         }
+
+    def _onset_samples(self, rec: np.ndarray) -> np.ndarray:
+        if self.sample_rate_hz == self.stored_rate_hz:
+            return self._s.onset_sample[rec]
+        return _core.drums_onset_samples(np.ascontiguousarray(self._s.onset_s[rec]), self.sample_rate_hz)
 
     def __getitems__(self, indices) -> Batch:
         """What PyTorch's fetcher calls for a batch: one read_batch, viewed as a list of items."""
@@ -427,6 +445,8 @@ class DrumDataset:
             raise IndexError(f"record {i} out of range for {n} records")
         pos = int(i) % n
         rec, s = int(self._indices[pos]), self._s
+        if self.sample_rate_hz != self.stored_rate_hz:
+            return self.__getitems__([pos])[0]
         if self.layout == "clips":
             source, start = rec, 0
         else:  # one item, no batch machinery: what a per-item loop pays
@@ -458,8 +478,8 @@ class DrumDataset:
         hits = slice(s.hit_offsets[rec], s.hit_offsets[rec + 1])
         row = {c: s.pair_strings[c][p] for c in PAIR_COLUMNS}
         row.update(record_id=s.record_id(rec), onset_index=rec - int(s.first_record[p]),
-                   onset_s=float(s.onset_s[rec]), onset_sample=int(s.onset_sample[rec]),
-                   sample_rate_hz=int(s.pair_rate_hz[s.pair_of[rec]]), pitches=s.pitches[hits].tolist(),
+                   onset_s=float(s.onset_s[rec]), onset_sample=int(self._onset_samples(np.array([rec]))[0]),
+                   sample_rate_hz=self.sample_rate_hz, pitches=s.pitches[hits].tolist(),
                    velocities=s.velocities[hits].tolist(),
                    classes=(s.class_velocity[rec] > 0).astype(int).tolist(),
                    class_velocity=s.class_velocity[rec].tolist(), audio=self[i % n]["audio"])

@@ -8,9 +8,11 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <numeric>
 
 #include "cadence/io/audio/flac_decoder.h"
 #include "cadence/kernels/float16.h"
+#include "cadence/kernels/resample.h"
 
 namespace cadence::drums {
 
@@ -198,9 +200,46 @@ void AudioStore::check(std::int64_t source) const {
   }
 }
 
+void AudioStore::read_resampled(std::int64_t source, std::int64_t start, std::int64_t n, int from_rate_hz,
+                                int to_rate_hz, float* out) const {
+  if (from_rate_hz <= 0 || to_rate_hz <= 0 || from_rate_hz == to_rate_hz) {
+    read(source, start, n, out);
+    return;
+  }
+  // p input samples span exactly q output samples; the segment starts on such a boundary, so
+  // output sample j of the segment is output sample (first_group * q + j) of the whole file.
+  const std::int64_t g = std::gcd(from_rate_hz, to_rate_hz);
+  const std::int64_t p = from_rate_hz / g, q = to_rate_hz / g;
+  // Margin for libsoxr's filter (HQ: a few hundred taps at these rates), in whole groups.
+  const std::int64_t margin = (2048 + p - 1) / p;
+  const auto floor_div = [](std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+  const std::int64_t first_group = floor_div(start, q) - margin;
+  const std::int64_t last_group = floor_div(start + n + q - 1, q) + margin;
+  const std::int64_t in_start = first_group * p, in_n = (last_group - first_group) * p;
+  thread_local std::vector<float> in;
+  in.resize(static_cast<std::size_t>(in_n));
+  read(source, in_start, in_n, in.data());
+  const std::vector<float> y = kernels::resample(in.data(), in.size(), from_rate_hz, to_rate_hz);
+  const std::int64_t skip = start - first_group * q;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t j = skip + i;
+    out[i] = j >= 0 && j < static_cast<std::int64_t>(y.size()) ? y[static_cast<std::size_t>(j)] : 0.0f;
+  }
+  // Past the stored audio the window is silence, as at the stored rate (the filter's ringing
+  // around the file's edges is kept only inside the file).
+  const std::int64_t n_out = static_cast<std::int64_t>(
+      kernels::resampled_length(static_cast<std::size_t>(sources_[source].n_samples), from_rate_hz, to_rate_hz));
+  for (std::int64_t i = 0; i < n; ++i)
+    if (start + i < 0 || start + i >= n_out) out[i] = 0.0f;
+}
+
 void AudioStore::read_batch(const std::int64_t* sources, const std::int64_t* starts, std::size_t count,
-                            std::int64_t n, float* out, runtime::Job& job) const {
-  auto one = [&](std::size_t i) { read(sources[i], starts[i], n, out + i * static_cast<std::size_t>(n)); };
+                            std::int64_t n, float* out, runtime::Job& job, int from_rate_hz, int to_rate_hz) const {
+  auto one = [&](std::size_t i) {
+    float* dst = out + i * static_cast<std::size_t>(n);
+    if (from_rate_hz == to_rate_hz) read(sources[i], starts[i], n, dst);
+    else read_resampled(sources[i], starts[i], n, from_rate_hz, to_rate_hz, dst);
+  };
   if (job.jobs() <= 1 || count < 2) {
     for (std::size_t i = 0; i < count; ++i) one(i);
     return;

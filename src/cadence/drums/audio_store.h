@@ -59,9 +59,17 @@ class AudioStore {
   // else in one read. Throws StoredAudioError on the first problem.
   void check(std::int64_t source) const;
 
-  // read() for `count` windows of n samples each, on the job's threads; out is count x n.
+  // A window at another rate: samples [start, start + n) at `to_rate_hz` of a source stored at
+  // `from_rate_hz`. The stored samples around the window (with a margin for the filter, aligned
+  // so that input and output sample grids meet exactly) are resampled by libsoxr (HQ, as
+  // prepare) and the window cut from the result: the rate is chosen when a dataset is opened.
+  void read_resampled(std::int64_t source, std::int64_t start, std::int64_t n, int from_rate_hz, int to_rate_hz,
+                      float* out) const;
+
+  // read() (or read_resampled() when the rates differ) for `count` windows of n samples each, on
+  // the job's threads; out is count x n.
   void read_batch(const std::int64_t* sources, const std::int64_t* starts, std::size_t count, std::int64_t n,
-                  float* out, runtime::Job& job) const;
+                  float* out, runtime::Job& job, int from_rate_hz = 0, int to_rate_hz = 0) const;
 
  private:
   std::vector<std::string> paths_;
