@@ -52,6 +52,9 @@ def register(groups: argparse._SubParsersAction) -> None:
     _opt(rec, "--clip", float, "window length", metavar="S")
     _opt(rec, "--codec", str, "clips layout: how windows are stored (auto = the seed's size rule)",
          choices=["auto", "flac", "pcm16", "float16", "float32"])
+    _opt(rec, "--index-codec", str, "index layout: how each file's audio is stored (flac: about half the "
+         "bytes, frame-indexed for random reads; pcm16: raw, memory-mappable, fastest to read)",
+         choices=["flac", "pcm16"])
     _opt(rec, "--flac-level", int, "FLAC compression level", choices=range(0, 9), metavar="0-8")
     chk = pr.add_argument_group("checks")
     _opt(chk, "--csv-tolerance", float, "allowed |audio - CSV duration|", metavar="S")
@@ -66,6 +69,13 @@ def register(groups: argparse._SubParsersAction) -> None:
     run.add_argument("--monitor", action="store_true",
                      help="sample CPU, memory, budget and progress into OUT/report.json and OUT/report.png")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    ray = pr.add_argument_group("cluster (docs/drums.md, \"Beyond one machine\")")
+    ray.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                     help="run the work units on a Ray cluster (ADDRESS such as 10.0.0.1:6379; none: "
+                     "$RAY_ADDRESS or the local cluster); ROOT and OUT must be seen by every node. "
+                     "Needs: pip install 'cadence[ray]'")
+    ray.add_argument("--unit-inputs", type=int, metavar="N",
+                     help="with --ray: consecutive inputs per work unit (default: 16)")
     pr.set_defaults(run=_prepare)
 
     ins = sub.add_parser("inspect", help="summary and class histogram of a prepared directory")
@@ -92,13 +102,14 @@ def register(groups: argparse._SubParsersAction) -> None:
 # The defaults of the options that shape the output (those a resumed run takes from the journal).
 PREPARE_DEFAULTS = {
     "seed": 0, "layout": "index", "sample_rate": 22050, "mapping": "gmd9", "merge_ms": 10.0, "pad_before": 0.02,
-    "clip": 0.2, "codec": "auto", "flac_level": 0, "csv_tolerance": 1.0, "midi_tolerance": 1.0, "shard_size": "512M",
+    "clip": 0.2, "codec": "auto", "index_codec": "flac", "flac_level": 0, "csv_tolerance": 1.0, "midi_tolerance": 1.0, "shard_size": "512M",
 }
 # Command-line option -> prepare() keyword, for the options the journal keeps.
 _KWARGS = {
     "csv": "csv", "split": "splits", "kits": "kits", "drummers": "drummers", "sample_fraction": "sample_fraction",
     "seed": "seed", "limit": "limit", "channels": "channels", "layout": "layout", "sample_rate": "sample_rate_hz",
     "mapping": "mapping", "merge_ms": "merge_ms", "pad_before": "pad_before_s", "clip": "clip_s", "codec": "codec",
+    "index_codec": "index_codec",
     "flac_level": "flac_level", "csv_tolerance": "csv_tolerance_s", "midi_tolerance": "midi_tolerance_s",
     "shard_size": "shard_size",
 }
@@ -122,10 +133,12 @@ def _prepare(a: argparse.Namespace) -> int:
     try:
         with MonitoredRun(a.out / "report.json" if a.monitor else None):
             report = drums.prepare(a.root, a.out, jobs=a.jobs, memory_limit=a.memory_limit, resume=a.resume,
-                                   show_progress=False if a.quiet else None, **kwargs)
+                                   show_progress=False if a.quiet else None, **kwargs, **_cluster(a))
+    except ImportError as e:  # cadence.cluster.RayMissing: says how to install Ray
+        raise CliError(str(e)) from None
     except KeyboardInterrupt:
         print(f"cadence: interrupted; committed shards are kept. Continue with:\n"
-              f"  cadence drums prepare {a.root} {a.out} --resume", file=sys.stderr)
+              f"  cadence drums prepare {a.root} {a.out} --resume{_ray_flag(a)}", file=sys.stderr)
         return 130
     except drums.NothingSelected as e:
         raise CliError(str(e)) from None
@@ -134,6 +147,19 @@ def _prepare(a: argparse.Namespace) -> int:
         print(f"rejects: {a.out / 'rejects.csv'}; read back with cadence.drums.open({str(a.out)!r})",
               file=sys.stderr)
     return 0
+
+
+def _cluster(a: argparse.Namespace) -> dict:
+    """prepare()'s executor arguments from --ray [ADDRESS] and --unit-inputs."""
+    from . import CliError
+
+    if a.unit_inputs is not None and a.ray is None:
+        raise CliError("--unit-inputs goes with --ray (the work units of a cluster run)")
+    return {} if a.ray is None else {"executor": "ray", "ray_address": a.ray or None, "unit_inputs": a.unit_inputs}
+
+
+def _ray_flag(a: argparse.Namespace) -> str:
+    return "" if a.ray is None else " --ray" + (f" {a.ray}" if a.ray else "")
 
 
 def _resume_options(a: argparse.Namespace, given: dict) -> dict:
