@@ -7,20 +7,27 @@ Contenders, on one corpus prepared in the index layout (FLAC), page cache warm:
                 onset roll from the onset labels (searchsorted + floor division)
   cadence x1    drums.open(mode="sequences", features=MelSpec()).read_batch, batches of 32, 1 job
   cadence x2    the same, 2 jobs, with build/core/parallel_ceiling run before and after it
+  floor         cadence x1 without features: the window's FLAC decode and the rolls only
 
-The order is a seeded shuffle of the items, random window offsets per epoch; cadence reads several
-epochs, the librosa way one. Rates are sequences per second of wall time and per CPU second of this
+The order is a seeded shuffle of the items, random window offsets per epoch; the three contenders
+run in turn on each batch of 32 (interleaved, so a change of load cannot favour one). Rates are sequences per second of wall time and per CPU second of this
 process (the second does not move when other work shares the machine). Checks: for every sequence
 the librosa way computed, cadence's log-mel equals it within 4.3e-4 dB (1e-4 relative power) and the
 onset rolls are equal; the 2-job batches equal the 1-job batches bit for bit.
 
-usage: python bench/drums_sequences_bench.py [--data DIR] [--performances 8] [--epochs 3]
+usage: python bench/drums_sequences_bench.py [--data DIR] [--performances 8] [--epochs 2]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
+
+# Per core: numpy's BLAS (librosa's mel product) on one thread. Its default thread pool would spin
+# on the other vCPU after each call, taking it from whichever contender runs next.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
 import platform
 import subprocess
 import sys
@@ -99,24 +106,27 @@ class LibrosaWay:
         return logmel.T, roll
 
 
-def run_cadence(ds, order_by_epoch):
-    """All epochs' batches; returns (wall s, cpu s, the first epoch's batches kept for checks)."""
-    kept = []
-    c0, w0 = time.process_time(), time.perf_counter()
-    for e, order in enumerate(order_by_epoch):
-        ds.set_epoch(e)
-        for i in range(0, len(order), BATCH):
-            b = ds.read_batch(order[i:i + BATCH])
-            if e == 0:
-                kept.append(b)
-    return time.perf_counter() - w0, time.process_time() - c0, kept
+class Clock:
+    """Wall and CPU seconds of one contender, summed over the slices it ran in."""
+
+    def __init__(self):
+        self.wall = self.cpu = 0.0
+        self.n = 0
+
+    def run(self, fn, n: int):
+        c0, w0 = time.process_time(), time.perf_counter()
+        out = fn()
+        self.wall += time.perf_counter() - w0
+        self.cpu += time.process_time() - c0
+        self.n += n
+        return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, help="keep the corpus here between runs (default: a temporary directory)")
     ap.add_argument("--performances", type=int, default=8)
-    ap.add_argument("--epochs", type=int, default=3, help="epochs cadence reads (the librosa way reads one)")
+    ap.add_argument("--epochs", type=int, default=2)
     args = ap.parse_args()
     tmp = None
     if args.data is None:
@@ -125,6 +135,7 @@ def main() -> int:
     out = prepare(args.data, args.performances)
     kw = dict(mode="sequences", length_s=4.0, fps=100, features=MelSpec(), offsets="random", seed=0)
     one, two = drums.open(out, jobs=1, **kw), drums.open(out, jobs=2, **kw)
+    bare = drums.open(out, jobs=1, **{**kw, "features": None})  # the read + targets floor
     paths = per_file_flacs(one, args.data)
     rng = np.random.default_rng(0)
     orders = [rng.permutation(len(one)) for _ in range(args.epochs)]
@@ -135,45 +146,52 @@ def main() -> int:
     load0 = os.getloadavg()
     ceiling_before = ceiling()
 
-    one.set_epoch(0)
-    starts = one.starts(orders[0])
-    files = one._item_file[orders[0]]
-    c0, w0 = time.process_time(), time.perf_counter()
-    ref = [way(int(f), int(s)) for f, s in zip(files, starts)]
-    lib_wall, lib_cpu = time.perf_counter() - w0, time.process_time() - c0
-
-    one_wall, one_cpu, one_batches = run_cadence(one, orders)
-    two_wall, two_cpu, two_batches = run_cadence(two, orders)
+    # Interleaved batch by batch (librosa way, 1 job, 2 jobs on the same items in turn), so that a
+    # change in the machine's load between contenders cannot bias the ratios.
+    clocks = {name: Clock() for name in ("librosa", "one", "two", "bare")}
+    worst_db, checked = 0.0, 0
+    for e, order in enumerate(orders):
+        for ds in (one, two, bare):
+            ds.set_epoch(e)
+        for i in range(0, len(order), BATCH):
+            idx = order[i:i + BATCH]
+            starts, files = one.starts(idx), one._item_file[idx]
+            ref = clocks["librosa"].run(lambda: [way(int(f), int(s)) for f, s in zip(files, starts)], len(idx))
+            a = clocks["one"].run(lambda: one.read_batch(idx), len(idx))
+            b = clocks["two"].run(lambda: two.read_batch(idx), len(idx))
+            c = clocks["bare"].run(lambda: bare.read_batch(idx), len(idx))
+            assert np.array_equal(c["audio"], a["audio"]) and np.array_equal(c["onset_roll"], a["onset_roll"])
+            # Answers.
+            for j, (logmel, roll) in enumerate(ref):
+                worst_db = max(worst_db, float(np.abs(a["features"][j] - logmel).max()))
+                assert np.array_equal(a["onset_roll"][j], roll), "onset rolls differ"
+            checked += len(ref)
+            for k in a:
+                assert np.array_equal(a[k], b[k]), f"2 jobs differ from 1 job in {k}"
+    assert worst_db <= 4.3e-4, f"log-mel differs from librosa by {worst_db} dB"
     ceiling_after = ceiling()
     load1 = os.getloadavg()
 
-    # Answers.
-    feats = np.concatenate([b["features"] for b in one_batches])
-    rolls = np.concatenate([b["onset_roll"] for b in one_batches])
-    worst_db = max(float(np.abs(feats[j] - r[0]).max()) for j, r in enumerate(ref))
-    assert worst_db <= 4.3e-4, f"log-mel differs from librosa by {worst_db} dB"
-    assert all(np.array_equal(rolls[j], r[1]) for j, r in enumerate(ref)), "onset rolls differ"
-    for a, b in zip(one_batches, two_batches):
-        for k in a:
-            assert np.array_equal(a[k], b[k]), f"2 jobs differ from 1 job in {k}"
-
-    n_lib, n_cad = len(ref), sum(len(o) for o in orders)
-    rows = [("librosa way (soundfile + melspectrogram + power_to_db + numpy roll), 1 process", n_lib, lib_wall, lib_cpu),
-            ("cadence read_batch, 1 job", n_cad, one_wall, one_cpu),
-            ("cadence read_batch, 2 jobs", n_cad, two_wall, two_cpu)]
-    lib_rate = n_lib / lib_wall
+    lib = clocks["librosa"]
+    rows = [("librosa way (soundfile + melspectrogram + power_to_db + numpy roll), 1 thread", lib),
+            ("cadence read_batch, 1 job", clocks["one"]),
+            ("cadence read_batch, 2 jobs", clocks["two"]),
+            ("floor: cadence read_batch without features (FLAC decode + rolls), 1 job", clocks["bare"])]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]}; load average {load0[0]:.2f} before, {load1[0]:.2f} after")
     print(f"data: {len(one._files)} files, {one._files_meta['n_samples'].sum() / one.sample_rate_hz:.0f} s at "
-          f"{one.sample_rate_hz} Hz (FLAC index layout); {len(one)} sequences of 4 s per epoch, {one.n_frames} frames "
-          f"of {one.hop_samples} samples, 128 mels (n_fft 2048, slaney, power_to_db top_db 80), shuffled, random offsets")
-    print(f"checked: log-mel within {worst_db:.2e} dB of librosa on {n_lib} sequences, onset rolls equal, 2 jobs = 1 job")
+          f"{one.sample_rate_hz} Hz (FLAC index layout); {len(one)} sequences of 4 s per epoch x {len(orders)} epochs, "
+          f"{one.n_frames} frames of {one.hop_samples} samples, 128 mels (n_fft 2048, slaney, power_to_db top_db 80), "
+          f"shuffled, random offsets, batches of {BATCH}, contenders interleaved batch by batch")
+    print(f"checked: log-mel within {worst_db:.2e} dB of librosa on {checked} sequences, onset rolls equal, "
+          f"2 jobs = 1 job bit for bit")
     print(f"parallel ceiling before: {ceiling_before}\nparallel ceiling after:  {ceiling_after}\n")
-    print("| contender | sequences | wall s | sequences/s | CPU s | sequences per CPU s | vs librosa way |")
+    print("| contender | sequences | wall s | sequences/s | CPU s | sequences per CPU s | vs librosa way (wall) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, n, wall, cpu in rows:
-        print(f"| {name} | {n} | {wall:.2f} | {n / wall:,.0f} | {cpu:.2f} | {n / cpu:,.0f} | {n / wall / lib_rate:.1f}x |")
-    print(f"\n2 jobs / 1 job: {one_wall / two_wall:.2f}x wall")
+    for name, c in rows:
+        print(f"| {name} | {c.n} | {c.wall:.2f} | {c.n / c.wall:,.0f} | {c.cpu:.2f} | {c.n / c.cpu:,.0f} | "
+              f"{lib.wall / c.wall:.1f}x |")
+    print(f"\n2 jobs / 1 job: {clocks['one'].wall / clocks['two'].wall:.2f}x wall")
     if tmp:
         tmp.cleanup()
     return 0
