@@ -281,3 +281,14 @@ def test_output_rate_chosen_at_open(stores):
         np.testing.assert_allclose(batch["audio"][j], want, atol=1e-5)
     with pytest.raises(ValueError, match="index layout"):
         drums.open(stores["clips"], sample_rate_hz=16000)
+
+
+def test_stream_splits_records_across_dataloader_workers(stores):
+    torch = pytest.importorskip("torch")
+    ds = drums.open(stores["resampled"])
+    loader = torch.utils.data.DataLoader(drums.stream(ds, 50), batch_size=None, num_workers=2,
+                                         collate_fn=drums.collate)
+    seen = sorted(i for b in loader for i in b["index"].tolist())
+    assert seen == list(range(len(ds)))  # every record once, across both workers
+    plain = [b["index"].tolist() for b in drums.stream(ds, 50)]
+    assert [i for b in plain for i in b] == list(range(len(ds)))

@@ -66,6 +66,46 @@ class BlockShuffleSampler:
         return self.n
 
 
+def stream(ds, batch_size: int = 128):
+    """An iterable over `ds` in storage order, batch by batch: the fastest epoch (each file's
+    bytes read once, in order). With PyTorch installed it is a ``torch.utils.data.IterableDataset``
+    whose DataLoader workers each take a contiguous part of the records::
+
+        DataLoader(drums.stream(ds, 128), batch_size=None, num_workers=2, collate_fn=drums.collate)
+    """
+    try:
+        from torch.utils.data import IterableDataset  # noqa: PLC0415 - optional
+    except ImportError:
+        IterableDataset = object  # noqa: N806
+
+    class _Stream(IterableDataset):
+        def __init__(self):
+            self.ds, self.batch_size = ds, batch_size
+
+        def __iter__(self):
+            start, stop = 0, len(self.ds)
+            info = _worker_info()
+            if info is not None:  # a contiguous part per worker, in batch multiples
+                batches = -(-stop // self.batch_size)
+                per = -(-batches // info.num_workers)
+                start = min(info.id * per * self.batch_size, stop)
+                stop = min((info.id + 1) * per * self.batch_size, stop)
+            for lo in range(start, stop, self.batch_size):
+                yield self.ds.read_batch(np.arange(lo, min(lo + self.batch_size, stop)))
+
+        def __len__(self):
+            return -(-len(self.ds) // self.batch_size)
+
+    return _Stream()
+
+
+def _worker_info():
+    import sys  # noqa: PLC0415
+
+    tud = sys.modules.get("torch.utils.data")
+    return None if tud is None else tud.get_worker_info()
+
+
 def collate(batch):
     """``collate_fn`` for ``DataLoader(ds, batch_size=..., collate_fn=drums.collate)``: a batch
     from ``DrumDataset.__getitems__`` becomes a dict of torch tensors without per-item work
@@ -76,6 +116,8 @@ def collate(batch):
     import torch  # noqa: PLC0415 - torch is optional: only DataLoader users need it
     from torch.utils.data import default_collate  # noqa: PLC0415
 
+    if isinstance(batch, dict) and "hit_offsets" in batch:  # a batch from DrumDataset.stream()
+        batch = Batch(batch, {})
     if not isinstance(batch, Batch):
         return default_collate(batch)
     if torch.utils.data.get_worker_info() is None:  # in the training process: zero-copy views
@@ -109,4 +151,4 @@ _TORCH_DTYPES = {"<f4": lambda t: t.float32, "<f8": lambda t: t.float64, "|u1": 
                  "<i8": lambda t: t.int64, "<i4": lambda t: t.int32, "<i2": lambda t: t.int16}
 
 
-__all__ = ["ITEM_ARRAYS", "BlockShuffleSampler", "collate"]
+__all__ = ["ITEM_ARRAYS", "BlockShuffleSampler", "collate", "stream"]
