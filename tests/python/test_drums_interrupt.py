@@ -58,7 +58,7 @@ def reference(drum_corpus, tmp_path_factory):
 
 @pytest.mark.parametrize("point", ["kill:before_rename:1", "kill:after_rename:2", "torn:before_journal:3",
                                    "kill:after_commit:1"])
-def test_sigkill_then_resume_gives_the_same_record_digests(drum_corpus, reference, tmp_path, point):
+def test_sigkill_then_resume_gives_the_same_records(drum_corpus, reference, tmp_path, point):
     out = tmp_path / "out"
     killed = prepare(drum_corpus, out, fault=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
