@@ -111,6 +111,7 @@ void AudioStore::pread_exact(const AudioSource& s, std::int64_t source, std::int
 void AudioStore::read(std::int64_t source, std::int64_t start, std::int64_t n, float* out) const {
   if (source < 0 || static_cast<std::size_t>(source) >= sources_.size())
     throw StoredAudioError(source, "stored audio " + std::to_string(source) + " does not exist");
+  if (n <= 0) return;
   const AudioSource& s = sources_[source];
   const std::int64_t lo = std::clamp<std::int64_t>(start, 0, s.n_samples);
   const std::int64_t hi = std::clamp<std::int64_t>(start + n, 0, s.n_samples);
