@@ -5,11 +5,15 @@
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/unique_ptr.h>
 
 #include <cmath>
 #include <memory>
+#include <optional>
 
+#include "cadence/drums/audio_store.h"
+#include "cadence/drums/sequence_batch.h"
 #include "cadence/drums/sequence_targets.h"
 #include "cadence/kernels/spectrogram.h"
 #include "numpy.h"
@@ -119,6 +123,41 @@ void register_sequences(nb::module_& m) {
           "audio"_a, "job"_a,
           "Features of each row of a (count, n_samples) float32 array, on the job's threads: (count, n_frames, "
           "n_bands) float32, time-major.");
+
+  m.def(
+      "drums_read_sequences",
+      [](const drums::AudioStore& store, const Spectrogram* spectrogram, Column<std::int64_t> onset_sample,
+         Matrix<std::uint8_t> classes, Matrix<std::uint8_t> class_velocity, Column<std::int64_t> file_begin,
+         Column<std::int64_t> files, Column<std::int64_t> starts, std::int64_t n_samples, std::int64_t hop_samples,
+         Column<float> widening, runtime::Job& job) {
+        const std::size_t n_rec = onset_sample.shape(0), k = classes.shape(1);
+        if (classes.shape(0) != n_rec || class_velocity.shape(0) != n_rec || class_velocity.shape(1) != k)
+          throw std::invalid_argument("read sequences: label arrays differ in shape");
+        if (file_begin.shape(0) < 1 || files.shape(0) != starts.shape(0))
+          throw std::invalid_argument("read sequences: files and starts differ in length");
+        if (hop_samples < 1 || n_samples < 0) throw std::invalid_argument("read sequences: hop must be >= 1");
+        const drums::OnsetTable table{onset_sample.data(), classes.data(), class_velocity.data(), file_begin.data(),
+                                      file_begin.shape(0) - 1, static_cast<int>(k)};
+        const drums::FrameGrid grid{n_samples, hop_samples};
+        const std::size_t count = files.shape(0), frames = static_cast<std::size_t>(grid.n_frames());
+        const std::size_t bands = spectrogram ? static_cast<std::size_t>(spectrogram->n_bands()) : 0;
+        std::vector<float> audio(count * static_cast<std::size_t>(n_samples)), feats(count * frames * bands);
+        std::vector<float> roll(count * frames * k);
+        std::vector<std::uint8_t> vel(count * frames * k);
+        {
+          nb::gil_scoped_release release;
+          drums::read_sequence_batch(store, spectrogram, table, files.data(), starts.data(), count, grid,
+                                     widening.data(), widening.shape(0),
+                                     {audio.data(), spectrogram ? feats.data() : nullptr, roll.data(), vel.data()}, job);
+        }
+        nb::object features = spectrogram ? to_numpy(std::move(feats), {count, frames, bands}) : nb::none();
+        return nb::make_tuple(to_numpy(std::move(audio), {count, static_cast<std::size_t>(n_samples)}), features,
+                              to_numpy(std::move(roll), {count, frames, k}), to_numpy(std::move(vel), {count, frames, k}));
+      },
+      "store"_a, "spectrogram"_a.none(), "onset_sample"_a, "classes"_a, "class_velocity"_a, "file_begin"_a,
+      "files"_a, "starts"_a, "n_samples"_a, "hop_samples"_a, "widening"_a, "job"_a,
+      "(audio, features or None, onset_roll, velocity_roll) of windows (file, first sample), each window read, "
+      "transformed and labelled in one pass on the job's threads.");
 
   m.def(
       "drums_sequence_targets",

@@ -298,16 +298,15 @@ class SequenceDataset:
         starts = self.starts(pos)
         s = self._s
         job = self._engine_job()
-        try:
-            audio = s.store().read_batch(files, starts, self.n_samples, job)
+        try:  # one pass per window on the job's threads: decode, features, targets
+            audio, features, onset_roll, velocity_roll = _core.drums_read_sequences(
+                s.store(), self._spec, self._onset_sample, self._classes, self._class_velocity, self._file_begin,
+                files, starts, self.n_samples, self.hop_samples, np.asarray(self.target_widening, np.float32), job)
         except _core.StoredAudioError as e:
             raise s.error(e) from None
-        onset_roll, velocity_roll = _core.drums_sequence_targets(
-            self._onset_sample, self._classes, self._class_velocity, self._file_begin, files, starts,
-            self.n_samples, self.hop_samples, np.asarray(self.target_widening, np.float32))
         out = {"audio": audio, "onset_roll": onset_roll, "velocity_roll": velocity_roll}
-        if self._spec is not None:
-            out["features"] = self._spec.compute(audio, job)
+        if features is not None:
+            out["features"] = features
         out.update(index=pos, file=files, start_sample=starts, start_s=starts / self.sample_rate_hz,
                    sample_rate_hz=np.full(len(pos), self.sample_rate_hz, np.int32))
         return out
