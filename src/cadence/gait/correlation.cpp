@@ -40,32 +40,47 @@ void merge(Moments& into, const Moments& b, int F) {
 }
 
 // Co-moments of one centred block X[f * B + k] (k < B, rows past the block's end are zeros),
-// added to com (Fp x Fp stride F). Tiles of 4 features x 2 features, 4 rows per vector: 8
-// accumulators stay in registers and each loaded vector is used 2 or 4 times.
-CADENCE_SIMD_CLONES
-void block_comoments(const double* X, int F, int Fp, double* com) {
+// added to com (stride F). Tiles of TI x TJ features, 4 rows per vector: TI * TJ accumulators
+// stay in registers and each loaded vector is used TJ or TI times. Every pair's sum runs in the
+// same order whatever the tile (lane l holds rows k = l mod 4, lanes added (0+1)+(2+3)), so the
+// AVX-512 build (4 x 4 tiles in its 32 registers) gives the same bits as the 4 x 2 ones.
+template <int TI, int TJ>
+[[gnu::always_inline]] inline void block_comoments_t(const double* X, int F, int Fp, double* com) {
   using vd = lanes::Lanes<4>::vd;
   using vdu = lanes::Lanes<4>::vdu;
-  for (int i0 = 0; i0 < Fp; i0 += 4) {
-    for (int j0 = i0; j0 < Fp; j0 += 2) {
-      vd acc[4][2] = {};
+  for (int i0 = 0; i0 < Fp; i0 += TI) {
+    for (int j0 = i0 / TJ * TJ; j0 < Fp; j0 += TJ) {
+      vd acc[TI][TJ] = {};
       const double* a0 = X + static_cast<std::size_t>(i0) * B;
       const double* b0 = X + static_cast<std::size_t>(j0) * B;
       for (int k = 0; k < B; k += 4) {
-        vd a[4], b[2];
-        for (int t = 0; t < 4; ++t) a[t] = *reinterpret_cast<const vdu*>(a0 + t * B + k);
-        for (int t = 0; t < 2; ++t) b[t] = *reinterpret_cast<const vdu*>(b0 + t * B + k);
-        for (int s = 0; s < 4; ++s)
-          for (int t = 0; t < 2; ++t) acc[s][t] += a[s] * b[t];
+        vd a[TI], b[TJ];
+        for (int t = 0; t < TI; ++t) a[t] = *reinterpret_cast<const vdu*>(a0 + t * B + k);
+        for (int t = 0; t < TJ; ++t) b[t] = *reinterpret_cast<const vdu*>(b0 + t * B + k);
+        for (int s = 0; s < TI; ++s)
+          for (int t = 0; t < TJ; ++t) acc[s][t] += a[s] * b[t];
       }
-      for (int s = 0; s < 4; ++s)
-        for (int t = 0; t < 2; ++t) {
+      for (int s = 0; s < TI; ++s)
+        for (int t = 0; t < TJ; ++t) {
           const int i = i0 + s, j = j0 + t;
           if (i < F && j < F && j >= i)
             com[i * F + j] += (acc[s][t][0] + acc[s][t][1]) + (acc[s][t][2] + acc[s][t][3]);
         }
     }
   }
+}
+
+CADENCE_SIMD_CLONES
+void block_comoments4x2(const double* X, int F, int Fp, double* com) { block_comoments_t<4, 2>(X, F, Fp, com); }
+
+CADENCE_AVX512
+void block_comoments4x4(const double* X, int F, int Fp, double* com) { block_comoments_t<4, 4>(X, F, Fp, com); }
+
+void block_comoments(const double* X, int F, int Fp, double* com) {
+  if (lanes::simd_width() == 8)
+    block_comoments4x4(X, F, Fp, com);
+  else
+    block_comoments4x2(X, F, Fp, com);
 }
 
 // The moments of rows [begin, end), block by block.
