@@ -78,10 +78,10 @@ arrow::ArrayPtr scan_corpus(const std::vector<std::string>& paths, runtime::Job&
   job.parallel_for(paths.size(), [&](std::size_t i) {
     FileStats& s = stats[i];
     try {
-      runtime::Reservation hold(job.budget(), kBlockFrames * sizeof(float), &job.cancellation());
       thread_local std::vector<float> block(kBlockFrames);
-      runtime::ScopedStage t(decode_stage);
       if (archive_path.empty()) {
+        runtime::Reservation hold(job.budget(), kBlockFrames * sizeof(float), &job.cancellation());
+        runtime::ScopedStage t(decode_stage);
         io::audio::Reader reader(paths[i]);
         scan_reader(reader, block, s);
       } else {
@@ -93,7 +93,11 @@ arrow::ArrayPtr scan_corpus(const std::vector<std::string>& paths, runtime::Job&
         if (!member) throw io::zip::ZipError(io::zip::ZipFault::Missing, name + ": member not found in the archive");
         const std::uint64_t max = job.budget().limit_bytes() ? job.budget().limit_bytes()
                                                               : std::numeric_limits<std::uint64_t>::max();
-        runtime::Reservation bytes_hold(job.budget(), std::min(member->size, max), &job.cancellation());
+        // The block and the member's bytes in one request: two, made one after the other, could
+        // wait forever on the worker's own first one. Above the limit, read() refuses the member.
+        const std::uint64_t member_bytes = member->size <= max ? member->size : 0;
+        runtime::Reservation hold(job.budget(), kBlockFrames * sizeof(float) + member_bytes, &job.cancellation());
+        runtime::ScopedStage t(decode_stage);
         const auto bytes = archive->read(*member, paths[i], max);
         io::audio::Reader reader(bytes.data(), bytes.size(), name);
         scan_reader(reader, block, s);
