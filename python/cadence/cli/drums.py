@@ -71,8 +71,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     ray = pr.add_argument_group("cluster (docs/drums.md, \"Beyond one machine\")")
     ray.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
-                     help="run the work units on a Ray cluster (ADDRESS such as 10.0.0.1:6379; none: "
-                     "$RAY_ADDRESS or the local cluster); ROOT and OUT must be seen by every node. "
+                     help="run the work units on a Ray cluster (ADDRESS such as 10.0.0.1:6379 or auto; none: "
+                     "$RAY_ADDRESS, else a cluster on this machine); ROOT and OUT must be seen by every node. "
                      "Needs: pip install 'cadence[ray]'")
     ray.add_argument("--unit-inputs", type=int, metavar="N",
                      help="with --ray: consecutive inputs per work unit (default: 16)")

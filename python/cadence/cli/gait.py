@@ -43,6 +43,11 @@ def register(groups: argparse._SubParsersAction) -> None:
                    help="OUT.parquet, or OUT.npy for a float32 matrix + OUT.meta.parquet")
     f.add_argument("--outliers-among", choices=["valid", "all"], default="valid",
                    help="judge outliers among valid cycles or among all cycles (LocoHub)")
+    f.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="run on a Ray cluster, in units of whole subject x task groups (ADDRESS such as "
+                   "10.0.0.1:6379 or auto; none: $RAY_ADDRESS, else a cluster on this machine); FILE must "
+                   "be seen by every node. Needs: pip install 'cadence[ray]'")
+    f.add_argument("--unit-rows", type=int, metavar="N", help="with --ray: rows per work unit (default: 300000)")
     f.set_defaults(run=_run_features)
 
     v = sub.add_parser(
@@ -274,7 +279,7 @@ def _run_features(args: argparse.Namespace) -> int:
         # OUT (and OUT.meta.parquet) appear together when whole (cycle_features' sink); the drop
         # log follows, or an earlier run's is removed.
         loco.cycle_features(names, output=suffix[1:], path=out, outliers_among=args.outliers_among,
-                            memory_limit=args.memory_limit, show_progress=_progress(args))
+                            memory_limit=args.memory_limit, show_progress=_progress(args), **_cluster(args))
         _note_cache(args, loco, mon)
     run = loco.last_run
     drops = loco.drop_log
@@ -289,6 +294,22 @@ def _run_features(args: argparse.Namespace) -> int:
           + (f" (see {drops_path})" if len(drops) else "")
           + f"; peak engine memory {run.peak_reserved_bytes / 2**20:.0f} MiB")
     return 0
+
+
+def _cluster(args: argparse.Namespace) -> dict:
+    """cycle_features' executor arguments from --ray [ADDRESS] and --unit-rows; Ray checked here."""
+    from . import CliError
+    from ..cluster import RayMissing, import_ray
+
+    if args.unit_rows is not None and args.ray is None:
+        raise CliError("--unit-rows goes with --ray (the work units of a cluster run)")
+    if args.ray is None:
+        return {}
+    try:
+        import_ray()
+    except RayMissing as e:
+        raise CliError(str(e)) from None
+    return {"executor": "ray", "ray_address": args.ray or None, "unit_rows": args.unit_rows}
 
 
 @_run

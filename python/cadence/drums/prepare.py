@@ -65,6 +65,9 @@ def prepare(
     memory_limit: str | int | None = "auto",
     resume: bool = False,
     show_progress: bool | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    unit_inputs: int | None = None,
 ) -> dict:
     """Prepare onset-aligned training records from MIDI + audio pairs.
 
@@ -101,6 +104,13 @@ def prepare(
         uncommitted shards are redone. The options must be the ones in the journal:
         ``prepare(root, out, resume=True, **journal_options(out, root))`` takes them from it (the
         command line's ``--resume`` does this).
+    executor
+        ``"local"`` (this machine's cores) or ``"ray"``: units of ``unit_inputs`` consecutive
+        inputs run as Ray tasks on the cluster at ``ray_address`` (None: Ray's default; an
+        existing ``ray.init`` connection is used as is), each with a node's cores and
+        ``memory_limit`` (``"auto"``: its share of half the node's RAM); the shards are committed
+        here in input order, so the records are a local run's (docs/drums.md, "Beyond one
+        machine"). ROOT and OUT must be paths every node sees (a shared file system).
 
     Raises
     ------
@@ -124,6 +134,14 @@ def prepare(
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, jobs=jobs, memory_limit=memory_limit, sample_fraction=sample_fraction,
         channels=channels)
+    if executor not in ("local", "ray"):
+        raise ValueError(f"executor={executor!r}: use 'local' or 'ray'")
+    if executor == "ray":
+        from . import ray_executor
+        from .. import cluster
+
+        ray_executor.split_units(0, ray_executor.UNIT_INPUTS if unit_inputs is None else unit_inputs)
+        cluster.import_ray()  # not installed: say so before anything is created
     corpus = archive_mod.ZipCorpus(root) if archive_mod.is_zip(root) else None  # straight from a zip
     if corpus is None and not root.is_dir():
         raise FileNotFoundError(2, f"{root}: dataset root not found (a directory or a .zip with an E-GMD "
@@ -156,20 +174,29 @@ def prepare(
     rejects = [{"pair_id": r.pair_id, "reason": r.reason, "message": r.message}
                for r in pre_rejects if r.pair_id not in done]
 
-    job = make_job(jobs, memory_limit_bytes)
-    run = _core.PrepareRun(
-        [(p.midi_path, p.audio_path, p.csv_duration_s) for p in todo], job, layout=layout,
-        sample_rate_hz=sample_rate_hz, merge_s=merge_ms / 1e3, pad_before_s=pad_before_s,
-        clip_s=clip_s, codec=codec, index_codec=index_codec, flac_level=flac_level,
-        csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
-        map_name=class_map.name, classes=class_map.classes, channels=channels or [],
-        archive=str(corpus.path) if corpus is not None else "")
+    engine = dict(layout=layout, sample_rate_hz=sample_rate_hz, merge_s=merge_ms / 1e3, pad_before_s=pad_before_s,
+                  clip_s=clip_s, codec=codec, index_codec=index_codec, flac_level=flac_level,
+                  csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
+                  map_name=class_map.name, classes=class_map.classes, channels=channels or [],
+                  archive=str(corpus.path) if corpus is not None else "")
     totals = _Totals()
     totals.rejects.update(r["reason"] for r in rejects)
     interrupted = False
+    extra: dict = {}
     try:
-        run_job(lambda: _write_all(run, todo, store, rejects, totals, job), job, desc="prepare",
-                show_progress=show_progress, postfix=_postfix)
+        if executor == "ray":
+            job = ray_executor.ClusterJob(0, 0)  # what the report shows if Ctrl-C comes while connecting
+            with cluster.connected(ray_address) as ray:
+                job, n_units, interrupted = ray_executor.prepare_units(
+                    ray, todo, rejects, store, engine, totals, show_progress=show_progress,
+                    unit_inputs=ray_executor.UNIT_INPUTS if unit_inputs is None else unit_inputs,
+                    memory_limit=memory_limit if memory_limit == "auto" else memory_limit_bytes)
+            extra = {"executor": "ray", "units": n_units, "nodes": job.node_report()}
+        else:
+            job = make_job(jobs, memory_limit_bytes)
+            run = _core.PrepareRun([(p.midi_path, p.audio_path, p.csv_duration_s) for p in todo], job, **engine)
+            run_job(lambda: _write_all(run, todo, store, rejects, totals, job), job, desc="prepare",
+                    show_progress=show_progress, postfix=_postfix)
     except KeyboardInterrupt:
         interrupted = True
     except OSError as e:  # a full disk, a vanished mount: the journal keeps what was committed
@@ -177,7 +204,7 @@ def prepare(
                       f"{len(store.commits)} committed commit(s) are kept and the half-written shard "
                       f"was removed. Free some space, then run the same command with --resume") from e
     report = _report(store, totals, job, time.perf_counter() - start, len(selected), len(todo), interrupted,
-                     unpaired)
+                     unpaired) | extra
     write_manifest(out)
     _write_atomic(out / REPORT, json.dumps(report, indent=1) + "\n")
     if interrupted:

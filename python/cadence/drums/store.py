@@ -339,6 +339,23 @@ class Store:
     def commit(self, shard: int, writers: dict[str, _TableWriter], inputs: list[str], rejects: list[dict],
                stats: dict | None = None) -> Commit:
         files = {name: meta for w in writers.values() for name, meta in w.close_files().items()}
+        return self._commit_files(shard, files, inputs, rejects, stats)
+
+    def adopt(self, shard: int, files: dict[str, tuple[Path, dict]], inputs: list[str], rejects: list[dict],
+              stats: dict | None = None) -> Commit:
+        """Commit shard files that another process wrote whole (a Ray task, drums/ray_executor.py):
+        ``files`` maps each final name to (its finished temporary file, its rows/bytes/sha256).
+        A file whose size is not the one its writer measured is refused before anything moves."""
+        for name, (src, meta) in files.items():
+            problems = check_file(Path(src), meta, checksum=False)
+            if problems:
+                raise OSError(f"{src}: cannot commit it as {name}: {problems[0]}")
+        for name, (src, _) in files.items():
+            os.replace(src, self.root / name)
+        return self._commit_files(shard, {name: meta for name, (_, meta) in files.items()}, inputs, rejects, stats)
+
+    def _commit_files(self, shard: int, files: dict, inputs: list[str], rejects: list[dict],
+                      stats: dict | None) -> Commit:
         _fsync_dir(self.root)
         _fault("after_rename")
         c = Commit(shard, files, inputs, rejects, stats or {})
@@ -383,13 +400,13 @@ def _drop_torn_tail(path: Path) -> bool:
     return True
 
 
-def check_file(path: Path, meta: dict) -> list[str]:
-    """Problems with one committed file: missing, wrong size, wrong checksum."""
+def check_file(path: Path, meta: dict, checksum: bool = True) -> list[str]:
+    """Problems with one committed file: missing, wrong size, wrong checksum (unless not asked)."""
     if not path.exists():
         return [f"{path.name} is missing"]
     size = path.stat().st_size
     if size != meta["bytes"]:
         return [f"{path.name} has {size} bytes, the journal says {meta['bytes']} (truncated?)"]
-    if sha256_of(path) != meta["sha256"]:
+    if checksum and sha256_of(path) != meta["sha256"]:
         return [f"{path.name} checksum differs from the journal (corrupted)"]
     return []

@@ -22,7 +22,8 @@ class BulkAnalyses:
                        path: str | Path | None = None, outlier_threshold: float = 2.0,
                        outliers_among: str = "valid", fail_flags: bool = False,
                        memory_limit: str | int | None = None, jobs: int | None = None,
-                       show_progress: bool | None = None):
+                       show_progress: bool | None = None, executor: str = "local",
+                       ray_address: str | None = None, unit_rows: int | None = None):
         """Per-cycle features of every subject x task in one streamed pass.
 
         Parameters
@@ -38,6 +39,11 @@ class BulkAnalyses:
             ``find_outlier_cycles``).
         memory_limit, jobs
             Default to the object's.
+        executor : {'local', 'ray'}
+            'ray': units of whole subject x task groups (about ``unit_rows`` rows) run as tasks
+            on the Ray cluster at ``ray_address`` (None: Ray's default), each reading only its
+            row groups; the result is the local run's, bit for bit (docs/gait.md, "Beyond one
+            machine"). ``memory_limit`` is then each task's; ``jobs`` is not used.
 
         Returns
         -------
@@ -50,6 +56,17 @@ class BulkAnalyses:
         self._whole_file_only("cycle_features", allow_groups=output in ("pandas", "arrow"))
         if outliers_among not in ("valid", "all"):
             raise ValueError(f"outliers_among={outliers_among!r}: use 'valid' or 'all'")
+        if executor not in ("local", "ray"):
+            raise ValueError(f"executor={executor!r}: use 'local' or 'ray'")
+        pass_ = feat.stream
+        if executor == "ray":
+            from functools import partial
+
+            from ..cluster import import_ray
+            from .ray_executor import stream as ray_stream
+
+            import_ray()  # not installed: say so before any output is opened
+            pass_ = partial(ray_stream, ray_address=ray_address, unit_rows=unit_rows)
         limit = self.memory_limit if memory_limit is None else memory_limit
         table = self._table  # columns already loaded by get_cycles & co: no second read
         if table is not None:
@@ -61,7 +78,7 @@ class BulkAnalyses:
                   table=table)
         if output in ("pandas", "arrow"):
             sink = feat.TableSink()
-            self.last_run = feat.stream(self._file, self._index, names, sink, **kw)
+            self.last_run = pass_(self._file, self._index, names, sink, **kw)
             result = self._rows_of_view(sink.table(names, fail_flags))
             if wanted != names:  # columns named by feature, as get_cycles names them
                 prefix = {f"{c}__": f"{n}__" for c, n in zip(names, wanted) if c != n}
@@ -78,7 +95,7 @@ class BulkAnalyses:
         else:
             raise ValueError(f"output={output!r}: use 'pandas', 'arrow', 'parquet' or 'npy'")
         with sink:  # renamed into place when whole; on any error the old file is untouched
-            self.last_run = feat.stream(self._file, self._index, names, sink, **kw)
+            self.last_run = pass_(self._file, self._index, names, sink, **kw)
         return Path(path)
 
     def validate_ranges(self, ranges, features: list[str] | None = None, **kw):

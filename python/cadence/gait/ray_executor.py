@@ -1,0 +1,194 @@
+"""``cadence gait features --ray``: the streamed features pass, its work units run as Ray tasks.
+
+A unit is a range of file rows that holds whole subject x task groups: a group's rows, from its
+first to its last (a group split into separate runs is one block, so that every task sees what
+the whole-file index sees), never straddle two units. The cut comes from the cycle index the
+driver built anyway, and depends only on the file and ``unit_rows``, not on the cluster.
+
+A task reads only the Parquet row groups its rows lie in (a CSV is read up to its last row),
+indexes its rows and runs the same engine pass as a local run, then renumbers what only the
+whole file knows: ``row`` (a file row) and the subject and task codes (the file's dictionary).
+It returns Arrow IPC bytes; the driver hands the batches to the local run's sink in unit order:
+same rows, same order, the same bits.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import time
+import warnings
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .. import cluster
+from ..runtime import Progress, parse_bytes
+from . import features as feat
+from .reader import FileIndex, GaitFile
+
+#: Rows per unit unless told (2,000 cycles): a task holds its rows' keys and features in memory
+#: (~2.4 MB per feature in float64), and a unit costs ~10-20 ms to schedule.
+UNIT_ROWS = 300_000
+
+
+def split_units(findex: FileIndex, unit_rows: int) -> list[tuple[int, int]]:
+    """[first row, end row) of each unit: blocks of whole groups (first to last row of each
+    group, overlapping groups merged), packed in file order until a unit has ``unit_rows``."""
+    if not isinstance(unit_rows, int) or isinstance(unit_rows, bool) or unit_rows < 1:
+        raise ValueError(f"unit_rows={unit_rows!r}: must be a whole number >= 1")
+    runs = findex.runs
+    n_groups = len(findex.groups["rows"])
+    lo = np.full(n_groups, np.iinfo(np.int64).max, np.int64)
+    hi = np.zeros(n_groups, np.int64)
+    begin = runs["row_begin"].astype(np.int64)
+    np.minimum.at(lo, runs["group"], begin)
+    np.maximum.at(hi, runs["group"], begin + runs["rows"].astype(np.int64))
+    units: list[tuple[int, int]] = []
+    start = end = 0
+    for a, b in sorted(zip(lo.tolist(), hi.tolist())):
+        if a >= end and end - start >= unit_rows:  # a block boundary, and the unit is full
+            units.append((start, end))
+            start = end
+        end = max(end, b)
+    if end > start:
+        units.append((start, end))
+    return units
+
+
+def _read_rows(gfile: GaitFile, start: int, end: int, names: list[str]) -> pa.Table:
+    """File rows [start, end) of these columns: only the row groups they lie in."""
+    if gfile.file_type != "parquet":
+        parts, at = [], 0
+        for batch in gfile.iter_batches(names):
+            a, b = max(start - at, 0), min(end - at, batch.num_rows)
+            if b > a:
+                parts.append(batch.slice(a, b - a))
+            at += batch.num_rows
+            if at >= end:
+                break
+        return pa.Table.from_batches(parts) if parts else pa.table({n: [] for n in names})
+    pf = pq.ParquetFile(gfile.path)
+    meta = pf.metadata
+    first = 0
+    groups, offset = [], None
+    for i in range(meta.num_row_groups):
+        n = meta.row_group(i).num_rows
+        if first < end and first + n > start:
+            groups.append(i)
+            offset = first if offset is None else offset
+        first += n
+    table = pf.read_row_groups(groups, columns=names)
+    return table.slice(start - offset, end - start)
+
+
+def _recode(column: pa.ChunkedArray, local: list[str], file_names: list[str]) -> pa.ChunkedArray:
+    """A dictionary column coded by the unit's names, recoded by the file's (the local run's)."""
+    code = {n: i for i, n in enumerate(file_names)}
+    mapping = np.array([code[n] for n in local], dtype=np.int32)
+    dictionary = pa.array(file_names, pa.string())
+    chunks = [pa.DictionaryArray.from_arrays(pa.array(mapping[c.indices.to_numpy(zero_copy_only=False)]
+                                                      if len(c) else np.zeros(0, np.int32), pa.int32()),
+                                             dictionary) for c in column.chunks]
+    return pa.chunked_array(chunks, column.type)
+
+
+def _features_unit(spec_text: str) -> tuple[bytes, str]:
+    """Ray task: the features of one unit, as Arrow IPC stream bytes, and its figures as JSON."""
+    ray = cluster.import_ray()
+    start_s = time.perf_counter()
+    spec = json.loads(spec_text)
+    gfile = GaitFile(spec["path"], spec["subject_col"], spec["task_col"], spec["phase_col"], spec["step_col"],
+                     spec["file_type"])
+    start, end = spec["rows"]
+    keys = [c for c in (gfile.subject_col, gfile.task_col, gfile.step_col, gfile.condition_col, gfile.phase_col)
+            if c and c in gfile.columns]
+    names = spec["features"]
+    table = _read_rows(gfile, start, end, list(dict.fromkeys(keys + names)))
+    rows = copy.copy(gfile)  # the same file, seen as the unit's rows only
+    rows.iter_batches = lambda cols, batch_rows=feat.reader.DEFAULT_BATCH_ROWS, job=None, prefetch=False: iter(
+        table.select(cols).to_batches(max_chunksize=batch_rows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the driver's index said it already (empty steps, NaN)
+        local = rows.build_index()
+        sink = feat.TableSink()
+        threads, memory_limit_bytes = cluster.task_budget(ray, spec["memory_limit"])
+        run = feat.stream(rows, local, names, sink, nan_policy=spec["nan_policy"],
+                          outlier_threshold=spec["outlier_threshold"],
+                          outliers_among_valid=spec["outliers_among_valid"], fail_flags=spec["fail_flags"],
+                          jobs=threads, memory_limit=memory_limit_bytes, show_progress=False,
+                          table=table.select(names))
+    out = sink.table(names, spec["fail_flags"])
+    out = out.set_column(out.schema.get_field_index("row"), "row", pc.add(out.column("row"), pa.scalar(start, pa.int64())))
+    for col, local_names, file_names in (("subject", local.subject_names, spec["subject_names"]),
+                                         ("task", local.task_names, spec["task_names"])):
+        i = out.schema.get_field_index(col)
+        out = out.set_column(i, out.schema.field(i), _recode(out.column(col), local_names, file_names))
+    sinkbuf = io.BytesIO()
+    with pa.ipc.new_stream(sinkbuf, out.schema) as w:
+        w.write_table(out)
+    figures = {"cycles": run.cycles, "rows": end - start, "node": cluster.node_name(ray), "jobs": threads,
+               "peak_reserved_bytes": run.peak_reserved_bytes, "memory_waits": run.memory_waits,
+               "stages_s": {name: sec for name, sec, _ in run.stages}, "wall_s": time.perf_counter() - start_s}
+    return sinkbuf.getvalue(), json.dumps(figures)
+
+
+def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan_policy: str = "propagate",
+           outlier_threshold: float = 2.0, outliers_among_valid: bool = True, fail_flags: bool = False,
+           memory_limit: str | int | None = "auto", show_progress: bool | None = None,
+           ray_address: str | None = None, unit_rows: int | None = None, **_local_only) -> feat.FeatureRun:
+    """:func:`cadence.gait.features.stream` on a Ray cluster: the batches reach ``sink`` in file
+    order, as from a local pass. ``jobs`` and ``table`` (local-run settings) are not used: a task
+    has the CPUs Ray gives it and reads its own rows."""
+    gfile.check_float_columns(features)
+    feat.nan_policy_code(nan_policy)
+    units = split_units(findex, UNIT_ROWS if unit_rows is None else unit_rows)
+    base = {"path": str(gfile.path), "subject_col": gfile.subject_col, "task_col": gfile.task_col,
+            "phase_col": gfile.phase_col, "step_col": gfile.step_col, "file_type": gfile.file_type,
+            "features": features, "nan_policy": nan_policy, "outlier_threshold": float(outlier_threshold),
+            "outliers_among_valid": bool(outliers_among_valid), "fail_flags": bool(fail_flags),
+            "memory_limit": memory_limit if memory_limit in ("auto", None) else parse_bytes(memory_limit),
+            "subject_names": findex.subject_names, "task_names": findex.task_names}
+    with cluster.connected(ray_address) as ray:
+        task = ray.remote(_features_unit).options(num_cpus=cluster.task_cpus(ray), num_returns=2,
+                                                   max_retries=cluster.UNIT_RETRIES, retry_exceptions=False)
+        refs = [task.remote(json.dumps(base | {"rows": [a, b]})) for a, b in units]
+        cycles, waits, peak, rows_done = 0, 0, 0, 0
+        stages: Counter = Counter()
+        with Progress("cycle features", "row", show_progress) as progress:
+            try:
+                for (a, b), (data_ref, fig_ref) in zip(units, refs):  # in file order, whichever ends first
+                    data, figures = _result(ray, data_ref, gfile, a, b), json.loads(_result(ray, fig_ref, gfile, a, b))
+                    for batch in pa.ipc.open_stream(data):
+                        if batch.num_rows:
+                            sink(batch)
+                    cycles += figures["cycles"]
+                    waits += figures["memory_waits"]
+                    peak = max(peak, figures["peak_reserved_bytes"])
+                    stages.update(figures["stages_s"])
+                    rows_done += b - a
+                    progress.update(rows_done, findex.index.rows, f"{cycles:,} cycles, {len(units)} units")
+            except BaseException:  # Ctrl-C or a failed unit: stop the rest
+                for data_ref, _ in refs:
+                    ray.cancel(data_ref, force=True)
+                raise
+    # No range checks in this pass (validation runs locally): no range failures.
+    return feat.FeatureRun(cycles, pa.table({}), peak, waits, [(k, v, 0) for k, v in stages.items()])
+
+
+def _result(ray, ref, gfile: GaitFile, a: int, b: int):
+    """A task's result, or its error as the local run raises it (a ValueError stays one)."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as e:
+        cause = getattr(e, "cause", None)
+        if isinstance(cause, (ValueError, OSError)):
+            raise type(cause)(*cause.args) from None
+        raise RuntimeError(f"{gfile.path}: rows {a}..{b} failed on the cluster: {cause or e}") from None
+    except ray.exceptions.RayError as e:
+        raise ConnectionError(f"{gfile.path}: rows {a}..{b} could not be run on the cluster ({type(e).__name__}); "
+                              f"run the command again") from None
