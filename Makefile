@@ -131,6 +131,7 @@ demo: demo/drums/e-gmd-v1.0.0.csv demo/gait.parquet
 	$(CADENCE) drums prepare demo/drums demo/drums-index
 	$(CADENCE) drums prepare demo/drums demo/drums-clips --layout clips --clip 5.0
 	$(CADENCE) drums inspect demo/drums-index
+	$(CADENCE) drums inspect demo/drums-index --sequences --index 0 --png demo/drums-sequence.png
 	$(CADENCE) drums verify demo/drums-clips
 	$(PY) -c "from cadence import drums; ds = drums.open('demo/drums-index'); x = ds[0]; \
 	  print(f'read back: {len(ds)} records; record 0 = {x[\"record_id\"]}, window {x[\"audio\"].shape}, classes {x[\"classes\"].tolist()}')"
