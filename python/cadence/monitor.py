@@ -163,6 +163,8 @@ class PerformanceMonitor:
         rate = 0.0
         if stage is not None and last_stage is not None and stage[0] == last_stage[0] and dt > 0:
             rate = max(0, stage[2] - last_stage[2]) / dt
+        if dt < 0.25 * getattr(self, "interval", 0.5) and self.stage_throughput:
+            rate = self.stage_throughput[-1]  # the final sample, just after the last: too short a span
         self.stage_throughput.append(rate)
         self._last = (now, cpu, stage)
         self.sampling_seconds += time.thread_time() - t0
@@ -223,19 +225,27 @@ class PerformanceMonitor:
         a2.plot(t, [b / 2**20 for b in tl["reserved_bytes"]], "k--", lw=1, label="budget reserved")
         a2.set(title="Memory", xlabel="time (s)", ylabel="MiB")
         a2.legend(loc="upper left", fontsize=8)
-        a3.plot(t, tl["throughput_per_s"], "m-", lw=1)
-        units = {u for u in tl["stage_unit"] if u}
-        a3.set(title="Throughput", xlabel="time (s)", ylabel=f"{'/'.join(sorted(units)) or 'items'} per second")
         stages = [s for s in dict.fromkeys(tl["stage"]) if s]
-        for name in stages:
-            xs = [ti for ti, s in zip(t, tl["stage"]) if s == name]
-            ys = [100.0 * d / n if n else 0.0 for s, d, n in zip(tl["stage"], tl["stage_done"], tl["stage_total"])
-                  if s == name]
-            a4.plot(xs, ys, lw=1.5, label=name)
+        rates = []
+        for name in stages:  # one line per stage: stages count different units
+            idx = [i for i, s in enumerate(tl["stage"]) if s == name]
+            unit = tl["stage_unit"][idx[0]] or "item"
+            ys = [tl["throughput_per_s"][i] for i in idx]
+            rates += [y for y in ys if y > 0]
+            a3.plot([t[i] for i in idx], ys, lw=1.2, label=f"{name} ({unit}s/s)")
+            a4.plot([t[i] for i in idx], [100.0 * tl["stage_done"][i] / tl["stage_total"][i] if tl["stage_total"][i]
+                                          else 0.0 for i in idx], lw=1.5, label=name)
+        if rates and max(rates) > 100 * min(rates):
+            a3.set_yscale("log")
+        a3.set(title="Throughput per stage", xlabel="time (s)", ylabel="per second")
         a4.set(title="Stage progress", xlabel="time (s)", ylabel="% done")
         a4.set_ylim(0, 105)
         if stages:
+            a3.legend(loc="upper left", fontsize=8)
             a4.legend(loc="lower right", fontsize=8)
+        end = max(t[-1] if t else 0.0, 1e-3)
+        for a in (a1, a2, a3, a4):
+            a.set_xlim(0, end)
         for a in (a1, a2, a3, a4):
             a.grid(True, alpha=0.3)
         fig.tight_layout()

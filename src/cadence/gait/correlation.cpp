@@ -115,40 +115,51 @@ Moments chunk_moments(const std::vector<ColumnView>& cols, std::int64_t begin, s
   return total;
 }
 
-double value_at(const ColumnView& c, std::int64_t r) {
-  return c.is_float32 ? static_cast<const float*>(c.data)[r] : static_cast<const double*>(c.data)[r];
+template <class T>
+bool has_nan_t(const T* x, std::int64_t rows) {
+  bool any = false;
+  for (std::int64_t r = 0; r < rows; ++r) any |= std::isnan(x[r]);
+  return any;
 }
 
 bool has_nan(const ColumnView& c, std::int64_t rows) {
-  for (std::int64_t r = 0; r < rows; ++r)
-    if (std::isnan(value_at(c, r))) return true;
-  return false;
+  return c.is_float32 ? has_nan_t(static_cast<const float*>(c.data), rows)
+                      : has_nan_t(static_cast<const double*>(c.data), rows);
 }
 
 // Pearson r over the rows where both columns have a value (two passes: exact, for the few
-// columns that hold NaN under kOmit).
-double pairwise_complete(const ColumnView& a, const ColumnView& b, std::int64_t rows) {
+// columns that hold NaN under kOmit). Templated on the two input types: no per-value branch.
+template <class A, class Bt>
+double pairwise_complete_t(const A* a, const Bt* b, std::int64_t rows) {
   double sa = 0, sb = 0;
   std::int64_t n = 0;
   for (std::int64_t r = 0; r < rows; ++r) {
-    const double x = value_at(a, r), y = value_at(b, r);
-    if (std::isnan(x) || std::isnan(y)) continue;
-    sa += x;
-    sb += y;
-    ++n;
+    const double x = a[r], y = b[r];
+    const bool ok = !std::isnan(x) && !std::isnan(y);
+    sa += ok ? x : 0.0;
+    sb += ok ? y : 0.0;
+    n += ok;
   }
   if (n < 2) return kNaN;
   const double ma = sa / n, mb = sb / n;
   double cab = 0, caa = 0, cbb = 0;
   for (std::int64_t r = 0; r < rows; ++r) {
-    const double x = value_at(a, r), y = value_at(b, r);
-    if (std::isnan(x) || std::isnan(y)) continue;
-    cab += (x - ma) * (y - mb);
-    caa += (x - ma) * (x - ma);
-    cbb += (y - mb) * (y - mb);
+    const double x = a[r], y = b[r];
+    const bool ok = !std::isnan(x) && !std::isnan(y);
+    const double dx = ok ? x - ma : 0.0, dy = ok ? y - mb : 0.0;
+    cab += dx * dy;
+    caa += dx * dx;
+    cbb += dy * dy;
   }
   if (!(caa > 0) || !(cbb > 0)) return kNaN;
   return std::clamp(cab / std::sqrt(caa * cbb), -1.0, 1.0);
+}
+
+double pairwise_complete(const ColumnView& a, const ColumnView& b, std::int64_t rows) {
+  auto f = [](const ColumnView& c) { return static_cast<const float*>(c.data); };
+  auto d = [](const ColumnView& c) { return static_cast<const double*>(c.data); };
+  if (a.is_float32) return b.is_float32 ? pairwise_complete_t(f(a), f(b), rows) : pairwise_complete_t(f(a), d(b), rows);
+  return b.is_float32 ? pairwise_complete_t(d(a), f(b), rows) : pairwise_complete_t(d(a), d(b), rows);
 }
 
 }  // namespace
