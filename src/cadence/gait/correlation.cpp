@@ -127,39 +127,93 @@ bool has_nan(const ColumnView& c, std::int64_t rows) {
                       : has_nan_t(static_cast<const double*>(c.data), rows);
 }
 
-// Pearson r over the rows where both columns have a value (two passes: exact, for the few
-// columns that hold NaN under kOmit). Templated on the two input types: no per-value branch.
-template <class A, class Bt>
-double pairwise_complete_t(const A* a, const Bt* b, std::int64_t rows) {
-  double sa = 0, sb = 0;
-  std::int64_t n = 0;
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const double x = a[r], y = b[r];
-    const bool ok = !std::isnan(x) && !std::isnan(y);
-    sa += ok ? x : 0.0;
-    sb += ok ? y : 0.0;
-    n += ok;
+// kOmit for the pairs that touch a column holding NaN: pairwise-complete moments of one pair
+// (rows where both values are present), merged with Chan's update like the whole-matrix ones.
+struct PairMoments {
+  double n = 0, mi = 0, mj = 0, c = 0, qi = 0, qj = 0;  // count, means, co-moment, own moments
+};
+
+void merge_pair(PairMoments& a, const PairMoments& b) {
+  if (b.n == 0) return;
+  if (a.n == 0) {
+    a = b;
+    return;
   }
-  if (n < 2) return kNaN;
-  const double ma = sa / n, mb = sb / n;
-  double cab = 0, caa = 0, cbb = 0;
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const double x = a[r], y = b[r];
-    const bool ok = !std::isnan(x) && !std::isnan(y);
-    const double dx = ok ? x - ma : 0.0, dy = ok ? y - mb : 0.0;
-    cab += dx * dy;
-    caa += dx * dx;
-    cbb += dy * dy;
-  }
-  if (!(caa > 0) || !(cbb > 0)) return kNaN;
-  return std::clamp(cab / std::sqrt(caa * cbb), -1.0, 1.0);
+  const double n = a.n + b.n, w = a.n * b.n / n, di = b.mi - a.mi, dj = b.mj - a.mj;
+  a.c += b.c + di * dj * w;
+  a.qi += b.qi + di * di * w;
+  a.qj += b.qj + dj * dj * w;
+  a.mi += di * (b.n / n);
+  a.mj += dj * (b.n / n);
+  a.n = n;
 }
 
-double pairwise_complete(const ColumnView& a, const ColumnView& b, std::int64_t rows) {
-  auto f = [](const ColumnView& c) { return static_cast<const float*>(c.data); };
-  auto d = [](const ColumnView& c) { return static_cast<const double*>(c.data); };
-  if (a.is_float32) return b.is_float32 ? pairwise_complete_t(f(a), f(b), rows) : pairwise_complete_t(f(a), d(b), rows);
-  return b.is_float32 ? pairwise_complete_t(d(a), f(b), rows) : pairwise_complete_t(d(a), d(b), rows);
+// Rows [begin, end) for every pair, block by block. Per block each column is shifted by the
+// mean of its present values (so the sums below do not cancel), missing values become 0 with a
+// 0/1 presence mask, and one sweep per pair gives the six masked sums of its block moments.
+CADENCE_SIMD_CLONES
+void chunk_pairs(const std::vector<ColumnView>& cols, std::int64_t begin, std::int64_t end,
+                 const std::vector<std::pair<int, int>>& pairs, PairMoments* out) {
+  using vd = lanes::Lanes<4>::vd;
+  using vdu = lanes::Lanes<4>::vdu;
+  const int F = static_cast<int>(cols.size());
+  std::vector<double> X(static_cast<std::size_t>(F) * B), Q(X.size()), M(X.size()), shift(F);
+  for (std::int64_t r = begin; r < end; r += B) {
+    const int m = static_cast<int>(std::min<std::int64_t>(B, end - r));
+    for (int f = 0; f < F; ++f) {
+      double* x = X.data() + static_cast<std::size_t>(f) * B;
+      double* q = Q.data() + static_cast<std::size_t>(f) * B;
+      double* k = M.data() + static_cast<std::size_t>(f) * B;
+      for (int i = 0; i < m; ++i)
+        x[i] = cols[f].is_float32 ? static_cast<const float*>(cols[f].data)[r + i]
+                                  : static_cast<const double*>(cols[f].data)[r + i];
+      double sum = 0, cnt = 0;
+      for (int i = 0; i < m; ++i) {
+        const bool ok = !std::isnan(x[i]);
+        sum += ok ? x[i] : 0.0;
+        cnt += ok;
+      }
+      const double c = cnt > 0 ? sum / cnt : 0.0;
+      for (int i = 0; i < m; ++i) {
+        const bool ok = !std::isnan(x[i]);
+        x[i] = ok ? x[i] - c : 0.0;
+        q[i] = x[i] * x[i];
+        k[i] = ok;
+      }
+      std::fill(x + m, x + B, 0.0);
+      std::fill(q + m, q + B, 0.0);
+      std::fill(k + m, k + B, 0.0);
+      shift[f] = c;
+    }
+    for (std::size_t p = 0; p < pairs.size(); ++p) {
+      const auto [i, j] = pairs[p];
+      const double *xi = X.data() + static_cast<std::size_t>(i) * B, *xj = X.data() + static_cast<std::size_t>(j) * B;
+      const double *qi = Q.data() + static_cast<std::size_t>(i) * B, *qj = Q.data() + static_cast<std::size_t>(j) * B;
+      const double *ki = M.data() + static_cast<std::size_t>(i) * B, *kj = M.data() + static_cast<std::size_t>(j) * B;
+      vd n = {}, si = {}, sj = {}, sij = {}, sii = {}, sjj = {};
+      for (int k = 0; k < B; k += 4) {
+        const vd a = *reinterpret_cast<const vdu*>(xi + k), b = *reinterpret_cast<const vdu*>(xj + k);
+        const vd ma = *reinterpret_cast<const vdu*>(ki + k), mb = *reinterpret_cast<const vdu*>(kj + k);
+        n += ma * mb;
+        si += a * mb;
+        sj += b * ma;
+        sij += a * b;
+        sii += *reinterpret_cast<const vdu*>(qi + k) * mb;
+        sjj += *reinterpret_cast<const vdu*>(qj + k) * ma;
+      }
+      auto sum4 = [](const vd& v) { return (v[0] + v[1]) + (v[2] + v[3]); };
+      PairMoments blk;
+      blk.n = sum4(n);
+      if (blk.n == 0) continue;
+      const double Si = sum4(si), Sj = sum4(sj);
+      blk.mi = shift[i] + Si / blk.n;
+      blk.mj = shift[j] + Sj / blk.n;
+      blk.c = sum4(sij) - Si * Sj / blk.n;
+      blk.qi = sum4(sii) - Si * Si / blk.n;
+      blk.qj = sum4(sjj) - Sj * Sj / blk.n;
+      merge_pair(out[p], blk);
+    }
+  }
 }
 
 }  // namespace
@@ -202,12 +256,21 @@ std::vector<double> feature_correlations(const std::vector<ColumnView>& columns,
     for (int i = 0; i < F; ++i)
       for (int j = i; j < F; ++j)
         if (nan_col[i] || nan_col[j]) pairs.emplace_back(i, j);
-    job.parallel_for(pairs.size(), [&](std::size_t k) {
-      const auto [i, j] = pairs[k];
-      double r = pairwise_complete(columns[i], columns[j], rows);
-      if (i == j && !std::isnan(r)) r = 1.0;
-      out[i * F + j] = out[j * F + i] = r;
-    });
+    if (!pairs.empty()) {
+      std::vector<PairMoments> acc(static_cast<std::size_t>(chunks) * pairs.size());
+      job.parallel_for(static_cast<std::size_t>(chunks), [&](std::size_t t) {
+        const std::int64_t b = static_cast<std::int64_t>(t) * chunk_rows;
+        chunk_pairs(columns, b, std::min(rows, b + chunk_rows), pairs, acc.data() + t * pairs.size());
+      });
+      for (std::size_t p = 0; p < pairs.size(); ++p) {
+        PairMoments m;
+        for (std::int64_t t = 0; t < chunks; ++t) merge_pair(m, acc[t * pairs.size() + p]);  // chunk order
+        const auto [i, j] = pairs[p];
+        double r = kNaN;
+        if (m.n >= 2 && m.qi > 0 && m.qj > 0) r = i == j ? 1.0 : std::clamp(m.c / std::sqrt(m.qi * m.qj), -1.0, 1.0);
+        out[i * F + j] = out[j * F + i] = r;
+      }
+    }
   }
   return out;
 }

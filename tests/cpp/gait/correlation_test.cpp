@@ -105,5 +105,20 @@ TEST(Correlation, NanPoliciesAndConstantFeatures) {
   for (int j = 0; j < 4; ++j) EXPECT_TRUE(std::isnan(omit[3 * 4 + j]));
 }
 
+TEST(Correlation, OmitIsStableWithALargeOffsetAndManyNans) {
+  const std::int64_t rows = 30000;  // several chunks
+  auto cols = make_columns(5, rows, 1e6, 13);
+  std::mt19937_64 rng(1);
+  for (int f = 0; f < 4; ++f)  // ~3 % missing in four columns, none in the last
+    for (int k = 0; k < 900; ++k) cols[f][rng() % rows] = std::nan("");
+  for (std::int64_t r = 0; r < 600; ++r) cols[2][r] = std::nan("");  // a whole first block missing
+  runtime::Job one({1, 0}), two({2, 0});
+  const auto got = feature_correlations(views(cols), rows, NanPolicy::kOmit, two);
+  EXPECT_EQ(got, feature_correlations(views(cols), rows, NanPolicy::kOmit, one));
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j)
+      EXPECT_NEAR(got[i * 5 + j], i == j ? 1.0 : reference(cols[i], cols[j], true), 1e-9) << i << "," << j;
+}
+
 }  // namespace
 }  // namespace cadence::gait
