@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CMAKE_BUILD_PARALLEL_LEVEL := $(NPROC)
 
 APT_PACKAGES := build-essential cmake ninja-build pkg-config python3-venv python3-dev \
-  libsndfile1-dev libflac-dev libsoxr-dev libfftw3-dev libzip-dev libgtest-dev fluidsynth timgm6mb-soundfont
+  libsndfile1-dev libflac-dev libsoxr-dev libfftw3-dev libzip-dev libdeflate-dev libgtest-dev fluidsynth timgm6mb-soundfont
 BUILD_DEPS := "scikit-build-core>=0.10" "nanobind>=2.0" "cmake>=3.22" ninja
 CORE_SOURCES := $(shell find src bindings tests/cpp -name '*.cpp' -o -name '*.h' -o -name CMakeLists.txt) CMakeLists.txt
 SAMPLE_SOURCES := $(wildcard python/cadence/sample/*.py)

@@ -95,7 +95,7 @@ arrow::ArrayPtr scan_corpus(const std::vector<std::string>& paths, runtime::Job&
                                                               : std::numeric_limits<std::uint64_t>::max();
         // The block and the member's bytes in one request: two, made one after the other, could
         // wait forever on the worker's own first one. Above the limit, read() refuses the member.
-        const std::uint64_t member_bytes = member->size <= max ? member->size : 0;
+        const std::uint64_t member_bytes = member->size <= max ? member->read_bytes() : 0;
         runtime::Reservation hold(job.budget(), kBlockFrames * sizeof(float) + member_bytes, &job.cancellation());
         runtime::ScopedStage t(decode_stage);
         const auto bytes = archive->read(*member, paths[i], max);

@@ -241,7 +241,7 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
     if (zipped) {
       step.name = "read member";
       if (audio_member->size <= member_max)
-        encoded_hold = runtime::Reservation(job.budget(), audio_member->size, &job.cancellation(), may_overdraw);
+        encoded_hold = runtime::Reservation(job.budget(), audio_member->read_bytes(), &job.cancellation(), may_overdraw);
       runtime::ScopedStage t(timers.stage("unzip"));
       encoded = scratch.archive->read(*audio_member, in.audio_path, member_max);
       step.name = "audio probe";

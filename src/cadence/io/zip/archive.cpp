@@ -1,5 +1,6 @@
 #include "cadence/io/zip/archive.h"
 
+#include <libdeflate.h>
 #include <zip.h>
 
 #include <algorithm>
@@ -52,6 +53,7 @@ Archive::Archive(const std::string& path) : path_(path) {
 
 Archive::~Archive() {
   if (zip_) zip_discard(handle(zip_));  // read-only: nothing to write back
+  if (inflater_) libdeflate_free_decompressor(static_cast<libdeflate_decompressor*>(inflater_));
 }
 
 std::vector<std::string> Archive::names() const {
@@ -77,6 +79,7 @@ std::optional<MemberInfo> Archive::stat(const std::string& name) const {
   m.compressed_size = (st.valid & ZIP_STAT_COMP_SIZE) ? st.comp_size : 0;
   m.crc32 = (st.valid & ZIP_STAT_CRC) ? st.crc : 0;
   m.method = (st.valid & ZIP_STAT_COMP_METHOD) ? st.comp_method : 0;
+  m.encrypted = (st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE;
   return m;
 }
 
@@ -97,6 +100,14 @@ std::vector<std::uint8_t> Archive::read(const MemberInfo& member, const std::str
   if (member.method != ZIP_CM_STORE && member.method != ZIP_CM_DEFLATE)
     throw ZipError(ZipFault::Corrupt, where + ": compression method " + std::to_string(member.method) +
                                           " is not supported (stored and deflate are)");
+  if (member.encrypted) throw ZipError(ZipFault::Corrupt, where + " is encrypted; extract it with its password");
+  if (member.method == ZIP_CM_DEFLATE) {
+    if (member.compressed_size > max_bytes)
+      throw ZipError(ZipFault::TooLarge, where + " has " + std::to_string(member.compressed_size) +
+                                             " compressed bytes, more than the " + std::to_string(max_bytes) +
+                                             " allowed (the memory limit)");
+    return inflate(member, where);
+  }
   zip_file_t* f = zip_fopen_index(handle(zip_), member.index, 0);
   if (!f) {
     throw ZipError(ZipFault::Corrupt, where + ": cannot open: " + zip_strerror(handle(zip_)));
@@ -127,6 +138,50 @@ std::vector<std::uint8_t> Archive::read(const MemberInfo& member, const std::str
   if (tail > 0)
     throw ZipError(ZipFault::Corrupt, where + ": holds more data than the " + std::to_string(member.size) +
                                           " bytes it declares (a zip bomb or a damaged directory)");
+  return out;
+}
+
+std::vector<std::uint8_t> Archive::inflate(const MemberInfo& member, const std::string& where) {
+  // The raw deflate stream, as stored (libzip locates it past the local header, zip64 or not).
+  std::vector<std::uint8_t> in(static_cast<std::size_t>(member.compressed_size));
+  {
+    zip_file_t* f = zip_fopen_index(handle(zip_), member.index, ZIP_FL_COMPRESSED);
+    if (!f) throw ZipError(ZipFault::Corrupt, where + ": cannot open: " + zip_strerror(handle(zip_)));
+    FileCloser closer{f};
+    std::uint64_t got = 0;
+    while (got < in.size()) {
+      const zip_int64_t n = zip_fread(f, in.data() + got, in.size() - got);
+      if (n < 0)
+        throw ZipError(ZipFault::Corrupt, where + ": read failed: " +
+                                              error_text(zip_error_code_zip(zip_file_get_error(f))) +
+                                              " (a truncated or damaged archive? download it again)");
+      if (n == 0)
+        throw ZipError(ZipFault::Corrupt, where + ": compressed data ends after " + std::to_string(got) + " of " +
+                                              std::to_string(in.size()) + " bytes (truncated archive?)");
+      got += static_cast<std::uint64_t>(n);
+    }
+  }
+  if (!inflater_) {
+    inflater_ = libdeflate_alloc_decompressor();
+    if (!inflater_) throw std::bad_alloc();
+  }
+  // Exactly the declared size: longer data fails (INSUFFICIENT_SPACE) without writing past it.
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(member.size));
+  const auto rc = libdeflate_deflate_decompress(static_cast<libdeflate_decompressor*>(inflater_), in.data(),
+                                                in.size(), out.data(), out.size(), nullptr);
+  switch (rc) {
+    case LIBDEFLATE_SUCCESS: break;
+    case LIBDEFLATE_INSUFFICIENT_SPACE:
+      throw ZipError(ZipFault::Corrupt, where + ": holds more data than the " + std::to_string(member.size) +
+                                            " bytes it declares (a zip bomb or a damaged directory)");
+    case LIBDEFLATE_SHORT_OUTPUT:
+      throw ZipError(ZipFault::Corrupt, where + ": data ends before the " + std::to_string(member.size) +
+                                            " bytes it declares (damaged archive? download it again)");
+    default:
+      throw ZipError(ZipFault::Corrupt, where + ": damaged deflate data (download it again)");
+  }
+  if (libdeflate_crc32(0, out.data(), out.size()) != member.crc32)
+    throw ZipError(ZipFault::Crc, where + ": CRC-32 mismatch, the data is damaged (download it again)");
   return out;
 }
 
