@@ -90,9 +90,10 @@ class LogFilteredSpec:
     center: bool = True
 
     def engine(self, sample_rate_hz: int, hop: int):
-        fmax = min(float(self.fmax), sample_rate_hz / 2)
+        # fmax above Nyquist is kept, as madmom keeps it: its centres snap to the last bin.
         return _core.Spectrogram.log_filtered(sample_rate_hz, self.frame_size, hop, self.center,
-                                              self.bands_per_octave, float(self.fmin), fmax, float(self.fref),
+                                              self.bands_per_octave, float(self.fmin), float(self.fmax),
+                                              float(self.fref),
                                               self.norm_filters, self.unique_filters, "log10" if self.log else "none",
                                               float(self.mul), float(self.add))
 
