@@ -18,9 +18,6 @@ namespace cadence::bindings {
 
 namespace {
 
-template <class T>
-using Column = nb::ndarray<const T, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
-
 PyObject* stored_audio_error = nullptr;
 
 }  // namespace

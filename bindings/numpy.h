@@ -10,6 +10,12 @@
 
 namespace cadence::bindings {
 
+// Read-only numpy views in: a 1-D / 2-D C-contiguous array on the CPU, no copy.
+template <class T>
+using Column = nanobind::ndarray<const T, nanobind::ndim<1>, nanobind::c_contig, nanobind::device::cpu>;
+template <class T>
+using Matrix = nanobind::ndarray<const T, nanobind::ndim<2>, nanobind::c_contig, nanobind::device::cpu>;
+
 // An array of `shape` over `v`'s elements (moved, not copied); the shape's product must be v.size().
 template <class T>
 nanobind::object to_numpy(std::vector<T>&& v, std::initializer_list<std::size_t> shape) {

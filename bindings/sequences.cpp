@@ -26,10 +26,6 @@ namespace cadence::bindings {
 
 namespace {
 
-template <class T>
-using Column = nb::ndarray<const T, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
-template <class T>
-using Matrix = nb::ndarray<const T, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
 
 using kernels::Spectrogram;
 using kernels::SpectrogramOptions;
