@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
@@ -49,6 +51,10 @@ nb::dict stats_dict(const drums::PairStats& s) {
   d["clips_by_codec"] = clips;
   d["bytes_by_codec"] = bytes;
   d["raw_float32_bytes"] = s.raw_float32_bytes;
+  d["align_offset_s"] = s.align_offset_s;  // NaN: not estimated
+  d["align_peak_ratio"] = s.align_peak_ratio;
+  d["aligned"] = s.aligned;
+  d["onsets_before_audio"] = s.onsets_before_audio;
   return d;
 }
 
@@ -137,7 +143,7 @@ void register_drums(nb::module_& m) {
              const std::string& index_codec, int flac_level, double csv_tolerance_s,
              double midi_tolerance_s, const std::string& map_name,
              const std::vector<std::pair<std::string, std::vector<int>>>& classes,
-             const std::vector<int>& channels, const std::string& archive) {
+             const std::vector<int>& channels, const std::string& archive, double max_offset_s, bool align) {
             std::vector<drums::PairInput> in;
             in.reserve(inputs.size());
             for (const auto& [midi, audio, duration] : inputs) in.push_back({midi, audio, duration});
@@ -145,12 +151,15 @@ void register_drums(nb::module_& m) {
                                       index_codec, flac_level, csv_tolerance_s, midi_tolerance_s,
                                       map_name, classes, channels);
             config.archive_path = archive;  // empty: the paths are files
+            config.max_offset_s = max_offset_s;
+            config.align_onsets = align;
             new (self) drums::PrepareRun(std::move(in), std::move(config), job);
           },
           "inputs"_a, "job"_a, nb::kw_only(), "layout"_a, "sample_rate_hz"_a, "merge_s"_a,
           "pad_before_s"_a, "clip_s"_a, "codec"_a, "index_codec"_a, "flac_level"_a,
           "csv_tolerance_s"_a, "midi_tolerance_s"_a, "map_name"_a, "classes"_a,
-          "channels"_a = std::vector<int>{}, "archive"_a = "", nb::keep_alive<1, 3>())
+          "channels"_a = std::vector<int>{}, "archive"_a = "", "max_offset_s"_a = std::nan(""),
+          "align"_a = false, nb::keep_alive<1, 3>())
       .def("next", &drums::PrepareRun::next, nb::call_guard<nb::gil_scoped_release>(),
            "The next result in input order, or None at the end (raises Cancelled if stopped).")
       .def("__len__", &drums::PrepareRun::size);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 
+#include "cadence/drums/alignment.h"
 #include "cadence/drums/onset_merge.h"
 #include "cadence/drums/window.h"
 #include "cadence/io/audio/decoder.h"
@@ -29,6 +30,7 @@ const char* reject_name(Reject r) noexcept {
     case Reject::ZipCorrupt: return "zip_corrupt";
     case Reject::ZipCrcMismatch: return "zip_crc_mismatch";
     case Reject::ZipTooLarge: return "zip_too_large";
+    case Reject::Misaligned: return "misaligned";
   }
   return "?";
 }
@@ -109,6 +111,12 @@ std::string channel_counts(const std::array<std::int64_t, 16>& n) {
   for (int c = 0; c < 16; ++c)
     if (n[c]) s += (s.empty() ? "" : ", ") + std::to_string(c + 1) + ": " + std::to_string(n[c]);
   return s;
+}
+
+std::string fmt_ms(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f ms", s * 1e3);
+  return buf;
 }
 
 // An archive member as messages name it: "e-gmd-v1.0.0.zip:drummer1/.../1_funk_80_beat_4-4_1.wav".
@@ -293,6 +301,30 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
     audio = kernels::resample(decoded.samples.data(), decoded.samples.size(), info.sample_rate_hz, rate);
   }
   r.stats.samples_out = static_cast<std::int64_t>(audio.size());
+
+  // MIDI/audio offset, on the output-rate audio; then the limit and the optional correction.
+  {
+    step.name = "alignment";
+    runtime::ScopedStage t(timers.stage("align"));
+    std::vector<double> times;
+    times.reserve(onsets.size());
+    for (const auto& o : onsets) times.push_back(o.onset_s);
+    const AlignmentEstimate a = estimate_offset(audio.data(), audio.size(), rate, times);
+    if (a.ok) {
+      r.stats.align_offset_s = a.offset_s;
+      r.stats.align_peak_ratio = a.peak_ratio;
+      if (!std::isnan(cfg.max_offset_s) && std::fabs(a.offset_s) > cfg.max_offset_s)
+        return reject(Reject::Misaligned, in.audio_path + ": audio lies " + fmt_ms(a.offset_s) +
+                                              " from its MIDI, beyond --max-offset-ms " + fmt_ms(cfg.max_offset_s));
+      if (cfg.align_onsets) {
+        for (auto& o : onsets) o.onset_s += a.offset_s;
+        const auto first = std::find_if(onsets.begin(), onsets.end(), [](const Onset& o) { return o.onset_s >= 0.0; });
+        r.stats.onsets_before_audio = static_cast<std::int64_t>(first - onsets.begin());
+        onsets.erase(onsets.begin(), first);
+        r.stats.aligned = true;
+      }
+    }
+  }
 
   // Onsets inside --midi-tolerance but at or after the audio's end have no audio to label: leave
   // them out (counted), rather than store windows of zeros as if they were hits.

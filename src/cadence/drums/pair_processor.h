@@ -44,6 +44,11 @@ struct PrepareConfig {
   // Non-empty: the pairs' paths are members of this zip, read into memory by each worker
   // through its own handle (io/zip/archive.h); empty: they are files.
   std::string archive_path;
+  // MIDI/audio alignment (alignment.h), estimated for every pair. Beyond max_offset_s (NaN: no
+  // limit) a pair is rejected as misaligned; with align_onsets the onsets are moved by the
+  // estimated offset before the records are made.
+  double max_offset_s = std::nan("");
+  bool align_onsets = false;
 };
 
 struct PairInput {
@@ -67,6 +72,7 @@ enum class Reject {
   ZipCorrupt,       // a member of the archive cannot be read (truncated, bad deflate data)
   ZipCrcMismatch,   // a member's CRC-32 differs from the archive directory's
   ZipTooLarge,      // a member declares more bytes than the memory limit (a zip bomb?)
+  Misaligned,       // the audio lies further from the MIDI than max_offset_s
 };
 const char* reject_name(Reject r) noexcept;
 
@@ -87,6 +93,12 @@ struct PairStats {
   std::array<std::int64_t, 5> clips_by_codec{};  // indexed by Codec
   std::array<std::int64_t, 5> bytes_by_codec{};
   std::int64_t raw_float32_bytes = 0;  // what the stored audio would take as float32
+  // Alignment: audio time - MIDI time (NaN when it could not be estimated), the peak's
+  // prominence, and whether the onsets were moved by it (--align).
+  double align_offset_s = std::nan("");
+  double align_peak_ratio = 0;
+  bool aligned = false;
+  std::int64_t onsets_before_audio = 0;  // moved before 0 s by --align: left out, counted
 };
 
 struct PairResult {
