@@ -32,27 +32,38 @@ def import_ray():
     return ray
 
 
-@contextmanager
-def connected(address: str | None) -> Iterator[object]:
-    """Ray, connected to ``address`` (``None``: $RAY_ADDRESS, else a one-machine cluster started
-    for this run; ``"auto"``: the cluster started on this machine with ``ray start``). A
-    connection that already exists (a notebook, a test) is used as it is and left open."""
+def connect(address: str | None):
+    """(ray, whether this call connected it): Ray, connected to ``address`` (``None``:
+    $RAY_ADDRESS, else a one-machine cluster started for this run; ``"auto"``: the cluster started
+    on this machine with ``ray start``). A connection that already exists (a notebook, a test) is
+    used as it is. Call :func:`disconnect` with both when done."""
     ray = import_ray()
     if ray.is_initialized():
-        yield ray
-        return
+        return ray, False
     # Not Ray's own default for None, which follows a file left by the last cluster started
     # here and waits for it, dead or not.
     address = address or os.environ.get("RAY_ADDRESS") or "local"
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as e:
-        raise ConnectionError(f"cannot connect to the Ray cluster at {address or 'the default address'} ({e}); "
-                              f"start one with `ray start --head` or check the address") from None
+        raise ConnectionError(f"cannot connect to the Ray cluster at {address} ({e}); start one with "
+                              f"`ray start --head` or check the address") from None
+    return ray, True
+
+
+def disconnect(ray, owned: bool) -> None:
+    if owned:
+        ray.shutdown()
+
+
+@contextmanager
+def connected(address: str | None) -> Iterator[object]:
+    """:func:`connect` for a ``with`` block."""
+    ray, owned = connect(address)
     try:
         yield ray
     finally:
-        ray.shutdown()
+        disconnect(ray, owned)
 
 
 def task_cpus(ray) -> int:

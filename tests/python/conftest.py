@@ -11,3 +11,6 @@ def drum_corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus") / "egmd"
     drums.generate(root, performances=4, kits=2, seed=7, min_duration_s=3, max_duration_s=6)
     return root
+
+
+from cluster_support import ray_cluster  # noqa: E402,F401 - the Ray tests' cluster, one per session

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from .. import _core
 from ..runtime import make_job, parse_bytes, run_job
+from . import alignment as alignment_mod
 from . import archive as archive_mod
 from . import inputs as inputs_mod
 from .class_maps import BUILTIN, ClassMap, load_class_map
@@ -60,6 +61,8 @@ def prepare(
     flac_level: int = 0,
     csv_tolerance_s: float = 1.0,
     midi_tolerance_s: float = 1.0,
+    max_offset_ms: float | None = None,
+    align: bool = False,
     shard_size: str | int = "512M",
     jobs: int = 0,
     memory_limit: str | int | None = "auto",
@@ -97,6 +100,11 @@ def prepare(
         Clip window ``[onset - pad_before_s, onset - pad_before_s + clip_s]``, zero-padded.
     codec
         Clips: ``auto`` (the seed's size rule), ``flac``, ``pcm16``, ``float16``, ``float32``.
+    max_offset_ms
+        Reject a pair (``misaligned``) whose audio lies further than this from its MIDI, as
+        estimated per file (alignment.py); None: report the offsets only.
+    align
+        Move each pair's onsets by its estimated offset before the records are made.
     memory_limit
         Bound on bytes in flight (``"4G"``; ``"auto"`` = half of RAM).
     resume
@@ -133,12 +141,13 @@ def prepare(
         pad_before_s=pad_before_s, clip_s=clip_s, codec=codec, index_codec=index_codec,
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, jobs=jobs, memory_limit=memory_limit, sample_fraction=sample_fraction,
-        channels=channels)
+        channels=channels, max_offset_ms=max_offset_ms)
     if executor not in ("local", "ray"):
         raise ValueError(f"executor={executor!r}: use 'local' or 'ray'")
+    from .. import cluster
+
     if executor == "ray":
         from . import ray_executor
-        from .. import cluster
 
         ray_executor.split_units(0, ray_executor.UNIT_INPUTS if unit_inputs is None else unit_inputs)
         cluster.import_ray()  # not installed: say so before anything is created
@@ -165,9 +174,11 @@ def prepare(
         merge_ms=merge_ms, pad_before_s=pad_before_s, clip_s=clip_s, codec=codec, index_codec=index_codec,
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, csv_path=csv_path, splits=splits, kits=kits, drummers=drummers,
-        sample_fraction=sample_fraction, seed=seed, limit=limit)
+        sample_fraction=sample_fraction, seed=seed, limit=limit, max_offset_ms=max_offset_ms, align=align)
     unpaired = corpus.unpaired(pairs, csv_path) if corpus is not None else inputs_mod.unpaired_files(
         root, pairs, csv_path)
+    # Connected before OUT is created: a cluster that cannot be reached leaves nothing behind.
+    ray, owned = cluster.connect(ray_address) if executor == "ray" else (None, False)
     store = Store.open(out, config, resume=resume)
     done = store.done_ids
     todo = [p for p in selected if p.pair_id not in done]
@@ -178,19 +189,21 @@ def prepare(
                   clip_s=clip_s, codec=codec, index_codec=index_codec, flac_level=flac_level,
                   csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
                   map_name=class_map.name, classes=class_map.classes, channels=channels or [],
-                  archive=str(corpus.path) if corpus is not None else "")
+                  archive=str(corpus.path) if corpus is not None else "",
+                  max_offset_s=math.nan if max_offset_ms is None else max_offset_ms / 1e3, align=align)
     totals = _Totals()
     totals.rejects.update(r["reason"] for r in rejects)
     interrupted = False
     extra: dict = {}
     try:
         if executor == "ray":
-            job = ray_executor.ClusterJob(0, 0)  # what the report shows if Ctrl-C comes while connecting
-            with cluster.connected(ray_address) as ray:
+            try:
                 job, n_units, interrupted = ray_executor.prepare_units(
                     ray, todo, rejects, store, engine, totals, show_progress=show_progress,
                     unit_inputs=ray_executor.UNIT_INPUTS if unit_inputs is None else unit_inputs,
                     memory_limit=memory_limit if memory_limit == "auto" else memory_limit_bytes)
+            finally:
+                cluster.disconnect(ray, owned)
             extra = {"executor": "ray", "units": n_units, "nodes": job.node_report()}
         else:
             job = make_job(jobs, memory_limit_bytes)
@@ -199,6 +212,8 @@ def prepare(
                     show_progress=show_progress, postfix=_postfix)
     except KeyboardInterrupt:
         interrupted = True
+    except ConnectionError:  # a Ray cluster lost (drums/ray_executor.py): its message says what to do
+        raise
     except OSError as e:  # a full disk, a vanished mount: the journal keeps what was committed
         raise OSError(e.errno, f"{out}: {e.strerror or e} while writing a shard; the "
                       f"{len(store.commits)} committed commit(s) are kept and the half-written shard "
@@ -217,7 +232,7 @@ MAX_SAMPLE_RATE_HZ = 384_000  # above every audio format we decode, and within F
 
 def check_options(*, limit, layout, sample_rate_hz, merge_ms, pad_before_s, clip_s, codec, index_codec,
                   flac_level, csv_tolerance_s, midi_tolerance_s, shard_size, jobs, memory_limit,
-                  sample_fraction, channels) -> int:
+                  sample_fraction, channels, max_offset_ms=None) -> int:
     """Raise ValueError, naming the option, for any value that cannot work; returns the memory
     limit in bytes. Called before anything is created on disk."""
     def need(ok: bool, option: str, value, what: str) -> None:
@@ -245,6 +260,8 @@ def check_options(*, limit, layout, sample_rate_hz, merge_ms, pad_before_s, clip
          "--sample-fraction", sample_fraction, "must be in (0, 1]")
     need(channels is None or (len(channels) > 0 and all(isinstance(c, int) and 1 <= c <= 16 for c in channels)),
          "--channels", channels, "MIDI channels are 1..16 (10 = General MIDI drums)")
+    need(max_offset_ms is None or (number(max_offset_ms) and max_offset_ms >= 0), "--max-offset-ms", max_offset_ms,
+         "must be a number of milliseconds >= 0")
     try:
         shard_bytes = parse_bytes(shard_size)
     except ValueError as e:
@@ -259,7 +276,7 @@ def check_options(*, limit, layout, sample_rate_hz, merge_ms, pad_before_s, clip
 
 def build_config(*, layout, sample_rate_hz, class_map: ClassMap, channels, merge_ms, pad_before_s, clip_s,
                  codec, index_codec, flac_level, csv_tolerance_s, midi_tolerance_s, shard_size, csv_path,
-                 splits, kits, drummers, sample_fraction, seed, limit) -> dict:
+                 splits, kits, drummers, sample_fraction, seed, limit, max_offset_ms=None, align=False) -> dict:
     """The options that shape the output, as the journal keeps them (JSON types)."""
     config = {
         "layout": layout, "sample_rate_hz": sample_rate_hz, "mapping": class_map.name,
@@ -273,6 +290,10 @@ def build_config(*, layout, sample_rate_hz, class_map: ClassMap, channels, merge
     }
     if channels:  # absent = all channels, so that journals written before the filter still match
         config["channels"] = sorted(set(channels))
+    if max_offset_ms is not None:  # absent = report only (journals from before stay valid)
+        config["max_offset_ms"] = max_offset_ms
+    if align:
+        config["align"] = True
     return json.loads(json.dumps(config))  # the form it takes in the journal, for comparison
 
 
@@ -291,6 +312,7 @@ def journal_options(out: str | os.PathLike, root: str | os.PathLike) -> dict:
         "merge_ms": c["merge_ms"], "pad_before_s": c["pad_before_s"], "clip_s": c["clip_s"], "codec": c["codec"],
         "index_codec": c["index_codec"], "flac_level": c["flac_level"], "csv_tolerance_s": c["csv_tolerance_s"],
         "midi_tolerance_s": c["midi_tolerance_s"], "shard_size": c["shard_bytes"],
+        "max_offset_ms": c.get("max_offset_ms"), "align": c.get("align", False),
     }
 
 
@@ -301,7 +323,8 @@ def prepare_config(root: str | os.PathLike, options: dict) -> dict:
     o = {"csv": None, "splits": None, "kits": None, "drummers": None, "sample_fraction": None, "seed": 0,
          "limit": None, "channels": None, "layout": "index", "sample_rate_hz": 22050, "mapping": "gmd9",
          "merge_ms": 10.0, "pad_before_s": 0.02, "clip_s": 0.2, "codec": "auto", "index_codec": "flac",
-         "flac_level": 0, "csv_tolerance_s": 1.0, "midi_tolerance_s": 1.0, "shard_size": "512M"} | options
+         "flac_level": 0, "csv_tolerance_s": 1.0, "midi_tolerance_s": 1.0, "shard_size": "512M",
+         "max_offset_ms": None, "align": False} | options
     class_map = o["mapping"] if isinstance(o["mapping"], ClassMap) else load_class_map(o["mapping"])
     csv_path = o["csv"]
     c = build_config(layout=o["layout"], sample_rate_hz=o["sample_rate_hz"], class_map=class_map,
@@ -309,13 +332,15 @@ def prepare_config(root: str | os.PathLike, options: dict) -> dict:
                      codec=o["codec"], index_codec=o["index_codec"], flac_level=o["flac_level"],
                      csv_tolerance_s=o["csv_tolerance_s"], midi_tolerance_s=o["midi_tolerance_s"],
                      shard_size=o["shard_size"], csv_path=csv_path, splits=o["splits"], kits=o["kits"],
-                     drummers=o["drummers"], sample_fraction=o["sample_fraction"], seed=o["seed"], limit=o["limit"])
+                     drummers=o["drummers"], sample_fraction=o["sample_fraction"], seed=o["seed"], limit=o["limit"],
+                     max_offset_ms=o["max_offset_ms"], align=o["align"])
     sel = c.pop("selection")
     flat = {k: c[k] for k in ("layout", "sample_rate_hz", "merge_ms", "pad_before_s", "clip_s", "codec",
                               "index_codec", "flac_level", "csv_tolerance_s", "midi_tolerance_s")}
     flat |= {"mapping": [c["mapping"], c["classes"]], "shard_size": c["shard_bytes"], "channels": c.get("channels"),
              "splits": sel["splits"], "kits": sel["kits"], "drummers": sel["drummers"],
-             "sample_fraction": sel["sample_fraction"], "seed": sel["seed"], "limit": sel["limit"], "csv": sel["csv"]}
+             "sample_fraction": sel["sample_fraction"], "seed": sel["seed"], "limit": sel["limit"], "csv": sel["csv"],
+             "max_offset_ms": c.get("max_offset_ms"), "align": c.get("align", False)}
     return flat
 
 
@@ -336,6 +361,7 @@ class _Totals:
         self.bytes_by_codec: Counter = Counter()
         self.notes_by_channel: Counter = Counter()
         self.channels_by_input: dict[str, dict] = {}  # pair_id -> {channel: notes}, for the manifest
+        self.alignment_by_input: dict[str, list] = {}  # pair_id -> [kit, offset ms, peak ratio]
         self.dropped: Counter = Counter()  # records left out of a kept pair, by reason
         self.raw_bytes = 0
         self.rejects: Counter = Counter()
@@ -356,6 +382,8 @@ class _Totals:
         self.notes_by_channel.update(s.get("notes_by_channel", {}))
         if s.get("onsets_past_audio"):
             self.dropped["onset_past_audio"] += s["onsets_past_audio"]
+        if s.get("onsets_before_audio"):  # moved before 0 s by --align
+            self.dropped["onset_before_audio"] += s["onsets_before_audio"]
         self.raw_bytes += s["raw_float32_bytes"]
         self.warnings += warnings
 
@@ -366,7 +394,7 @@ class _Totals:
                 "clips_by_codec": dict(self.clips_by_codec), "bytes_by_codec": dict(self.bytes_by_codec),
                 "notes_by_channel": {str(k): v for k, v in self.notes_by_channel.items()},
                 "dropped": dict(self.dropped), "raw_bytes": self.raw_bytes, "warnings": self.warnings,
-                "channels_by_input": self.channels_by_input}
+                "channels_by_input": self.channels_by_input, "alignment_by_input": self.alignment_by_input}
 
     def add_json(self, d: dict) -> None:
         self.files += d.get("files", 0)
@@ -424,6 +452,7 @@ def _write_all(run, todo, store: Store, rejects: list[dict], totals: _Totals, jo
                 in_shard.warnings += len(result.warnings)
                 rejects.append({"pair_id": pair.pair_id, "reason": result.reject, "message": result.message})
                 totals.rejects[result.reject] += 1
+                alignment_mod.record(in_shard.alignment_by_input, pair.pair_id, pair.meta.get("kit_name", ""), s)
                 continue
             tables = _tables(pair, result)
             if writers is None:
@@ -438,6 +467,7 @@ def _write_all(run, todo, store: Store, rejects: list[dict], totals: _Totals, jo
             shard_bytes += sum(t.nbytes for t in tables.values())
             totals.add_pair(s, len(result.warnings))
             in_shard.add_pair(s, len(result.warnings), pair.pair_id)
+            alignment_mod.record(in_shard.alignment_by_input, pair.pair_id, pair.meta.get("kit_name", ""), s)
             if shard_bytes >= limit:
                 store.commit(shard, writers, shard_inputs, rejects, in_shard.to_json())
                 shard, writers, shard_inputs, shard_bytes, in_shard = shard + 1, None, [], 0, _Totals()
@@ -499,6 +529,8 @@ def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_tod
         "midi_warnings": whole.warnings,
         "audio_hours": whole.audio_s / 3600,
         "unpaired_files": unpaired,
+        "alignment": alignment_mod.summarize(store.commits, store.config.get("max_offset_ms"),
+                                             store.config.get("align", False)),
         # Speed, memory and stages are this run's (they describe a process, not the directory).
         "wall_s": wall_s,
         "files_per_s": t.files / wall_s if wall_s else 0.0,
@@ -546,6 +578,9 @@ def write_manifest(out: Path) -> dict:
     for c in commits:
         for r in c.rejects:
             status[r["pair_id"]] = {"status": "rejected", "reason": r["reason"]}
+    for i, offset_ms in alignment_mod.by_input(commits).items():  # rejected pairs' too
+        if i in status:
+            status[i]["align_offset_ms"] = offset_ms
     manifest = {"format_version": header["version"], "config": header["config"], "shards": shards,
                 "records": sum(_records_in(c) for c in commits), "inputs": status}
     _write_atomic(out / "manifest.json", json.dumps(manifest, indent=1))
@@ -589,5 +624,6 @@ def format_report(r: dict) -> str:
         shown = ", ".join(r["unpaired_files"][:5])
         more = f" and {len(r['unpaired_files']) - 5} more" if len(r["unpaired_files"]) > 5 else ""
         lines.append(f"  not paired     {len(r['unpaired_files'])} file(s): {shown}{more} (listed in report.json)")
+    lines += alignment_mod.format_lines(r.get("alignment", {}))
     lines += [f"  recovered      {x}" for x in r["recovered"]]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,168 @@
+"""`cadence drums prepare --ray` on a local 2-node Ray cluster: the records of a local run, also
+when a task's worker is killed mid-unit or the driver is killed and the run resumed."""
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from cluster_support import kill_next_writer
+
+from cadence import drums
+from cadence.cli import main
+
+
+def records(out: Path) -> dict[str, pa.Table]:
+    """Every table of a prepared directory, shards in order, each stored audio as its bytes
+    (not an offset into a shard's blob file): what a reader gets, whatever the shard cut."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    tables: dict[str, list[pa.Table]] = {}
+    for shard in manifest["shards"]:
+        for name in sorted(shard["files"]):
+            if not name.endswith(".parquet"):
+                continue
+            t = pq.read_table(out / name)
+            if "audio_offset" in t.column_names:
+                blob = (out / f"audio-{shard['shard']:05d}.bin").read_bytes()
+                audio = [blob[o:o + n] for o, n in zip(t.column("audio_offset").to_pylist(),
+                                                       t.column("audio_bytes").to_pylist())]
+                t = t.drop_columns(["audio_offset"]).append_column("audio", pa.array(audio, pa.large_binary()))
+            tables.setdefault(name.split("-")[0], []).append(t)
+    return {kind: pa.concat_tables(ts) for kind, ts in tables.items()}
+
+
+def assert_same_output(mine: Path, local: Path) -> None:
+    a, b = records(mine), records(local)
+    assert sorted(a) == sorted(b)
+    for kind in a:
+        assert a[kind].num_rows == b[kind].num_rows > 0, kind
+        assert a[kind].equals(b[kind]), kind
+    ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (mine, local))
+    # Each input's status, reason and notes are the local run's; its shard number depends on the cut.
+    def status(m):
+        return {k: {f: v for f, v in s.items() if f != "shard"} for k, s in m["inputs"].items()}
+
+    assert status(ma) == status(mb) and ma["records"] == mb["records"] and ma["config"] == mb["config"]
+    assert (mine / "rejects.csv").read_text() == (local / "rejects.csv").read_text()
+    assert not (mine / ".ray-units").exists()  # no attempt's files left behind
+    assert not drums.verify(mine)
+
+
+@pytest.fixture(scope="module")
+def corpus(drum_corpus, tmp_path_factory):
+    """The sample corpus plus two bad inputs (a truncated WAV, a MIDI that is not one), so that
+    rejects travel through the cluster too; and its local run, the reference."""
+    root = tmp_path_factory.mktemp("ray") / "egmd"
+    shutil.copytree(drum_corpus, root)
+    with open(root / "e-gmd-v1.0.0.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    wav = root / rows[2]["audio_filename"]
+    wav.write_bytes(wav.read_bytes()[:100])
+    (root / rows[5]["midi_filename"]).write_bytes(b"not a MIDI file")
+    local = root.parent / "local"
+    drums.prepare(root, local, show_progress=False)
+    return root, local, rows
+
+
+def pair_copy(corpus, tmp_path) -> Path:
+    root = tmp_path / "egmd"
+    shutil.copytree(corpus[0], root)
+    return root
+
+
+def test_same_records_as_local_on_two_nodes(corpus, ray_cluster, tmp_path):
+    root, local, rows = corpus
+    out = tmp_path / "out"
+    report = drums.prepare(root, out, executor="ray", unit_inputs=3, show_progress=False)
+    assert_same_output(out, local)
+    assert report["executor"] == "ray" and report["units"] == 3 == sum(n["units"] for n in report["nodes"].values())
+    assert report["rejected"] == {"bad_audio": 1, "bad_midi": 1}
+    assert sum(n["inputs"] for n in report["nodes"].values()) == len(rows)
+    for node in report["nodes"].values():  # per-node stage timers
+        assert set(node["stages_s"]) >= {"midi", "decode", "encode"} and node["jobs"] == 1
+    assert report["records"] == json.loads((local / "report.json").read_text())["records"]
+
+
+def test_clips_layout_and_one_input_per_unit(drum_corpus, ray_cluster, tmp_path):
+    local, out = tmp_path / "local", tmp_path / "ray"
+    drums.prepare(drum_corpus, local, layout="clips", codec="flac", clip_s=0.5, show_progress=False)
+    drums.prepare(drum_corpus, out, layout="clips", codec="flac", clip_s=0.5, executor="ray", unit_inputs=1,
+                  show_progress=False)
+    assert_same_output(out, local)
+    assert len(json.loads((out / "manifest.json").read_text())["shards"]) == 8  # one per unit
+
+
+def test_worker_killed_mid_unit(corpus, ray_cluster, tmp_path):
+    control = kill_next_writer()
+    drums.prepare(corpus[0], tmp_path / "out", executor="ray", unit_inputs=2, show_progress=False)
+    # A worker died (SIGKILL) with a shard written under its temporary name; Ray ran the unit again.
+    assert len(list(control.glob("killed-*"))) == 1 and not (control / "kill-next").exists()
+    assert_same_output(tmp_path / "out", corpus[1])
+
+
+# The driver, killed by SIGKILL right after its second commit (store.fault_hook, in its process).
+KILLED_DRIVER = """
+import os, signal, sys
+from cadence.cli import main
+from cadence.drums import store
+commits = 0
+def hook(point, **_):
+    global commits
+    if point == "after_commit":
+        commits += 1
+        if commits == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+store.fault_hook = hook
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_driver_killed_then_resumed(corpus, ray_cluster, tmp_path):
+    out = tmp_path / "out"
+    args = ["drums", "prepare", str(corpus[0]), str(out), "--ray", ray_cluster.address, "--unit-inputs", "2", "-q"]
+    killed = subprocess.run([sys.executable, "-c", KILLED_DRIVER, *args], capture_output=True, text=True,
+                            timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _commits(out) == 2 and not (out / "manifest.json").exists()
+    assert main([*args, "--resume"]) == 0
+    assert_same_output(out, corpus[1])
+    report = json.loads((out / "report.json").read_text())
+    assert report["inputs_this_run"] == 4 and report["units"] == 2 and len(report["segments"]) == 1
+
+
+def _commits(out: Path) -> int:
+    try:
+        lines = (out / drums.JOURNAL).read_text().splitlines()
+    except FileNotFoundError:
+        return 0
+    return sum('"type": "commit"' in line for line in lines)
+
+
+def test_bad_input_refused_as_locally(drum_corpus, ray_cluster, tmp_path, capsys):
+    for extra in ([], ["--ray", ray_cluster.address]):
+        assert main(["drums", "prepare", str(tmp_path / "nowhere"), str(tmp_path / "o"), *extra]) == 2
+        assert main(["drums", "prepare", str(drum_corpus), str(tmp_path / "o"), "--limit", "-1", *extra]) == 2
+        assert main(["drums", "prepare", str(drum_corpus), str(tmp_path / "o"), "--kits", "No Kit", "-q", *extra]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[:3] == err[3:6] and all(line.startswith("cadence: error: ") for line in err)
+    assert main(["drums", "prepare", str(drum_corpus), str(tmp_path / "o"), "--ray", "--unit-inputs", "0"]) == 2
+    assert main(["drums", "prepare", str(drum_corpus), str(tmp_path / "o"), "--unit-inputs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--unit-inputs 0: must be a whole number >= 1" in err and "--unit-inputs goes with --ray" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_without_ray_says_how_to_install(drum_corpus, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    assert main(["drums", "prepare", str(drum_corpus), str(tmp_path / "o"), "--ray"]) == 2
+    assert "pip install 'cadence[ray]'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(ImportError, match=r"cadence\[ray\]"):
+        drums.prepare(drum_corpus, tmp_path / "o", executor="ray")
