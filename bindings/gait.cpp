@@ -270,6 +270,29 @@ void register_gait(nb::module_& m) {
       nb::arg("columns"), nb::arg("rows"), nb::arg("nan_policy"), nb::arg("job"),
       "Pearson correlation between float32/float64 columns over their first `rows` values (no "
       "copy): a (features, features) float64 array (src/cadence/gait/correlation.h).");
+  m.def(
+      "gait_feature_correlations_parts",
+      [](const std::vector<std::vector<AnyVector>>& parts, int nan_policy, Job& job) {
+        if (nan_policy < 0 || nan_policy >= gait::kNanPolicyCount)
+          throw nb::value_error("gait: unknown nan_policy code");
+        std::vector<std::vector<gait::ColumnView>> views;
+        std::vector<std::int64_t> rows;
+        const std::size_t features = parts.empty() ? 0 : parts[0].size();
+        for (const auto& p : parts) {
+          if (p.size() != features) throw nb::value_error("gait_feature_correlations_parts: parts differ in columns");
+          rows.push_back(p.empty() ? 0 : static_cast<std::int64_t>(p[0].shape(0)));
+          views.push_back(views_of(p, rows.back()));
+        }
+        std::vector<double> r;
+        {
+          nb::gil_scoped_release unlocked;
+          r = gait::feature_correlations(views, rows, static_cast<gait::NanPolicy>(nan_policy), job);
+        }
+        return to_numpy(std::move(r), {features, features});
+      },
+      nb::arg("parts"), nb::arg("nan_policy"), nb::arg("job"),
+      "Pearson correlation over the rows of several parts taken together (each a list of "
+      "float32/float64 columns, one per feature, as long as its first), none concatenated.");
 
   nb::class_<gait::FeatureStream>(m, "GaitFeatureStream",
                                   "Per-cycle features of a file streamed batch by batch (see "

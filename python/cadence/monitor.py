@@ -16,6 +16,7 @@ Sampling reads three small /proc files: its cost is measured in bench/monitor_ov
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -34,7 +35,8 @@ def watching() -> bool:
 def note_job(job) -> None:
     """Called by runtime.make_job: running monitors count the job's reserved bytes."""
     for m in _active:
-        m._jobs.append(job)
+        with m._jobs_lock:
+            m._jobs.append(job)
 
 
 def note_progress(desc: str, unit: str, done: int, total: int | None) -> None:
@@ -99,6 +101,7 @@ class PerformanceMonitor:
         self.processing_times: deque = deque(maxlen=max_history)
         self.throughput: deque = deque(maxlen=max_history)
         self._jobs: list = []  # engine jobs made while running (not weak-referenceable); dropped at stop
+        self._jobs_lock = threading.Lock()
         self._stage: tuple | None = None
         self._peak_reserved = 0
         self.start_time = self.stop_time = None
@@ -154,10 +157,16 @@ class PerformanceMonitor:
         self.memory_usage.append(used)
         self.memory_available.append(avail)
         self.rss_bytes.append(_rss_bytes())
-        jobs = list(self._jobs)
+        with self._jobs_lock:
+            jobs = list(self._jobs)
         self.reserved_bytes.append(sum(int(j.reserved_bytes) for j in jobs))
         # the engine's own peak, so a run shorter than the interval still reports it
         self._peak_reserved = max([self._peak_reserved, *(int(j.peak_reserved_bytes) for j in jobs)])
+        # Jobs are not weak-referenceable: forget those nobody else holds any more (their peak is
+        # counted above), so a loop making one job per group does not grow this list.
+        with self._jobs_lock:
+            self._jobs = [j for j in self._jobs if sys.getrefcount(j) > 3]
+        del jobs
         stage = self._stage
         self.stage.append(stage)
         rate = 0.0

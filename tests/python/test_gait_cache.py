@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from cadence.gait import LocomotionData
-from cadence.gait.cache import CacheDamagedWarning, LocomotionDataCache, cached_analysis, file_identity
+from cadence.gait.cache import (CacheDamagedWarning, CacheWriteWarning, LocomotionDataCache, cached_analysis,
+                                file_identity)
 from cadence.sample import gait
 
 
@@ -161,3 +162,15 @@ def test_locomotion_data_results_and_warm_columns(sample, tmp_path):
     # a view with conditions is not served from the results cache
     view = LocomotionData(sample, verbose=False, cache=cache).filter(cycles=[0, 1])
     assert view.get_feature_correlations(s, t).shape == (len(cold.features),) * 2
+
+
+def test_what_does_not_fit_is_not_stored_and_the_analysis_goes_on(sample, tmp_path):
+    cache = LocomotionDataCache(tmp_path / "c", max_cache_size="64K")
+    with pytest.warns(CacheWriteWarning, match="more than max_cache_size"):
+        cache.set("f", (), {}, np.zeros(20_000))
+    assert cache.get("f", (), {}) is None and cache.stats()["entries"] == 0
+    loco = LocomotionData(sample, verbose=False, cache=cache, cache_results=False)
+    with pytest.warns(CacheWriteWarning, match="decoded columns"):
+        table = loco._feature_table()
+    assert table.num_rows == len(loco) and cache.stats()["entries"] == 0
+    assert not list((tmp_path / "c").glob(".tmp-*"))

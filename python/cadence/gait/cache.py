@@ -53,6 +53,10 @@ _MANIFEST = "manifest.json"
 _MISSING = object()
 
 
+class CacheWriteWarning(UserWarning):
+    """A result could not be stored (disk full, no permission, larger than the limit)."""
+
+
 class CacheDamagedWarning(UserWarning):
     """A cache entry could not be read back; it was removed and the result is recomputed."""
 
@@ -356,6 +360,16 @@ class LocomotionDataCache:
 
     def _store(self, key: str, manifest: dict, blobs: dict[str, Any],
                write: Callable[[Path], None] | None = None) -> None:
+        """Write an entry; a cache that cannot take it (disk full, read-only, larger than the
+        whole limit) warns and the analysis goes on without it."""
+        try:
+            self._store_entry(key, manifest, blobs, write)
+        except OSError as e:
+            warnings.warn(f"cache {self.cache_dir}: could not store a {manifest.get('function')} result ({e}); "
+                          f"continuing without caching it", CacheWriteWarning, stacklevel=3)
+
+    def _store_entry(self, key: str, manifest: dict, blobs: dict[str, Any],
+                     write: Callable[[Path], None] | None) -> None:
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.cache_dir))
         try:
             infos = {}
@@ -368,6 +382,9 @@ class LocomotionDataCache:
                                     "blake2b": None if write is not None else _digest(path)}
             manifest = {**manifest, "format": FORMAT, "engine": engine_version(), "created": time.time(),
                         "blobs": infos, "bytes": sum(i["bytes"] for i in infos.values())}
+            if manifest["bytes"] > self.max_bytes:
+                raise OSError(f"{manifest['bytes'] / 2**20:.0f} MiB is more than max_cache_size "
+                              f"({self.max_bytes / 2**20:.0f} MiB); raise it to cache this")
             (tmp / _MANIFEST).write_text(json.dumps(manifest))
             for path in tmp.iterdir():
                 with open(path, "rb") as f:
@@ -416,6 +433,11 @@ class LocomotionDataCache:
         if table is not None:
             return table
         decoded = read()
+        if decoded.nbytes > self.max_bytes:
+            warnings.warn(f"cache {self.cache_dir}: the decoded columns ({decoded.nbytes / 2**20:.0f} MiB) are more "
+                          f"than max_cache_size ({self.max_bytes / 2**20:.0f} MiB); not cached, raise it to "
+                          f"make warm runs", CacheWriteWarning, stacklevel=3)
+            return decoded
 
         def write(tmp: Path) -> None:
             with pa.OSFile(str(tmp / "columns.arrow"), "wb") as sink, pa.ipc.new_file(sink, decoded.schema) as w:

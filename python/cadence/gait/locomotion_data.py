@@ -689,7 +689,12 @@ class LocomotionData(BulkAnalyses):
                                        names)
 
     def _correlate(self, groups: list[int], names: list[str]) -> pd.DataFrame:
-        return self._correlate_columns(self._group_columns(groups, names), names)
+        """One engine call over these groups' rows, each group's columns as they are (zero-copy
+        slices where possible; several subjects are not concatenated)."""
+        parts = [self._group_columns([g], names) for g in groups]
+        corr = _core.gait_feature_correlations_parts(parts, feat.nan_policy_code(self.nan_policy),
+                                                     make_job(self.jobs, 0))
+        return pd.DataFrame(corr, index=pd.Index(names, name="feature"), columns=names)
 
     def _correlate_columns(self, columns: list[np.ndarray], names: list[str]) -> pd.DataFrame:
         rows = columns[0].shape[0] if columns else 0

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "cadence/gait/lanes.h"
 
@@ -220,25 +221,42 @@ void chunk_pairs(const std::vector<ColumnView>& cols, std::int64_t begin, std::i
 
 std::vector<double> feature_correlations(const std::vector<ColumnView>& columns, std::int64_t rows,
                                          NanPolicy policy, runtime::Job& job) {
-  const int F = static_cast<int>(columns.size());
+  return feature_correlations(std::vector<std::vector<ColumnView>>{columns}, {rows}, policy, job);
+}
+
+std::vector<double> feature_correlations(const std::vector<std::vector<ColumnView>>& parts,
+                                         const std::vector<std::int64_t>& part_rows, NanPolicy policy,
+                                         runtime::Job& job) {
+  if (parts.size() != part_rows.size()) throw std::invalid_argument("feature_correlations: one row count per part");
+  const int F = parts.empty() ? 0 : static_cast<int>(parts[0].size());
+  for (const auto& p : parts)
+    if (static_cast<int>(p.size()) != F) throw std::invalid_argument("feature_correlations: parts differ in columns");
   std::vector<double> out(static_cast<std::size_t>(F) * F, kNaN);
   if (F == 0) return out;
+  // Tasks: chunks of each part in order, so the merge order (and the bits) depend only on the
+  // parts, never on the number of threads.
+  struct Task {
+    std::size_t part;
+    std::int64_t begin, end;
+  };
+  std::vector<Task> tasks;
   const std::int64_t chunk_rows = kBlocksPerChunk * B;
-  const std::int64_t chunks = rows > 0 ? (rows + chunk_rows - 1) / chunk_rows : 0;
-  std::vector<Moments> parts(static_cast<std::size_t>(chunks));
-  std::vector<std::uint8_t> nan_col(F, 0);
-  // Chunks first, then (kOmit) the NaN scan per column, on the same workers.
-  job.parallel_for(static_cast<std::size_t>(chunks) + (policy == NanPolicy::kOmit ? F : 0), [&](std::size_t t) {
-    if (t < parts.size()) {
-      const std::int64_t b = static_cast<std::int64_t>(t) * chunk_rows;
-      parts[t] = chunk_moments(columns, b, std::min(rows, b + chunk_rows));
+  for (std::size_t p = 0; p < parts.size(); ++p)
+    for (std::int64_t b = 0; b < part_rows[p]; b += chunk_rows) tasks.push_back({p, b, std::min(part_rows[p], b + chunk_rows)});
+  std::vector<Moments> moments(tasks.size());
+  const std::size_t scans = policy == NanPolicy::kOmit ? static_cast<std::size_t>(F) * parts.size() : 0;
+  std::vector<std::uint8_t> nan_in(scans, 0);
+  // Chunks first, then (kOmit) the NaN scan per column and part, on the same workers.
+  job.parallel_for(tasks.size() + scans, [&](std::size_t t) {
+    if (t < tasks.size()) {
+      moments[t] = chunk_moments(parts[tasks[t].part], tasks[t].begin, tasks[t].end);
     } else {
-      const std::size_t f = t - parts.size();
-      nan_col[f] = has_nan(columns[f], rows);
+      const std::size_t k = t - tasks.size(), p = k / F, f = k % F;
+      nan_in[k] = has_nan(parts[p][f], part_rows[p]);
     }
   });
   Moments total(F);
-  for (const auto& p : parts) merge(total, p, F);
+  for (const auto& m : moments) merge(total, m, F);
   if (total.n >= 2) {
     for (int i = 0; i < F; ++i) {
       const double vi = total.com[i * F + i];
@@ -252,19 +270,20 @@ std::vector<double> feature_correlations(const std::vector<ColumnView>& columns,
     }
   }
   if (policy == NanPolicy::kOmit) {
+    std::vector<std::uint8_t> nan_col(F, 0);
+    for (std::size_t k = 0; k < scans; ++k) nan_col[k % F] |= nan_in[k];
     std::vector<std::pair<int, int>> pairs;
     for (int i = 0; i < F; ++i)
       for (int j = i; j < F; ++j)
         if (nan_col[i] || nan_col[j]) pairs.emplace_back(i, j);
     if (!pairs.empty()) {
-      std::vector<PairMoments> acc(static_cast<std::size_t>(chunks) * pairs.size());
-      job.parallel_for(static_cast<std::size_t>(chunks), [&](std::size_t t) {
-        const std::int64_t b = static_cast<std::int64_t>(t) * chunk_rows;
-        chunk_pairs(columns, b, std::min(rows, b + chunk_rows), pairs, acc.data() + t * pairs.size());
+      std::vector<PairMoments> acc(tasks.size() * pairs.size());
+      job.parallel_for(tasks.size(), [&](std::size_t t) {
+        chunk_pairs(parts[tasks[t].part], tasks[t].begin, tasks[t].end, pairs, acc.data() + t * pairs.size());
       });
       for (std::size_t p = 0; p < pairs.size(); ++p) {
         PairMoments m;
-        for (std::int64_t t = 0; t < chunks; ++t) merge_pair(m, acc[t * pairs.size() + p]);  // chunk order
+        for (std::size_t t = 0; t < tasks.size(); ++t) merge_pair(m, acc[t * pairs.size() + p]);  // task order
         const auto [i, j] = pairs[p];
         double r = kNaN;
         if (m.n >= 2 && m.qi > 0 && m.qj > 0) r = i == j ? 1.0 : std::clamp(m.c / std::sqrt(m.qi * m.qj), -1.0, 1.0);

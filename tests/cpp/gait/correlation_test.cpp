@@ -105,6 +105,21 @@ TEST(Correlation, NanPoliciesAndConstantFeatures) {
   for (int j = 0; j < 4; ++j) EXPECT_TRUE(std::isnan(omit[3 * 4 + j]));
 }
 
+TEST(Correlation, PartsTakenTogetherEqualTheirConcatenation) {
+  const auto cols = make_columns(6, 20000, 3e4, 21);
+  std::vector<std::vector<ColumnView>> parts(3);
+  const std::vector<std::int64_t> begin = {0, 7001, 7001}, rows = {7001, 0, 12999};  // an empty part too
+  for (int p = 0; p < 3; ++p)
+    for (const auto& c : cols) parts[p].push_back({c.data() + begin[p], false});
+  runtime::Job job({2, 0});
+  for (NanPolicy policy : {NanPolicy::kPropagate, NanPolicy::kOmit}) {
+    const auto got = feature_correlations(parts, rows, policy, job);
+    const auto whole = feature_correlations(views(cols), 20000, policy, job);
+    for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], whole[k], 1e-10) << k;  // chunked apart
+  }
+  EXPECT_THROW(feature_correlations(parts, {1, 2}, NanPolicy::kOmit, job), std::invalid_argument);
+}
+
 TEST(Correlation, OmitIsStableWithALargeOffsetAndManyNans) {
   const std::int64_t rows = 30000;  // several chunks
   auto cols = make_columns(5, rows, 1e6, 13);
