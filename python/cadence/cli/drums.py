@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .. import drums
+from ..drums.alignment import format_lines as alignment_lines
 from .formatting import HelpFormatter
 
 
@@ -59,6 +60,11 @@ def register(groups: argparse._SubParsersAction) -> None:
     chk = pr.add_argument_group("checks")
     _opt(chk, "--csv-tolerance", float, "allowed |audio - CSV duration|", metavar="S")
     _opt(chk, "--midi-tolerance", float, "allowed last note past audio end", metavar="S")
+    chk.add_argument("--max-offset-ms", type=float, metavar="MS",
+                     help="reject pairs whose audio lies further than this from the MIDI (estimated per "
+                     "file; default: report the offsets only)")
+    chk.add_argument("--align", action="store_true", default=None,
+                     help="move each pair's onsets by its estimated MIDI/audio offset")
     run = pr.add_argument_group("run")
     run.add_argument("--jobs", type=int, default=0, help="worker threads (0 = all cores)")
     run.add_argument("--memory-limit", default="auto", help="bytes in flight, e.g. 4G (auto = half of RAM)")
@@ -111,7 +117,7 @@ _KWARGS = {
     "mapping": "mapping", "merge_ms": "merge_ms", "pad_before": "pad_before_s", "clip": "clip_s", "codec": "codec",
     "index_codec": "index_codec",
     "flac_level": "flac_level", "csv_tolerance": "csv_tolerance_s", "midi_tolerance": "midi_tolerance_s",
-    "shard_size": "shard_size",
+    "shard_size": "shard_size", "max_offset_ms": "max_offset_ms", "align": "align",
 }
 
 
@@ -201,6 +207,8 @@ def _inspect(a: argparse.Namespace) -> int:
           f"in {s['shards']} shards ({s['bytes'] / 1e6:.1f} MB), {s['sample_rate_hz']} Hz, mapping {s['mapping']}")
     print(f"  splits    {s['splits']}")
     print(f"  rejected  {s['rejected'] or 0}")
+    for line in alignment_lines(s.get("alignment", {})):
+        print(line.replace("  alignment      ", "  alignment ", 1))
     width = max((len(c) for c in s["class_histogram"]), default=0)
     top = max(s["class_histogram"].values(), default=0) or 1
     for name, n in s["class_histogram"].items():

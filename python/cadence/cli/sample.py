@@ -200,6 +200,6 @@ def _run_summary(args: argparse.Namespace) -> int:
     elif path.suffix == ".parquet" and path.is_file():
         text = summary.format_gait(summary.summarize_gait(path))
     else:
-        raise CliError(f"{path}: expected a drum corpus directory or .zip, or a .parquet file")
+        raise CliError(f"{path}: expected a drum corpus directory or a .parquet file (or a drum corpus .zip)")
     sys.stdout.write(text)
     return 0

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import _core
+from . import alignment
 from .dataset import DrumDataset, _Shared
 from .store import JOURNAL, check_file, read_journal
 
@@ -61,6 +62,7 @@ def inspect(path: str | os.PathLike) -> dict:
         raise ValueError(f"{root} is damaged ({e}); `cadence drums verify {root}` lists the problems, "
                          f"`cadence drums prepare ROOT {root} --resume` repairs them") from None
     labels = ds.labels
+    config = header["config"]
     hist = (np.asarray(labels.column("classes").combine_chunks().flatten(), np.int64)
             .reshape(len(ds), len(ds.class_names)).sum(axis=0) if len(ds) else np.zeros(len(ds.class_names), int))
     return {
@@ -75,6 +77,7 @@ def inspect(path: str | os.PathLike) -> dict:
         "bytes": sum(f["bytes"] for c in commits for f in c.files.values()),
         "splits": dict(Counter(labels.column("split").to_pylist())) if len(ds) else {},
         "class_histogram": dict(zip(ds.class_names, hist.tolist())),
+        "alignment": alignment.summarize(commits, config.get("max_offset_ms"), config.get("align", False)),
         "empty_label_records": int(pc.sum(pc.equal(pc.list_value_length(labels.column("pitches")), 0)).as_py() or 0)
         if len(ds) else 0,
     }
