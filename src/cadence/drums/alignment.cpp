@@ -11,40 +11,43 @@ AlignmentEstimate estimate_offset(const float* audio, std::size_t n, int rate_hz
   AlignmentEstimate out;
   if (rate_hz <= 0 || n == 0) return out;
   const std::size_t hop = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(cfg.hop_s * rate_hz)));
-  const std::size_t w = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(cfg.window_s * rate_hz)));
+  // W is a whole number of hops, so every window is a sum of consecutive hop blocks: one pass
+  // over the audio into n / hop block energies (no per-sample prefix array to allocate).
+  const std::size_t blocks_per_w =
+      std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(cfg.window_s * rate_hz / static_cast<double>(hop))));
   const double hop_s = static_cast<double>(hop) / rate_hz;
 
-  // Prefix sums of squares (double: hours of audio lose nothing), then energy windows.
-  std::vector<double> prefix(n + 1);
-  prefix[0] = 0.0;
-  for (std::size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + static_cast<double>(audio[i]) * audio[i];
-  auto energy = [&](std::ptrdiff_t a, std::ptrdiff_t b) {  // samples [a, b), clipped to the file
-    a = std::clamp<std::ptrdiff_t>(a, 0, static_cast<std::ptrdiff_t>(n));
-    b = std::clamp<std::ptrdiff_t>(b, 0, static_cast<std::ptrdiff_t>(n));
-    return prefix[static_cast<std::size_t>(b)] - prefix[static_cast<std::size_t>(a)];
-  };
+  const std::size_t n_blocks = (n + hop - 1) / hop;
+  std::vector<double> block(n_blocks);
+  double total = 0.0;
+  for (std::size_t b = 0; b < n_blocks; ++b) {
+    const float* x = audio + b * hop;
+    const std::size_t m = std::min(hop, n - b * hop);
+    float acc = 0.0f;  // a block is a few dozen samples: float is exact enough, and vectorises
+    for (std::size_t i = 0; i < m; ++i) acc += x[i] * x[i];
+    block[b] = acc;
+    total += acc;
+  }
   // A floor relative to the file's mean window energy: digital silence and the noise floor do
   // not make onsets of their own.
-  const double mean_window = prefix[n] / static_cast<double>(n) * static_cast<double>(w);
+  const double mean_window = total / static_cast<double>(n) * static_cast<double>(blocks_per_w * hop);
   if (!(mean_window > 0.0)) return out;
   const double floor = 1e-3 * mean_window;
 
-  // Envelope frame k is time k * hop: log(E[t, t+W) / E[t-W, t)), rectified.
-  const std::size_t frames = n / hop + 1;
+  // Envelope frame k is time k * hop: log(E[t, t+W) / E[t-W, t)), rectified; window sums slide.
+  const std::size_t frames = n_blocks + 1;
   std::vector<double> env(frames);
+  auto blk = [&](std::ptrdiff_t b) { return b < 0 || b >= static_cast<std::ptrdiff_t>(n_blocks) ? 0.0 : block[static_cast<std::size_t>(b)]; };
+  const auto bw = static_cast<std::ptrdiff_t>(blocks_per_w);
+  double after = 0.0, before = 0.0;  // sums of blocks [k, k+W) and [k-W, k)
+  for (std::ptrdiff_t b = 0; b < bw; ++b) after += blk(b);
   for (std::size_t k = 0; k < frames; ++k) {
-    const auto t = static_cast<std::ptrdiff_t>(k * hop);
-    const auto wi = static_cast<std::ptrdiff_t>(w);
-    env[k] = std::max(0.0, std::log((energy(t, t + wi) + floor) / (energy(t - wi, t) + floor)));
+    const auto kk = static_cast<std::ptrdiff_t>(k);
+    env[k] = std::max(0.0, std::log((std::max(after, 0.0) + floor) / (std::max(before, 0.0) + floor)));
+    // Slide both windows one block: rounding drift stays far below the floor.
+    before += blk(kk) - blk(kk - bw);
+    after += blk(kk + bw) - blk(kk);
   }
-  auto at = [&](double frame) {  // linear interpolation between frames; 0 outside the file
-    if (frame < 0.0) return 0.0;
-    const auto k = static_cast<std::size_t>(frame);
-    if (k + 1 >= frames) return 0.0;
-    const double f = frame - static_cast<double>(k);
-    return env[k] * (1.0 - f) + env[k + 1] * f;
-  };
-
   const double duration_s = static_cast<double>(n) / rate_hz;
   std::vector<double> hits;
   for (double s : onsets_s)
@@ -53,11 +56,17 @@ AlignmentEstimate estimate_offset(const float* audio, std::size_t n, int rate_hz
   if (out.onsets_used < cfg.min_onsets) return out;
 
   const auto max_lag = static_cast<std::ptrdiff_t>(std::ceil(cfg.search_s / hop_s));
-  std::vector<double> corr(static_cast<std::size_t>(2 * max_lag + 1));
-  for (std::ptrdiff_t lag = -max_lag; lag <= max_lag; ++lag) {
-    double sum = 0.0;
-    for (double h : hits) sum += at(h + static_cast<double>(lag));
-    corr[static_cast<std::size_t>(lag + max_lag)] = sum;
+  // Each hit adds the envelope, linearly interpolated at its (fractional) frame, at every lag:
+  // one contiguous run of frames per hit, so the inner loop is a plain vectorisable sweep.
+  std::vector<double> corr(static_cast<std::size_t>(2 * max_lag + 1), 0.0);
+  const auto last = static_cast<std::ptrdiff_t>(frames) - 2;  // frame k and k + 1 must exist
+  for (double h : hits) {
+    const auto k0 = static_cast<std::ptrdiff_t>(std::floor(h));
+    const double f = h - static_cast<double>(k0);
+    const std::ptrdiff_t lo = std::max(-max_lag, -k0), hi = std::min(max_lag, last - k0);
+    const double* e = env.data() + k0;
+    double* c = corr.data() + max_lag;
+    for (std::ptrdiff_t lag = lo; lag <= hi; ++lag) c[lag] += e[lag] * (1.0 - f) + e[lag + 1] * f;
   }
   const auto best = static_cast<std::size_t>(std::max_element(corr.begin(), corr.end()) - corr.begin());
   // Parabolic interpolation through the peak and its neighbours: the sub-frame offset.

@@ -7,8 +7,8 @@
 // The envelope: the log ratio of the energy in the W samples after a time to the energy in the
 // W samples before it (W = 2 ms), half-wave rectified, every 0.5 ms. For an abrupt onset at t0
 // it peaks at exactly t0 (the "after" window fills with the hit while the "before" window is
-// still the quiet before it), so no fixed bias has to be subtracted. Costs one pass of prefix
-// sums over the audio plus (onsets x lags) envelope lookups.
+// still the quiet before it), so no fixed bias has to be subtracted. Costs one pass over the
+// audio (energies of 0.5 ms blocks) plus (onsets x lags) envelope lookups.
 #pragma once
 
 #include <cstddef>
