@@ -43,8 +43,16 @@ def install_fault_hook() -> None:
     """Run in each worker: the shard writers call :func:`_worker_fault` (cadence.drums.store's
     test seam, which production code never sets)."""
     from cadence.drums import store
+    from cadence.gait import ray_executor
 
     store.fault_hook = _worker_fault
+    recode = ray_executor._recode
+
+    def recode_or_die(*args):  # a gait unit after its engine pass, before it returns
+        _worker_fault("before_rename")
+        return recode(*args)
+
+    ray_executor._recode = recode_or_die
 
 
 def _worker_fault(point: str, journal=None, line=None) -> None:

@@ -123,7 +123,8 @@ def _features_unit(spec_text: str) -> tuple[bytes, str]:
                           jobs=threads, memory_limit=memory_limit_bytes, show_progress=False,
                           table=table.select(names))
     out = sink.table(names, spec["fail_flags"])
-    out = out.set_column(out.schema.get_field_index("row"), "row", pc.add(out.column("row"), pa.scalar(start, pa.int64())))
+    i = out.schema.get_field_index("row")  # file rows; the field (not null) as the engine made it
+    out = out.set_column(i, out.schema.field(i), pc.add(out.column("row"), pa.scalar(start, pa.int64())))
     for col, local_names, file_names in (("subject", local.subject_names, spec["subject_names"]),
                                          ("task", local.task_names, spec["task_names"])):
         i = out.schema.get_field_index(col)

@@ -1,0 +1,153 @@
+"""`cadence gait features --ray` on a local 2-node Ray cluster: the local run's rows, in its
+order, with the same bits, also when a task's worker is killed or the driver is."""
+
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from cluster_support import kill_next_writer
+
+from cadence.cli import main
+from cadence.gait import LocomotionData
+from cadence.gait.ray_executor import split_units
+from cadence.sample import gait
+
+
+def assert_identical(a: pa.Table, b: pa.Table) -> None:
+    """Same schema, rows and order; floats compared bit for bit (NaN included)."""
+    assert a.schema == b.schema and a.num_rows == b.num_rows > 0
+    for name in a.column_names:
+        x, y = a.column(name).combine_chunks(), b.column(name).combine_chunks()
+        if pa.types.is_floating(x.type):
+            assert np.array_equal(x.to_numpy(zero_copy_only=False).view(np.uint64),
+                                  y.to_numpy(zero_copy_only=False).view(np.uint64)), name
+        elif pa.types.is_dictionary(x.type):
+            assert x.dictionary.equals(y.dictionary) and x.indices.equals(y.indices), name
+        else:
+            assert x.equals(y), name
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """3 subjects x 4 tasks in row groups of 1,000 rows (units cut inside row groups), with the
+    sample's injected invalid cycles, outliers and NaNs; plus a group split into two runs."""
+    d = tmp_path_factory.mktemp("gait-ray")
+    path = d / "g.parquet"
+    gait.generate(path, subjects=3, strides_per_task=8, n_features=20, seed=3, row_group_rows=1000,
+                  tasks=gait.ALL_TASKS[:4])
+    t = pq.read_table(path)
+    k = 150 * 8  # move the first group's last 2 strides to the end: one group in two runs
+    moved = pa.concat_tables([t.slice(0, k - 300), t.slice(k), t.slice(k - 300, 300)])
+    split = d / "split.parquet"
+    pq.write_table(moved, split, row_group_size=1000)
+    return path, split
+
+
+def test_units_hold_whole_groups(sample):
+    loco = LocomotionData(sample[1])
+    units = split_units(loco._index, 1)
+    assert units[0] == (0, loco._index.index.rows)  # the split group spans the file: one unit
+    loco = LocomotionData(sample[0])
+    units = split_units(loco._index, 2500)
+    assert units[0][0] == 0 and units[-1][1] == loco._index.index.rows
+    assert all(a[1] == b[0] for a, b in zip(units, units[1:])) and len(units) > 2
+    starts = {int(r) for r in loco._index.groups["first_row"]}
+    assert all(a in starts for a, _ in units)
+    with pytest.raises(ValueError, match="unit_rows=0"):
+        split_units(loco._index, 0)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_same_rows_order_and_bits_as_local(sample, ray_cluster, which):
+    loco = LocomotionData(sample[which])
+    local = loco.cycle_features(output="arrow")
+    for unit_rows in (1, 3000):
+        assert_identical(loco.cycle_features(output="arrow", executor="ray", unit_rows=unit_rows), local)
+    assert loco.last_run.cycles == local.num_rows
+    flags = loco.cycle_features(output="arrow", fail_flags=True, outliers_among="all", executor="ray", unit_rows=2000)
+    assert_identical(flags, loco.cycle_features(output="arrow", fail_flags=True, outliers_among="all"))
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_cli_parquet_and_npy_identical(sample, ray_cluster, tmp_path, which):
+    for suffix in (".parquet", ".npy"):
+        a, b = tmp_path / f"local{suffix}", tmp_path / f"ray{suffix}"
+        assert main(["gait", "features", str(sample[which]), "-o", str(a), "-q"]) == 0
+        assert main(["gait", "features", str(sample[which]), "-o", str(b), "-q", "--ray", ray_cluster.address,
+                     "--unit-rows", "2000"]) == 0
+        if suffix == ".parquet":
+            assert_identical(pq.read_table(b), pq.read_table(a))
+        else:
+            assert np.array_equal(np.load(a).view(np.uint32), np.load(b).view(np.uint32))
+            assert_identical(pq.read_table(b.with_suffix(".meta.parquet")), pq.read_table(a.with_suffix(".meta.parquet")))
+        drops = [p.with_suffix(".drops.csv") for p in (a, b)]
+        assert [d.read_text() if d.exists() else None for d in drops] == [d.read_text() if d.exists() else None
+                                                                          for d in drops[::-1]]
+
+
+def test_worker_killed_mid_unit(sample, ray_cluster):
+    loco = LocomotionData(sample[0])
+    local = loco.cycle_features(output="arrow")
+    control = kill_next_writer()
+    assert_identical(loco.cycle_features(output="arrow", executor="ray", unit_rows=2000), local)
+    assert len(list(control.glob("killed-*"))) == 1  # a worker died (SIGKILL) mid-unit; Ray ran it again
+
+
+KILLED_DRIVER = """
+import os, signal, sys
+import pyarrow.ipc
+from cadence.cli import main
+opened = pyarrow.ipc.open_stream
+def open_or_die(data):  # the driver dies once the first unit's batches are in the output
+    pyarrow.ipc.open_stream = opened
+    yield from opened(data)
+    os.kill(os.getpid(), signal.SIGKILL)
+pyarrow.ipc.open_stream = open_or_die
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_driver_killed_leaves_the_old_output(sample, ray_cluster, tmp_path):
+    out = tmp_path / "f.parquet"
+    out.write_bytes(b"the previous output")
+    args = ["gait", "features", str(sample[0]), "-o", str(out), "-q", "--ray", ray_cluster.address,
+            "--unit-rows", "2000"]
+    killed = subprocess.run([sys.executable, "-c", KILLED_DRIVER, *args], capture_output=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert out.read_bytes() == b"the previous output"
+    assert main(args) == 0
+    assert main(["gait", "features", str(sample[0]), "-o", str(tmp_path / "local.parquet"), "-q"]) == 0
+    assert_identical(pq.read_table(out), pq.read_table(tmp_path / "local.parquet"))
+
+
+def test_bad_input_refused_as_locally(sample, ray_cluster, tmp_path, capsys):
+    loco = LocomotionData(sample[0])
+    for kw in ({}, {"executor": "ray"}):
+        with pytest.raises(ValueError, match="no column") as unknown:
+            loco.cycle_features(["no_such_angle"], output="arrow", **kw)
+        with pytest.raises(ValueError, match="too small") as small:
+            loco.cycle_features(output="arrow", memory_limit="4K", **kw)
+        if not kw:
+            messages = (str(unknown.value), str(small.value))
+    assert (str(unknown.value), str(small.value)) == messages
+    for extra in ([], ["--ray", ray_cluster.address]):
+        assert main(["gait", "features", str(tmp_path / "none.parquet"), "-o", str(tmp_path / "o.parquet"), *extra]) == 2
+        assert main(["gait", "features", str(sample[0]), "-o", str(tmp_path / "o.parquet"), "--features", "nope",
+                     *extra]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == err[2:4] and all(line.startswith("cadence: error: ") for line in err)
+    assert main(["gait", "features", str(sample[0]), "-o", str(tmp_path / "o.parquet"), "--unit-rows", "9"]) == 2
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_without_ray_says_how_to_install(sample, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    assert main(["gait", "features", str(sample[0]), "-o", str(tmp_path / "o.parquet"), "--ray"]) == 2
+    assert "pip install 'cadence[ray]'" in capsys.readouterr().err
+    with pytest.raises(ImportError, match=r"cadence\[ray\]"):
+        LocomotionData(sample[0]).cycle_features(output="arrow", executor="ray")
+    assert not (tmp_path / "o.parquet").exists()
