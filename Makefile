@@ -55,7 +55,15 @@ ctest: $(STAMP)/venv
 	PATH=$(abspath $(VENV))/bin:$$PATH cmake --build build/core
 	PATH=$(abspath $(VENV))/bin:$$PATH ctest --test-dir build/core --output-on-failure -j $(NPROC)
 
-pytest: $(STAMP)/build
+# The `ray` extra (pyproject.toml), for the tests of --ray: read from pyproject.toml, installed
+# without rebuilding the extension.
+$(STAMP)/ray: $(STAMP)/venv pyproject.toml
+	$(PY) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['ray']))" \
+	  > $(STAMP)/ray-requirements.txt
+	$(PY) -m pip install -q -r $(STAMP)/ray-requirements.txt
+	@touch $@
+
+pytest: $(STAMP)/build $(STAMP)/ray
 	$(PY) -m pytest -q
 
 test: ctest pytest sanitize
