@@ -66,33 +66,28 @@ def connected(address: str | None) -> Iterator[object]:
         disconnect(ray, owned)
 
 
-def task_cpus(ray) -> int:
-    """CPUs a task asks for: those of the smallest node, so that a task has a whole node's cores
-    (the engine's pool) on a uniform cluster; bigger nodes run several tasks at once."""
+def task_cpus(ray) -> tuple[int, int]:
+    """(CPUs a whole-node task asks for, CPUs of the cluster): a task gets the CPUs of the smallest
+    node, so that on a uniform cluster it has a whole node's cores (the engine's pool); bigger
+    nodes run several tasks at once."""
     cpus = [int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive")]
     cpus = [c for c in cpus if c > 0]
     if not cpus:
         raise ConnectionError("the Ray cluster has no node with CPUs; add a worker node (ray start --address ...)")
-    return min(cpus)
+    return min(cpus), sum(cpus)
 
 
-def task_budget(ray, memory_limit: str | int | None) -> tuple[int, int]:
-    """(threads, memory limit in bytes) for the engine inside a task: the CPUs Ray assigned it,
-    and its share of the node's budget (``"auto"``: half of the node's RAM, split by CPUs)."""
+def task_budget(ray, memory_limit: str | int | None) -> tuple[int, int, str]:
+    """(threads, memory limit in bytes, node name) for the engine inside a task: the CPUs Ray
+    assigned it, its share of the node's budget (``"auto"``: half of the node's RAM, split by
+    CPUs), and the node's address and the start of its Ray id (for the report)."""
     from .runtime import default_memory_limit_bytes, parse_bytes
 
     ctx = ray.get_runtime_context()
     cpus = max(1, int(ctx.get_assigned_resources().get("CPU", 1)))
+    node = next((n for n in ray.nodes() if n["NodeID"] == ctx.get_node_id()), None)  # one GCS call
+    name = f"{node.get('NodeManagerAddress', '?') if node else '?'}/{ctx.get_node_id()[:8]}"
     if memory_limit != "auto":
-        return cpus, parse_bytes(memory_limit)
-    node = next((n for n in ray.nodes() if n["NodeID"] == ctx.get_node_id()), None)
+        return cpus, parse_bytes(memory_limit), name
     node_cpus = int(node["Resources"].get("CPU", cpus)) if node else os.cpu_count() or cpus
-    return cpus, default_memory_limit_bytes() * cpus // max(node_cpus, cpus)
-
-
-def node_name(ray) -> str:
-    """The node a task runs on: its address and the start of its Ray id."""
-    ctx = ray.get_runtime_context()
-    node = next((n for n in ray.nodes() if n["NodeID"] == ctx.get_node_id()), None)
-    ip = node.get("NodeManagerAddress", "?") if node else "?"
-    return f"{ip}/{ctx.get_node_id()[:8]}"
+    return cpus, default_memory_limit_bytes() * cpus // max(node_cpus, cpus), name

@@ -47,7 +47,7 @@ def register(groups: argparse._SubParsersAction) -> None:
                    help="run on a Ray cluster, in units of whole subject x task groups (ADDRESS such as "
                    "10.0.0.1:6379 or auto; none: $RAY_ADDRESS, else a cluster on this machine); FILE must "
                    "be seen by every node. Needs: pip install 'cadence[ray]'")
-    f.add_argument("--unit-rows", type=int, metavar="N", help="with --ray: rows per work unit (default: 300000)")
+    f.add_argument("--unit-rows", type=int, metavar="N", help="with --ray: rows per work unit (default: 600000)")
     f.set_defaults(run=_run_features)
 
     v = sub.add_parser(

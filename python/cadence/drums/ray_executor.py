@@ -66,7 +66,7 @@ def _prepare_unit(spec_text: str) -> str:
     where = Path(spec["units_dir"]) / f"u{spec['unit']:06d}-{uuid.uuid4().hex[:12]}"
     where.mkdir()  # not parents: a late attempt of a finished run must not recreate the directory
     (where / "task.json").write_text(json.dumps({"unit": spec["unit"], "pid": os.getpid()}))
-    threads, memory_limit_bytes = cluster.task_budget(ray, spec["memory_limit"])
+    threads, memory_limit_bytes, node = cluster.task_budget(ray, spec["memory_limit"])
     job = make_job(threads, memory_limit_bytes)
     pairs = [PairInput(p["pair_id"], p["midi"], p["audio"], p["csv_duration_s"], p["meta"]) for p in spec["pairs"]]
     engine = spec["engine"]
@@ -76,7 +76,7 @@ def _prepare_unit(spec_text: str) -> str:
     totals, rejects = _Totals(), []
     _write_all(run, pairs, store, rejects, totals, job)
     return json.dumps({
-        "unit": spec["unit"], "dir": str(where), "node": cluster.node_name(ray),
+        "unit": spec["unit"], "dir": str(where), "node": node,
         "pieces": [c.__dict__ for c in store.commits], "totals": totals.to_json(),
         "rejected": dict(totals.rejects), "jobs": job.jobs, "memory_limit_bytes": job.memory_limit_bytes,
         "peak_reserved_bytes": job.peak_reserved_bytes, "memory_waits": job.memory_waits,
@@ -131,8 +131,7 @@ def prepare_units(ray, todo: list[PairInput], rejects: list[dict], store: Store,
     units_dir = store.root / UNITS_DIR
     shutil.rmtree(units_dir, ignore_errors=True)  # a dead run's attempts: never committed
     units_dir.mkdir()
-    cpus = cluster.task_cpus(ray)
-    slots = max(1, int(ray.cluster_resources().get("CPU", cpus)))
+    cpus, slots = cluster.task_cpus(ray)
     task = ray.remote(_prepare_unit).options(num_cpus=cpus, max_retries=cluster.UNIT_RETRIES,
                                               retry_exceptions=False)
     cjob = ClusterJob(slots, 0)

@@ -31,9 +31,9 @@ from ..runtime import Progress, parse_bytes
 from . import features as feat
 from .reader import FileIndex, GaitFile
 
-#: Rows per unit unless told (2,000 cycles): a task holds its rows' keys and features in memory
-#: (~2.4 MB per feature in float64), and a unit costs ~10-20 ms to schedule.
-UNIT_ROWS = 300_000
+#: Rows per unit unless told (4,000 cycles): a task holds its rows' keys and features in memory
+#: (~4.8 MB per float64 feature), and a unit costs ~20 ms to schedule (bench/RESULTS.md, "Ray").
+UNIT_ROWS = 600_000
 
 
 def split_units(findex: FileIndex, unit_rows: int) -> list[tuple[int, int]]:
@@ -116,7 +116,7 @@ def _features_unit(spec_text: str) -> tuple[bytes, str]:
         warnings.simplefilter("ignore")  # the driver's index said it already (empty steps, NaN)
         local = rows.build_index()
         sink = feat.TableSink()
-        threads, memory_limit_bytes = cluster.task_budget(ray, spec["memory_limit"])
+        threads, memory_limit_bytes, node = cluster.task_budget(ray, spec["memory_limit"])
         run = feat.stream(rows, local, names, sink, nan_policy=spec["nan_policy"],
                           outlier_threshold=spec["outlier_threshold"],
                           outliers_among_valid=spec["outliers_among_valid"], fail_flags=spec["fail_flags"],
@@ -132,7 +132,7 @@ def _features_unit(spec_text: str) -> tuple[bytes, str]:
     sinkbuf = io.BytesIO()
     with pa.ipc.new_stream(sinkbuf, out.schema) as w:
         w.write_table(out)
-    figures = {"cycles": run.cycles, "rows": end - start, "node": cluster.node_name(ray), "jobs": threads,
+    figures = {"cycles": run.cycles, "rows": end - start, "node": node, "jobs": threads,
                "peak_reserved_bytes": run.peak_reserved_bytes, "memory_waits": run.memory_waits,
                "stages_s": {name: sec for name, sec, _ in run.stages}, "wall_s": time.perf_counter() - start_s}
     return sinkbuf.getvalue(), json.dumps(figures)
@@ -155,7 +155,9 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
             "memory_limit": memory_limit if memory_limit in ("auto", None) else parse_bytes(memory_limit),
             "subject_names": findex.subject_names, "task_names": findex.task_names}
     with cluster.connected(ray_address) as ray:
-        task = ray.remote(_features_unit).options(num_cpus=cluster.task_cpus(ray), num_returns=2,
+        # One CPU a task: a unit's time goes mostly to decoding its Parquet row groups (one
+        # thread), so a node decodes as many units at once as it has cores (bench/RESULTS.md).
+        task = ray.remote(_features_unit).options(num_cpus=1, num_returns=2,
                                                    max_retries=cluster.UNIT_RETRIES, retry_exceptions=False)
         refs = [task.remote(json.dumps(base | {"rows": [a, b]})) for a, b in units]
         cycles, waits, peak, rows_done = 0, 0, 0, 0
