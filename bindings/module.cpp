@@ -11,4 +11,5 @@ NB_MODULE(_core, m) {
   cadence::bindings::register_sequences(m);
   cadence::bindings::register_gait(m);
   cadence::bindings::register_zip(m);
+  cadence::bindings::register_gait_phase(m);
 }

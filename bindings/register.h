@@ -15,5 +15,6 @@ void register_audio_store(nanobind::module_& m);
 void register_sequences(nanobind::module_& m);
 void register_gait(nanobind::module_& m);
 void register_zip(nanobind::module_& m);
+void register_gait_phase(nanobind::module_& m);
 
 }  // namespace cadence::bindings

@@ -79,6 +79,32 @@ def register(groups: argparse._SubParsersAction) -> None:
                    help="invalid (and outlier) cycles drawn per task")
     r.set_defaults(run=_run_report)
 
+    ph = sub.add_parser(
+        "phase", help="time-indexed recording -> LocoHub phase-indexed file (150 points per stride)",
+        formatter_class=HelpFormatter,
+        description="Find heel strikes (rising crossing of the vertical GRF, LocoHub's segmentation "
+        "defaults, or an --events column), keep strides as LocoHub's converters do (duration limits, "
+        "first 2 and last stride of each trial dropped, 1.5 x IQR duration outliers), interpolate each "
+        "to 150 points with both ends (NaN-aware) and write LocoHub's layout (step numbered per "
+        "subject x task). Every stride left out is listed in OUT.drops.csv with its reason.",
+        epilog="example: cadence gait phase data/walk_time.parquet data/walk_phase.parquet")
+    ph.add_argument("input", type=Path, help="time-indexed .parquet or .csv (subject, task, time_s, variables)")
+    ph.add_argument("output", type=Path, help="phase-indexed .parquet (OUT.drops.csv beside it)")
+    ph.add_argument("--grf", help="vertical GRF column (default: grf_vertical_ipsi_BW, else _N)")
+    ph.add_argument("--events", metavar="COLUMN", help="heel strikes from this column (nonzero = strike) instead")
+    ph.add_argument("--threshold", type=float, help="force threshold in the column's unit (default: 50 N, 0.05 BW)")
+    ph.add_argument("--smooth", type=int, default=5, metavar="N", help="moving-average samples (default 5)")
+    ph.add_argument("--min-gap", type=float, default=0.3, metavar="S", help="least time between contacts (0.3 s)")
+    ph.add_argument("--stride-s", type=float, nargs=2, default=(0.4, 2.5), metavar=("MIN", "MAX"),
+                    help="stride duration limits (0.4 2.5)")
+    ph.add_argument("--drop-first", type=int, default=2, metavar="N", help="strides dropped at a trial's start (2)")
+    ph.add_argument("--drop-last", type=int, default=1, metavar="N", help="strides dropped at a trial's end (1)")
+    ph.add_argument("--iqr", type=float, default=1.5, metavar="K", help="duration outliers beyond K x IQR (1.5; 0: off)")
+    ph.add_argument("--jobs", type=int, default=0, help="worker threads (0: all cores)")
+    ph.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ph.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    ph.set_defaults(run=_run_phase)
+
     c = sub.add_parser("cache", help="inspect or empty a --cache directory", formatter_class=HelpFormatter,
                        description="A --cache directory holds decoded feature columns (memory-mapped Arrow "
                        "files) and analysis results, keyed by the input file's identity and the engine "
@@ -205,6 +231,23 @@ def _print_drops(drops) -> None:
         counts = ", ".join(f"{r} {n}" for r, n in Counter(drops["reason"]).most_common())
         print(f"cadence: ... {len(drops) - SHOWN_DROPS} more dropped ({len(drops)} in all: {counts})",
               file=sys.stderr)
+
+
+def _run_phase(args: argparse.Namespace) -> int:
+    from ..gait.phase import to_phase
+
+    s = to_phase(args.input, args.output, grf=args.grf, events=args.events, threshold=args.threshold,
+                 smooth_samples=args.smooth, min_contact_gap_s=args.min_gap, min_stride_s=args.stride_s[0],
+                 max_stride_s=args.stride_s[1], drop_first=args.drop_first, drop_last=args.drop_last,
+                 iqr_factor=args.iqr, jobs=args.jobs, show_progress=_progress(args))
+    if args.json:
+        print(json.dumps(s, indent=1))
+        return 0
+    dropped = ", ".join(f"{k} {v}" for k, v in sorted(s["strides_dropped"].items())) or "none"
+    print(f"{s['output']}: {s['trials']} trials, {s['heel_strikes']} heel strikes (from {s['heel_strikes_from']}), "
+          f"{s['strides_kept']} strides kept of {s['strides']}, {s['rows']:,} rows\n"
+          f"  dropped  {dropped}\n  drops    {s['drops']}")
+    return 0
 
 
 def _progress(args: argparse.Namespace) -> bool | None:

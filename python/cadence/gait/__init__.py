@@ -7,8 +7,9 @@ the whole file in one streamed pass. See docs/gait.md.
 
 from .features import DROP_REASONS, STATS
 from .locomotion_data import LocomotionData, efficient_reshape_3d
+from .phase import to_phase
 from .reader import FEATURE_MARKERS, POINTS_PER_CYCLE
 from .validation import RangeReport, Ranges, load_ranges
 
 __all__ = ["LocomotionData", "efficient_reshape_3d", "STATS", "DROP_REASONS", "FEATURE_MARKERS",
-           "POINTS_PER_CYCLE", "load_ranges", "Ranges", "RangeReport"]
+           "POINTS_PER_CYCLE", "load_ranges", "Ranges", "RangeReport", "to_phase"]
