@@ -81,7 +81,7 @@ def register(groups: argparse._SubParsersAction) -> None:
                      "$RAY_ADDRESS, else a cluster on this machine); ROOT and OUT must be seen by every node. "
                      "Needs: pip install 'cadence[ray]'")
     ray.add_argument("--unit-inputs", type=int, metavar="N",
-                     help="with --ray: consecutive inputs per work unit (default: 16)")
+                     help="with --ray: consecutive inputs per work unit (default: 64)")
     pr.set_defaults(run=_prepare)
 
     ins = sub.add_parser("inspect", help="summary and class histogram of a prepared directory")

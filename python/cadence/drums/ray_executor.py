@@ -32,9 +32,10 @@ from .store import Commit, Store
 
 #: Directory of the units' files under OUT (removed when the run ends, and on --resume).
 UNITS_DIR = ".ray-units"
-#: Inputs per unit unless told: a unit costs ~10-20 ms to schedule and commit, and a whole unit
-#: is redone when its worker dies (bench/RESULTS.md, "Ray").
-UNIT_INPUTS = 16
+#: Inputs per unit unless told: a unit costs ~10-20 ms to schedule and commit (bench/RESULTS.md,
+#: "Ray"), against ~30 ms of one core per E-GMD input (35 s of audio at ~1,150x realtime), so 64
+#: inputs keep it under ~10 % on a 16-core node; and a whole unit is redone when its worker dies.
+UNIT_INPUTS = 64
 
 
 def split_units(n: int, unit_inputs: int) -> list[tuple[int, int]]:
