@@ -166,3 +166,17 @@ def test_without_ray_says_how_to_install(drum_corpus, tmp_path, monkeypatch, cap
     assert not (tmp_path / "o").exists()
     with pytest.raises(ImportError, match=r"cadence\[ray\]"):
         drums.prepare(drum_corpus, tmp_path / "o", executor="ray")
+
+
+def test_small_shards_report_every_reject(corpus, ray_cluster, tmp_path):
+    """Many shards: the report counts the rejects committed with every shard, as rejects.csv does
+    (a commit's list of rejects was once emptied after its line was written)."""
+    for kw in ({}, {"executor": "ray", "unit_inputs": 3}):
+        out = tmp_path / kw.get("executor", "local")
+        report = drums.prepare(corpus[0], out, shard_size="1K", show_progress=False, **kw)
+        with open(out / "rejects.csv", newline="") as f:
+            reasons = sorted(r["reason"] for r in csv.DictReader(f))
+        assert reasons == ["bad_audio", "bad_midi"]
+        assert report["rejected"] == {"bad_audio": 1, "bad_midi": 1}
+        assert len(json.loads((out / "manifest.json").read_text())["shards"]) >= 6
+    assert_same_output(tmp_path / "ray", tmp_path / "local")

@@ -358,7 +358,7 @@ class Store:
                       stats: dict | None) -> Commit:
         _fsync_dir(self.root)
         _fault("after_rename")
-        c = Commit(shard, files, inputs, rejects, stats or {})
+        c = Commit(shard, files, list(inputs), list(rejects), stats or {})  # callers reuse their lists
         _fault("before_journal", journal=self.root / JOURNAL, line=json.dumps({"type": "commit", **c.__dict__}))
         self._append({"type": "commit", **c.__dict__})
         _fault("after_commit")
