@@ -76,8 +76,10 @@ def test_gait_commands_with_monitor_and_cache(sample, tmp_path):
     assert doc["cache"]["hits"] == 1 and doc["cache"]["misses"] == 0  # the second run: columns mapped
     assert "cycle features" in doc["stage"] and (tmp_path / "f.report.png").read_bytes()[:8] == PNG
     assert pq.read_table(out).num_rows > 0
-    assert main(["gait", "report", str(sample), "-o", str(tmp_path / "rep"), "-q", "--monitor"]) == 0
+    assert main(["gait", "report", str(sample), "-o", str(tmp_path / "rep"), "-q", "--monitor",
+                 "--cache", str(cache)]) == 0
     doc = json.loads((tmp_path / "rep" / "report.json").read_text())["monitor"]
+    assert doc["cache"]["hits"] == 1  # the columns the features runs stored
     assert "report" in doc["stage"] and "plot" in doc["stage_unit"] and (tmp_path / "rep" / "report.png").is_file()
     csv = tmp_path / "v.csv"
     assert main(["gait", "validate", str(sample), "-q", "--json", "--csv", str(csv), "--monitor"]) in (0, 1)

@@ -449,16 +449,14 @@ def _run_report(args: argparse.Namespace) -> int:
     check_writable(out)
     try:
         with _monitored(args, out / "report.json") as mon:
-            status = _report(args, out)
-            mon.extra["command"] = "gait report"
-        return status
+            return _report(args, out, mon)
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a failed first run leaves no empty directory behind
         raise
 
 
-def _report(args: argparse.Namespace, out: Path) -> int:
+def _report(args: argparse.Namespace, out: Path, mon) -> int:
     from ..atomic import atomic_files
     from ..gait.plots import TaskSummaryFigure
     from ..gait.report import invalid_rows, task_panels
@@ -500,4 +498,5 @@ def _report(args: argparse.Namespace, out: Path) -> int:
         files.path(out / "summary.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {len(written)} plots, outliers.csv, invalid.csv and summary.txt to {out}")
+    _note_cache(args, loco, mon)
     return 0
