@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401
 import pyarrow.parquet as pq
 import pytest
 
@@ -174,3 +175,23 @@ def test_what_does_not_fit_is_not_stored_and_the_analysis_goes_on(sample, tmp_pa
         table = loco._feature_table()
     assert table.num_rows == len(loco) and cache.stats()["entries"] == 0
     assert not list((tmp_path / "c").glob(".tmp-*"))
+
+
+def test_a_rewritten_gait_file_is_analysed_afresh(sample, tmp_path):
+    path = tmp_path / "g.parquet"
+    path.write_bytes(sample.read_bytes())
+    cache = LocomotionDataCache(tmp_path / "c")
+    loco = LocomotionData(path, verbose=False, cache=cache)
+    s, t = loco.subjects[0], loco.tasks[0]
+    before = loco.subject_analysis(s)["rom_data"][t]
+    feats = LocomotionData(path, verbose=False, cache=cache, cache_results=False).cycle_features()
+    table = pq.read_table(path)
+    name = loco.features[0]
+    doubled = pa.compute.multiply(table.column(name), 2.0)
+    pq.write_table(table.set_column(table.column_names.index(name), name, doubled), path)
+    again = LocomotionData(path, verbose=False, cache=cache)
+    after = again.subject_analysis(s)["rom_data"][t]
+    assert after[name] == pytest.approx(2 * before[name]) and after[loco.features[1]] == before[loco.features[1]]
+    new = LocomotionData(path, verbose=False, cache=cache, cache_results=False).cycle_features()
+    np.testing.assert_allclose(new[f"{name}__mean"], 2 * feats[f"{name}__mean"], equal_nan=True)
+    assert cache.info()["functions"]["cadence.gait.columns"]["entries"] == 2  # one per version of the file

@@ -411,6 +411,10 @@ class LocomotionDataCache:
         return out
 
     def _evict(self, keep: str) -> None:
+        for tmp in self.cache_dir.glob(".tmp-*"):  # a writer killed mid-entry, an hour ago or more
+            with contextlib.suppress(OSError):
+                if time.time() - tmp.stat().st_mtime > 3600:
+                    shutil.rmtree(tmp, ignore_errors=True)
         entries = sorted(self._entries(), key=lambda t: t[0])
         total = sum(t[1] for t in entries)
         for _, size, path, _ in entries:
