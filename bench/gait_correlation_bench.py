@@ -11,16 +11,24 @@ columns), and is timed both alone (``_core.gait_feature_correlations``) and end 
 checked against numpy at 1e-9. Median of ``--repeats`` calls; wall and CPU seconds.
 
     python bench/gait_correlation_bench.py /tmp/umich.parquet
+    python bench/gait_correlation_bench.py /tmp/umich.parquet --threads 1   # one core each
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 import warnings
 
-import numpy as np
+if "--threads" in sys.argv[:-1] and sys.argv[sys.argv.index("--threads") + 1] != "0":
+    # set before numpy and numba start their thread pools
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[_var] = sys.argv[sys.argv.index("--threads") + 1]
+
+import numpy as np  # noqa: E402
 
 
 def guide_numba_kernel():
@@ -77,14 +85,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="threads for every contender (OpenBLAS, numba, engine); 0: each its default (all cores)")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     from cadence import _core
     from cadence.gait import LocomotionData
     from cadence.runtime import make_job
 
-    loco = LocomotionData(a.file, verbose=False, nan_policy="omit")
-    clean = LocomotionData(a.file, verbose=False)
+    loco = LocomotionData(a.file, verbose=False, nan_policy="omit", jobs=a.threads)
+    clean = LocomotionData(a.file, verbose=False, jobs=a.threads)
     loco._feature_table()
     clean._shared.table = loco._shared.table
     try:
@@ -108,7 +118,7 @@ def main() -> None:
             got, t, c = timed(lambda: numba_kernel(x), a.repeats)
             assert np.abs(got - ref).max() < 1e-9
             res["numba kernel (guide)"] = (t, c)
-        job = make_job(0, 0)
+        job = make_job(a.threads, 0)
         got, t, c = timed(lambda: _core.gait_feature_correlations(cols, rows, 0, job), a.repeats)
         err = float(np.abs(got - ref).max())
         assert err < 1e-9, err

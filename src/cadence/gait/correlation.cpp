@@ -84,6 +84,24 @@ void block_comoments(const double* X, int F, int Fp, double* com) {
     block_comoments4x2(X, F, Fp, com);
 }
 
+// The sum of a block's B values in a fixed order: four 4-lane accumulators, then lanes and
+// accumulators added pairwise. A plain loop is one serial chain of B additions (the compiler may
+// not reassociate it), which cost as much as the co-moments themselves.
+CADENCE_SIMD_CLONES
+double block_sum(const double* x) {
+  using vd = lanes::Lanes<4>::vd;
+  using vdu = lanes::Lanes<4>::vdu;
+  vd a0 = {}, a1 = {}, a2 = {}, a3 = {};
+  for (int k = 0; k < B; k += 16) {
+    a0 += *reinterpret_cast<const vdu*>(x + k);
+    a1 += *reinterpret_cast<const vdu*>(x + k + 4);
+    a2 += *reinterpret_cast<const vdu*>(x + k + 8);
+    a3 += *reinterpret_cast<const vdu*>(x + k + 12);
+  }
+  const vd t = (a0 + a1) + (a2 + a3);
+  return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
 // The moments of rows [begin, end), block by block.
 Moments chunk_moments(const std::vector<ColumnView>& cols, std::int64_t begin, std::int64_t end) {
   const int F = static_cast<int>(cols.size());
@@ -101,11 +119,9 @@ Moments chunk_moments(const std::vector<ColumnView>& cols, std::int64_t begin, s
         const double* s = static_cast<const double*>(cols[f].data) + r;
         std::copy(s, s + m, x);
       }
-      double sum = 0.0;
-      for (int k = 0; k < m; ++k) sum += x[k];
-      const double mu = sum / m;
-      for (int k = 0; k < m; ++k) x[k] -= mu;
       std::fill(x + m, x + B, 0.0);  // a short last block: zeros add nothing
+      const double mu = block_sum(x) / m;
+      for (int k = 0; k < m; ++k) x[k] -= mu;
       block.mean[f] = mu;
     }
     std::fill(block.com.begin(), block.com.end(), 0.0);
@@ -168,22 +184,19 @@ void chunk_pairs(const std::vector<ColumnView>& cols, std::int64_t begin, std::i
       for (int i = 0; i < m; ++i)
         x[i] = cols[f].is_float32 ? static_cast<const float*>(cols[f].data)[r + i]
                                   : static_cast<const double*>(cols[f].data)[r + i];
-      double sum = 0, cnt = 0;
-      for (int i = 0; i < m; ++i) {
+      for (int i = 0; i < m; ++i) {  // branch-free: present values, and the 0/1 mask
         const bool ok = !std::isnan(x[i]);
-        sum += ok ? x[i] : 0.0;
-        cnt += ok;
-      }
-      const double c = cnt > 0 ? sum / cnt : 0.0;
-      for (int i = 0; i < m; ++i) {
-        const bool ok = !std::isnan(x[i]);
-        x[i] = ok ? x[i] - c : 0.0;
-        q[i] = x[i] * x[i];
         k[i] = ok;
+        x[i] = ok ? x[i] : 0.0;
       }
       std::fill(x + m, x + B, 0.0);
-      std::fill(q + m, q + B, 0.0);
       std::fill(k + m, k + B, 0.0);
+      const double cnt = block_sum(k);
+      const double c = cnt > 0 ? block_sum(x) / cnt : 0.0;
+      for (int i = 0; i < B; ++i) {
+        x[i] = k[i] != 0 ? x[i] - c : 0.0;
+        q[i] = x[i] * x[i];
+      }
       shift[f] = c;
     }
     for (std::size_t p = 0; p < pairs.size(); ++p) {
