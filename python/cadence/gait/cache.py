@@ -267,7 +267,7 @@ class LocomotionDataCache:
 
         self.cache_dir = Path(cache_dir)
         self.max_cache_size = max_cache_size
-        self.max_bytes = int(max_cache_size) * 2**20 if isinstance(max_cache_size, (int, float)) \
+        self.max_bytes = int(max_cache_size * 2**20) if isinstance(max_cache_size, (int, float)) \
             else parse_bytes(max_cache_size)
         self.full_hash = full_hash
         (self.cache_dir / "entries").mkdir(parents=True, exist_ok=True)
