@@ -72,7 +72,12 @@ void register_gait_phase(nb::module_& m) {
           b = gait::to_phase(time_s.data(), force.data(), offsets, cols, c, job);
         }
         nb::list values;
-        for (auto& v : b.values) values.append(to_numpy(std::move(v)));
+        for (auto& v : b.values) {
+          const std::size_t n = v.size;
+          auto column = std::make_unique<gait::PhaseColumn>(std::move(v));
+          double* data = column->data.get();
+          values.append(to_numpy(std::move(column), data, {n}));
+        }
         return nb::make_tuple(values, strides_dict(std::move(b.kept)), strides_dict(std::move(b.dropped)),
                               to_numpy(std::move(b.strikes_per_trial)));
       },

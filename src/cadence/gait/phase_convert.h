@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,9 +46,20 @@ struct StrideRecord {
   StrideDrop drop = StrideDrop::None;
 };
 
+// One output column: kept strides x 150 points, allocated once and filled in place by the
+// workers (not zero-filled first: every element is written).
+struct PhaseColumn {
+  struct Free {
+    void operator()(double* p) const noexcept;
+  };
+  std::unique_ptr<double[], Free> data;
+  std::size_t size = 0;
+  double operator[](std::size_t i) const noexcept { return data[i]; }
+};
+
 struct PhaseBatch {
-  // Kept strides x 150 points, one vector per feature (row r = kept stride r / 150, point r % 150).
-  std::vector<std::vector<double>> values;
+  // One column per feature (row r = kept stride r / 150, point r % 150).
+  std::vector<PhaseColumn> values;
   std::vector<StrideRecord> kept;     // in trial order, then time
   std::vector<StrideRecord> dropped;  // every stride not kept, with its reason
   std::vector<std::int32_t> strikes_per_trial;
