@@ -3,7 +3,6 @@ when a task's worker is killed mid-unit or the driver is killed and the run resu
 
 import csv
 import json
-import os
 import shutil
 import signal
 import subprocess

@@ -168,7 +168,10 @@ def prepare_units(ray, todo: list[PairInput], rejects: list[dict], store: Store,
         totals.cancelled = True
     finally:
         for ref in pending:
-            ray.cancel(ref, force=True)
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:  # noqa: BLE001 - a cluster already gone (Ctrl-C reaches a local one too)
+                break
         progress.close()
         shutil.rmtree(units_dir, ignore_errors=True)
     return cjob, len(units), interrupted

@@ -177,7 +177,10 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
                     progress.update(rows_done, findex.index.rows, f"{cycles:,} cycles, {len(units)} units")
             except BaseException:  # Ctrl-C or a failed unit: stop the rest
                 for data_ref, _ in refs:
-                    ray.cancel(data_ref, force=True)
+                    try:
+                        ray.cancel(data_ref, force=True)
+                    except Exception:  # noqa: BLE001 - a cluster already gone (Ctrl-C reaches a local one too)
+                        break
                 raise
     # No range checks in this pass (validation runs locally): no range failures.
     return feat.FeatureRun(cycles, pa.table({}), peak, waits, [(k, v, 0) for k, v in stages.items()])
