@@ -155,9 +155,12 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
             "memory_limit": memory_limit if memory_limit in ("auto", None) else parse_bytes(memory_limit),
             "subject_names": findex.subject_names, "task_names": findex.task_names}
     with cluster.connected(ray_address) as ray:
-        # One CPU a task: a unit's time goes mostly to decoding its Parquet row groups (one
-        # thread), so a node decodes as many units at once as it has cores (bench/RESULTS.md).
-        task = ray.remote(_features_unit).options(num_cpus=1, num_returns=2,
+        # One CPU a task when there are units enough to fill the cluster: reading a unit's row
+        # groups and the engine pass alternate within a task, so a node runs as many units at
+        # once as it has cores (bench/RESULTS.md, "Ray"); fewer units get more CPUs each.
+        node_cpus, cluster_cpus = cluster.task_cpus(ray)
+        cpus = max(1, min(node_cpus, cluster_cpus // max(len(units), 1)))
+        task = ray.remote(_features_unit).options(num_cpus=cpus, num_returns=2,
                                                    max_retries=cluster.UNIT_RETRIES, retry_exceptions=False)
         refs = [task.remote(json.dumps(base | {"rows": [a, b]})) for a, b in units]
         cycles, waits, peak, rows_done = 0, 0, 0, 0
