@@ -113,8 +113,10 @@ def _features_unit(spec_text: str) -> tuple[bytes, str]:
     rows.iter_batches = lambda cols, batch_rows=feat.reader.DEFAULT_BATCH_ROWS, job=None, prefetch=False: iter(
         table.select(cols).to_batches(max_chunksize=batch_rows))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the driver's index said it already (empty steps, NaN)
+        warnings.simplefilter("ignore")  # the driver's index of the whole file said it already
         local = rows.build_index()
+    with warnings.catch_warnings(record=True) as said:  # the pass's (null values): the driver repeats them
+        warnings.simplefilter("always")
         sink = feat.TableSink()
         threads, memory_limit_bytes, node = cluster.task_budget(ray, spec["memory_limit"])
         run = feat.stream(rows, local, names, sink, nan_policy=spec["nan_policy"],
@@ -134,7 +136,8 @@ def _features_unit(spec_text: str) -> tuple[bytes, str]:
         w.write_table(out)
     figures = {"cycles": run.cycles, "rows": end - start, "node": node, "jobs": threads,
                "peak_reserved_bytes": run.peak_reserved_bytes, "memory_waits": run.memory_waits,
-               "stages_s": {name: sec for name, sec, _ in run.stages}, "wall_s": time.perf_counter() - start_s}
+               "stages_s": {name: sec for name, sec, _ in run.stages}, "wall_s": time.perf_counter() - start_s,
+               "warnings": list(dict.fromkeys(str(w.message) for w in said))}
     return sinkbuf.getvalue(), json.dumps(figures)
 
 
@@ -164,6 +167,7 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
                                                    max_retries=cluster.UNIT_RETRIES, retry_exceptions=False)
         refs = [task.remote(json.dumps(base | {"rows": [a, b]})) for a, b in units]
         cycles, waits, peak, rows_done = 0, 0, 0, 0
+        warned: set[str] = set()
         stages: Counter = Counter()
         with Progress("cycle features", "row", show_progress) as progress:
             try:
@@ -172,6 +176,10 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
                     for batch in pa.ipc.open_stream(data):
                         if batch.num_rows:
                             sink(batch)
+                    for text in figures["warnings"]:
+                        if text not in warned:  # once per run, as the local pass says it once per column
+                            warned.add(text)
+                            warnings.warn(text, UserWarning, stacklevel=2)
                     cycles += figures["cycles"]
                     waits += figures["memory_waits"]
                     peak = max(peak, figures["peak_reserved_bytes"])
