@@ -255,8 +255,13 @@ def main() -> None:
         w, _, got_n = timed(lambda: sum(len(b["audio"]) for b in dl), repeat=2)
         wb, _, _ = timed(lambda: batches(d2, order_b, keep=False), repeat=2)
         row("DataLoader 2 workers b128", w, float("nan"), got_n,
-            f"{wb / w:.2f}x read_batch on 2 jobs in this process (block-shuffled, steady state)")
+            f"{wb / w:.2f}x read_batch on 2 jobs, {w1 / w * got_n / len(order):.2f}x on 1 job, in this "
+            "process (block-shuffled, steady state)")
         del dl
+        dl0 = DataLoader(d2, batch_size=BATCH, sampler=order_b.tolist(), num_workers=0, collate_fn=drums.collate)
+        w0, _, got0 = timed(lambda: sum(len(b["audio"]) for b in dl0), repeat=2)
+        row("DataLoader 0 workers b128, 2 jobs", w0, float("nan"), got0,
+            f"{wb / w0:.2f}x read_batch on 2 jobs (the engine's threads, no copy between processes)")
 
     try:
         import datasets as hf
