@@ -119,7 +119,7 @@ def register(groups: argparse._SubParsersAction) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="phase-indexed .parquet or .csv")
     p.add_argument("--features", help="comma-separated feature columns (default: every angle, "
-                   "velocity, moment and power column)")
+                   "velocity, moment, power, grf_* and cop_* column)")
     p.add_argument("--nan-policy", choices=["propagate", "omit"], default="propagate",
                    help="NaN handling: numpy's, or skip NaN values")
     p.add_argument("--memory-limit", default="auto", metavar="SIZE",
@@ -189,7 +189,8 @@ def _open(args: argparse.Namespace):
     except FileNotFoundError as e:
         raise CliError(f"{args.file}: no such file; check the path") from e
     names = loco.features if not args.features else [s.strip() for s in args.features.split(",") if s.strip()]
-    unknown = [n for n in names if n not in loco._file.columns]
+    # A feature may live in a column of an older name (vertical_grf_* for grf_vertical_*).
+    unknown = [n for n in names if loco._column(n) not in loco._file.columns]
     if unknown:
         import difflib
 
