@@ -195,3 +195,21 @@ def test_a_rewritten_gait_file_is_analysed_afresh(sample, tmp_path):
     new = LocomotionData(path, verbose=False, cache=cache, cache_results=False).cycle_features()
     np.testing.assert_allclose(new[f"{name}__mean"], 2 * feats[f"{name}__mean"], equal_nan=True)
     assert cache.info()["functions"]["cadence.gait.columns"]["entries"] == 2  # one per version of the file
+
+
+@pytest.mark.parametrize("value", [
+    "[" * 100_000 + "]" * 100_000,                                    # nesting past the recursion limit
+    '{"t": "npscalar", "dtype": "O", "v": "x"}',                      # an object dtype
+    '{"t": "ndarray", "blob": "../../lock"}',                          # a blob the manifest does not list
+    '{"t": "dict", "v": [[{"t": "list", "v": []}, 1]]}',               # an unhashable key
+    '{"t": "nothing"}',
+])
+def test_a_hostile_manifest_is_a_damaged_entry_not_code(tmp_path, value):
+    cache = LocomotionDataCache(tmp_path / "c")
+    cache.set("f", (), {}, {"x": 1})
+    (manifest,) = (tmp_path / "c" / "entries").glob("*/manifest.json")
+    doc = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**doc, "value": "@@"}).replace('"@@"', value))
+    with pytest.warns(CacheDamagedWarning):
+        assert cache.get("f", (), {}) is None
+    assert not list((tmp_path / "c" / "entries").iterdir())

@@ -174,6 +174,12 @@ def _encode(value: Any, blobs: dict[str, Any], where: str) -> Any:
                     f"it stores {_SUPPORTED}")
 
 
+#: What reading an entry written by someone else (a damaged disk, a hostile shared directory) can
+#: raise; any of them drops the entry. Nothing in an entry is executed: no pickle, no eval.
+_DAMAGED = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError,
+            pa.ArrowException)
+
+
 def _decode(node: Any, read_blob: Callable[[str], Any]) -> Any:
     if node is None or isinstance(node, (bool, str)):
         return node
@@ -184,6 +190,8 @@ def _decode(node: Any, read_blob: Callable[[str], Any]) -> Any:
         return float.fromhex(node["v"])
     if t == "npscalar":
         dtype = np.dtype(node["dtype"])
+        if dtype.kind not in "biuf":
+            raise ValueError(f"scalar of dtype {dtype}")
         return dtype.type(float.fromhex(node["v"]) if dtype.kind == "f" else node["v"])
     if t == "ndarray":
         return read_blob(node["blob"])
@@ -330,7 +338,7 @@ class LocomotionDataCache:
                         return pa.ipc.open_file(f).read_all()
 
                 value = _decode(manifest["value"], read_blob)
-            except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as e:
+            except _DAMAGED as e:
                 damaged = e
             else:
                 damaged = None
@@ -463,7 +471,7 @@ class LocomotionDataCache:
                 if path.stat().st_size != manifest["blobs"]["columns.arrow"]["bytes"]:
                     raise ValueError("columns.arrow: size differs from the manifest")
                 table = _mapped_table(path)
-            except (OSError, ValueError, KeyError, pa.ArrowException) as e:
+            except _DAMAGED as e:
                 damaged = e
             else:
                 damaged = None
