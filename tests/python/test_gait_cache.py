@@ -203,6 +203,7 @@ def test_a_rewritten_gait_file_is_analysed_afresh(sample, tmp_path):
     '{"t": "ndarray", "blob": "../../lock"}',                          # a blob the manifest does not list
     '{"t": "dict", "v": [[{"t": "list", "v": []}, 1]]}',               # an unhashable key
     '{"t": "nothing"}',
+    '{"t": "ndarray", "blob": "../b0.npy"}',                          # outside the entry
 ])
 def test_a_hostile_manifest_is_a_damaged_entry_not_code(tmp_path, value):
     cache = LocomotionDataCache(tmp_path / "c")

@@ -31,6 +31,7 @@ import hashlib
 import json
 import mmap
 import os
+import re
 import shutil
 import struct
 import tempfile
@@ -327,6 +328,8 @@ class LocomotionDataCache:
 
                 def read_blob(name: str):
                     nonlocal size
+                    if not re.fullmatch(r"b[0-9]+\.(npy|arrow)", name):  # only files of this entry
+                        raise ValueError(f"blob name {name!r}")
                     path = entry / name
                     info = manifest["blobs"][name]
                     if path.stat().st_size != info["bytes"] or _digest(path) != info["blake2b"]:
