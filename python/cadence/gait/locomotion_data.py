@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import os
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -782,13 +781,7 @@ class LocomotionData(BulkAnalyses):
         plt.tight_layout()
         if save_path is None:
             return fig
-        target = Path(save_path)
-        partial = target.with_name(f".{target.name}.partial{target.suffix}")  # the format follows the suffix
-        plt.savefig(partial, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        if partial.exists():  # a replaced savefig (a test's mock) writes nothing
-            os.replace(partial, target)
-        return target
+        return self._plots().save_figure(plt, fig, save_path)
 
 
 def parse_task_info(task_info_str) -> dict:

@@ -7,10 +7,12 @@ of all subjects, invalid cycles in the variables that failed, outliers, robust y
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import temp_name
 from .reader import POINTS_PER_CYCLE
 
 PHASE_PCT = np.linspace(0.0, 100.0, POINTS_PER_CYCLE)
@@ -35,12 +37,28 @@ def _grid(plt, n: int, n_cols: int = 3, size: tuple[float, float] = (5, 4)):
 
 
 def _finish(plt, fig, save_path):
-    fig.tight_layout()
+    # pyplot's module functions on the current figure (this one), as LocoHub's plots call them:
+    # LocoHub users' tests patch plt.tight_layout / plt.savefig / plt.suptitle.
+    plt.tight_layout()
     if save_path is None:
         return fig
-    fig.savefig(save_path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return Path(save_path)
+    return save_figure(plt, fig, save_path)
+
+
+def save_figure(plt, fig, save_path) -> Path:
+    """plt.savefig to a temporary name beside `save_path`, renamed when whole: a failed or
+    interrupted save leaves the old file. A replaced savefig (a LocoHub test's mock) writes
+    nothing, and then nothing is renamed."""
+    target = Path(save_path)
+    tmp = temp_name(target)
+    try:
+        plt.savefig(tmp, dpi=100, bbox_inches="tight", format=target.suffix.lstrip(".") or "png")
+        if tmp.exists():
+            os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+        plt.close(fig)
+    return target
 
 
 def plot_phase_patterns(loco, subject, task, features, plot_type="both", save_path=None):
@@ -69,7 +87,7 @@ def plot_phase_patterns(loco, subject, task, features, plot_type="both", save_pa
         ax.set_title(name, fontsize=10)
         ax.grid(True, alpha=0.3)
         ax.set_xlim(0, 100)
-    fig.suptitle(f"{subject} - {task} (Valid: {int(valid.sum())}/{len(valid)} cycles)")
+    plt.suptitle(f"{subject} - {task} (Valid: {int(valid.sum())}/{len(valid)} cycles)")
     return _finish(plt, fig, save_path)
 
 
@@ -89,7 +107,7 @@ def plot_task_comparison(loco, subject, tasks, features, save_path=None):
         ax.grid(True, alpha=0.3)
         ax.set_xlim(0, 100)
         ax.legend(fontsize=7)
-    fig.suptitle(f"{subject} - Task Comparison")
+    plt.suptitle(f"{subject} - Task Comparison")
     return _finish(plt, fig, save_path)
 
 
