@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import uuid
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 INSTALL_HINT = "pip install 'cadence[ray]'"
@@ -91,3 +94,127 @@ def task_budget(ray, memory_limit: str | int | None) -> tuple[int, int, str]:
         return cpus, parse_bytes(memory_limit), name
     node_cpus = int(node["Resources"].get("CPU", cpus)) if node else os.cpu_count() or cpus
     return cpus, default_memory_limit_bytes() * cpus // max(node_cpus, cpus), name
+
+
+# ---- ROOT, FILE and OUT on a filesystem pyarrow knows (s3://, gs://, hdfs://, file://...) ----
+# Only a --ray run takes them (docs/drums.md and docs/gait.md, "Beyond one machine"): its tasks
+# fetch their own inputs to a node-local temporary directory and put their outputs under
+# temporary names; the driver alone commits. Credentials come from pyarrow's own sources (for S3:
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION or ~/.aws; for GCS:
+# GOOGLE_APPLICATION_CREDENTIALS), on the driver and on every node alike.
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+#: Where a whole-object PUT is atomic (an object appears whole or not at all, no rename needed).
+OBJECT_STORES = ("s3", "gcs")
+COPY_BYTES = 8 << 20
+
+
+def is_uri(x) -> bool:
+    """A string naming a filesystem by its scheme (``s3://bucket/x``, ``file:///data/x``); a
+    plain path (str or Path) is not one, and keeps every behaviour of a local run."""
+    return isinstance(x, str) and bool(_URI.match(x))
+
+
+def filesystem(uri: str):
+    """(pyarrow filesystem, path on it) for ``uri``; a clear error for a scheme pyarrow lacks."""
+    import pyarrow.fs as pafs
+
+    try:
+        return pafs.FileSystem.from_uri(uri)
+    except (ValueError, NotImplementedError) as e:  # pyarrow's ArrowInvalid, ArrowNotImplementedError
+        raise ValueError(f"{uri}: not a filesystem pyarrow can open ({e}); use s3://, gs://, hdfs:// or "
+                         f"file:// (and pyarrow's credentials, see docs/drums.md, \"Beyond one machine\")") from None
+
+
+def download(fs, src: str, dst: Path) -> None:
+    """Copy ``src`` on ``fs`` to the local file ``dst`` (its directories created)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with fs.open_input_stream(src) as f, open(dst, "wb") as g:
+        while chunk := f.read(COPY_BYTES):
+            g.write(chunk)
+
+
+def upload(fs, src: Path, dst: str) -> None:
+    """Copy the local file ``src`` to ``dst`` on ``fs`` (one object; parents made where needed)."""
+    if fs.type_name not in OBJECT_STORES:  # an object store has no directories to make
+        fs.create_dir(dst.rpartition("/")[0], recursive=True)
+    with open(src, "rb") as f, fs.open_output_stream(dst) as g:
+        while chunk := f.read(COPY_BYTES):
+            g.write(chunk)
+
+
+def put_whole(fs, path: str, data: bytes) -> None:
+    """Replace ``path`` on ``fs`` by ``data`` so that a reader sees the old or the new content,
+    never a part: on an object store one PUT (atomic there), elsewhere a temporary name then a
+    rename."""
+    if fs.type_name in OBJECT_STORES:
+        with fs.open_output_stream(path) as g:
+            g.write(data)
+        return
+    folder, _, name = path.rpartition("/")
+    fs.create_dir(folder, recursive=True)
+    tmp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
+    with fs.open_output_stream(tmp) as g:
+        g.write(data)
+    fs.move(tmp, path)
+
+
+def join_uri(uri: str, *names: str) -> str:
+    """``uri`` with path components added (before a ``?query``, which stays at the end)."""
+    head, sep, query = uri.partition("?")
+    return "/".join([head.rstrip("/"), *names]) + sep + query
+
+
+#: Node-local directory of the tasks' temporary files (inputs fetched, shards before upload).
+NODE_TMP = "cadence-ray"
+
+
+def node_tmp(kind: str) -> Path:
+    """A fresh node-local directory for one task attempt, with its pid in ``task.pid``; first
+    the directories of attempts whose process is gone (a worker killed mid-unit) are removed."""
+    import shutil
+    import tempfile
+
+    top = Path(tempfile.gettempdir()) / NODE_TMP
+    top.mkdir(exist_ok=True)
+    for old in top.glob("*/task.pid"):
+        try:
+            os.kill(int(old.read_text()), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old.parent, ignore_errors=True)
+        except (OSError, ValueError):
+            continue
+    where = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=top))
+    (where / "task.pid").write_text(str(os.getpid()))
+    return where
+
+
+def renamed(e: BaseException, names: dict) -> BaseException:
+    """``e`` with its message's local stand-ins (keys: Path or str) named by their URIs (values);
+    ``e`` itself when its type takes other arguments."""
+    def fix(text):
+        if not isinstance(text, str):
+            return text
+        for local, uri in names.items():
+            if local is not None and uri is not None:
+                text = text.replace(str(local), uri.rstrip("/"))
+        return text
+
+    try:
+        if isinstance(e, OSError) and e.errno is not None:
+            return type(e)(e.errno, fix(e.strerror), fix(e.filename))
+        return type(e)(*(fix(a) for a in e.args))
+    except Exception:  # noqa: BLE001 - an exception type with its own constructor: as it was
+        return e
+
+
+def put_file(fs, src: Path, dst: str) -> None:
+    """:func:`put_whole` for a local file of any size: on an object store one upload (the object
+    appears when complete), elsewhere a temporary name then a rename."""
+    if fs.type_name in OBJECT_STORES:
+        upload(fs, src, dst)
+        return
+    folder, _, name = dst.rpartition("/")
+    tmp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
+    upload(fs, src, tmp)
+    fs.move(tmp, dst)

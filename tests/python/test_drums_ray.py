@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from cluster_support import kill_next_writer
 
-from cadence import drums
+from cadence import cluster, drums
 from cadence.cli import main
 
 
@@ -179,3 +180,86 @@ def test_small_shards_report_every_reject(corpus, ray_cluster, tmp_path):
         assert report["rejected"] == {"bad_audio": 1, "bad_midi": 1}
         assert len(json.loads((out / "manifest.json").read_text())["shards"]) >= 6
     assert_same_output(tmp_path / "ray", tmp_path / "local")
+
+
+# ROOT and OUT as URIs (pyarrow's filesystems): file:// takes the code path of s3:// and gs://
+# (inputs fetched per task, shards put under temporary names, the journal put whole per commit).
+def uri(path: Path) -> str:
+    return path.absolute().as_uri()
+
+
+def same_rejects_as_local(mine: Path, local: Path, root: Path) -> None:
+    """rejects.csv names ROOT by its URI where a local run names its path."""
+    text = (mine / "rejects.csv").read_text()
+    assert uri(root) in text
+    assert text.replace(uri(root), str(root)) == (local / "rejects.csv").read_text()
+
+
+def test_uri_root_and_out_same_records_as_local(corpus, ray_cluster, tmp_path, monkeypatch):
+    root, local, rows = corpus
+    out = tmp_path / "out"
+    report = drums.prepare(uri(root), uri(out), executor="ray", unit_inputs=3, show_progress=False)
+    assert report["units"] == 3 and report["rejected"] == {"bad_audio": 1, "bad_midi": 1}
+    same_rejects_as_local(out, local, root)
+    shutil.copy(local / "rejects.csv", out / "rejects.csv")
+    assert_same_output(out, local)
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no temporary left
+    # Either alone, from the command line too.
+    assert main(["drums", "prepare", uri(root), str(tmp_path / "o2"), "--ray", ray_cluster.address,
+                 "--unit-inputs", "4", "-q"]) == 0
+    assert main(["drums", "prepare", str(root), uri(tmp_path / "o3"), "--ray", ray_cluster.address,
+                 "--unit-inputs", "4", "-q"]) == 0
+    same_rejects_as_local(tmp_path / "o2", local, root)
+    shutil.copy(local / "rejects.csv", tmp_path / "o2" / "rejects.csv")
+    for o in ("o2", "o3"):
+        assert_same_output(tmp_path / o, local)
+
+
+def test_uri_worker_killed_mid_unit(corpus, ray_cluster, tmp_path):
+    control = kill_next_writer()
+    out = tmp_path / "out"
+    drums.prepare(uri(corpus[0]), uri(out), executor="ray", unit_inputs=2, show_progress=False)
+    # The worker died with a shard whole in its node-local directory; the retry ran the unit again
+    # and removed that directory (its process is gone).
+    assert len(list(control.glob("killed-*"))) == 1
+    assert not list((Path(tempfile.gettempdir()) / cluster.NODE_TMP).glob("*/task.pid"))
+    same_rejects_as_local(out, corpus[1], corpus[0])
+    shutil.copy(corpus[1] / "rejects.csv", out / "rejects.csv")
+    assert_same_output(out, corpus[1])
+
+
+def test_uri_driver_killed_then_resumed(corpus, ray_cluster, tmp_path):
+    out = tmp_path / "out"
+    args = ["drums", "prepare", uri(corpus[0]), uri(out), "--ray", ray_cluster.address, "--unit-inputs", "2", "-q"]
+    killed = subprocess.run([sys.executable, "-c", KILLED_DRIVER, *args], capture_output=True, text=True,
+                            timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _commits(out) == 2 and not (out / "manifest.json").exists()  # the journal put after each commit
+    (out / "onsets-00099.parquet").write_bytes(b"an uncommitted shard")  # removed by the resumed run
+    assert main([*args, "--resume"]) == 0
+    assert not (out / "onsets-00099.parquet").exists()
+    shutil.copy(corpus[1] / "rejects.csv", out / "rejects.csv")
+    assert_same_output(out, corpus[1])
+    report = json.loads((out / "report.json").read_text())
+    assert report["inputs_this_run"] == 4 and report["units"] == 2
+    assert any("onsets-00099.parquet" in r for r in report["recovered"])
+
+
+def test_uri_bad_input_refused_as_locally(drum_corpus, ray_cluster, tmp_path, capsys):
+    ray = ["--ray", ray_cluster.address]
+    o = uri(tmp_path / "o")
+    assert main(["drums", "prepare", uri(tmp_path / "nowhere"), o, *ray]) == 2
+    assert main(["drums", "prepare", uri(drum_corpus), o, "--limit", "-1", *ray]) == 2
+    assert main(["drums", "prepare", uri(drum_corpus), o, "--kits", "No Kit", "-q", *ray]) == 2
+    assert main(["drums", "prepare", uri(drum_corpus), o]) == 2  # a URI without --ray
+    assert main(["drums", "prepare", "nofs://x/y", o, *ray]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 5 and all(line.startswith("cadence: error: ") for line in err)
+    assert f"{uri(tmp_path / 'nowhere')}: dataset root not found" in err[0] and "No Kit" in err[2]
+    assert "goes with --ray" in err[3] and "nofs://x/y: not a filesystem pyarrow can open" in err[4]
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "notes.txt").write_text("not a prepared dataset")
+    assert main(["drums", "prepare", uri(drum_corpus), o, "-q", *ray]) == 2
+    assert f"{o} is not empty and holds no journal.jsonl" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["notes.txt"]

@@ -184,3 +184,90 @@ def test_without_ray_says_how_to_install(sample, tmp_path, monkeypatch, capsys):
     with pytest.raises(ImportError, match=r"cadence\[ray\]"):
         LocomotionData(sample[0]).cycle_features(output="arrow", executor="ray")
     assert not (tmp_path / "o.parquet").exists()
+
+
+# FILE and OUT as URIs (pyarrow's filesystems): file:// takes the code path of s3:// and gs://
+# (the tasks read their row groups from the filesystem; OUT is put whole when written).
+def uri(path) -> str:
+    return path.absolute().as_uri()
+
+
+def test_uri_unit_reads_only_its_row_groups_there(sample, monkeypatch):
+    import base64
+
+    from cadence.gait import ray_executor
+
+    asked = []
+    read = pq.ParquetFile.read_row_groups
+    monkeypatch.setattr(pq.ParquetFile, "read_row_groups",
+                        lambda self, groups, **kw: asked.append(list(groups)) or read(self, groups, **kw))
+    schema = pq.read_schema(sample[0])
+    spec = {"uri": uri(sample[0]), "path": "/driver/copy/g.parquet", "file_type": "parquet", "subject_col": "subject",
+            "task_col": "task", "phase_col": "phase_ipsi", "step_col": "step", "features": ["knee_flexion_angle_ipsi_rad"],
+            "num_rows": 13650, "schema": base64.b64encode(schema.serialize().to_pybytes()).decode()}
+    gfile, part = ray_executor._read_remote(spec, 2400, 4650)
+    assert asked == [[2, 3, 4]] and str(gfile.path) == "/driver/copy/g.parquet"  # messages name the driver's
+    whole = pq.read_table(sample[0], columns=part.column_names)
+    assert part.equals(whole.slice(2400, 2250)) and "subject" in part.column_names
+
+
+def test_uri_file_and_out_identical(sample, ray_cluster, tmp_path):
+    from cadence.gait import ray_executor
+
+    local = LocomotionData(sample[0]).cycle_features(output="arrow")
+    assert_identical(ray_executor.cycle_features(uri(sample[0]), output="arrow", unit_rows=3000), local)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the CSV's empty cells, said as locally
+        assert_identical(ray_executor.cycle_features(uri(sample[2]), output="arrow", unit_rows=3000),
+                         LocomotionData(sample[2]).cycle_features(output="arrow"))
+    out = tmp_path / "sub" / "f.parquet"
+    assert ray_executor.cycle_features(uri(sample[1]), output="parquet", path=uri(out), unit_rows=2000) == uri(out)
+    LocomotionData(sample[1]).cycle_features(output="parquet", path=tmp_path / "split.parquet")
+    assert_identical(pq.read_table(out), pq.read_table(tmp_path / "split.parquet"))
+    for suffix in (".parquet", ".npy"):
+        a, b = tmp_path / f"local{suffix}", tmp_path / f"ray{suffix}"
+        assert main(["gait", "features", str(sample[0]), "-o", str(a), "-q"]) == 0
+        b.with_suffix(".drops.csv").write_text("an earlier run's drop log")
+        assert main(["gait", "features", uri(sample[0]), "-o", uri(b), "-q", "--ray", ray_cluster.address,
+                     "--unit-rows", "2000"]) == 0
+        if suffix == ".parquet":
+            assert_identical(pq.read_table(b), pq.read_table(a))
+        else:
+            assert np.array_equal(np.load(a).view(np.uint32), np.load(b).view(np.uint32))
+            assert_identical(pq.read_table(b.with_suffix(".meta.parquet")), pq.read_table(a.with_suffix(".meta.parquet")))
+        drops = [p.with_suffix(".drops.csv") for p in (a, b)]
+        assert [d.read_text() if d.exists() else None for d in drops] == [d.read_text() if d.exists() else None
+                                                                          for d in drops[::-1]]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left
+
+
+def test_uri_worker_killed_mid_unit(sample, ray_cluster):
+    from cadence.gait import ray_executor
+
+    local = LocomotionData(sample[0]).cycle_features(output="arrow")
+    control = kill_next_writer()
+    assert_identical(ray_executor.cycle_features(uri(sample[0]), output="arrow", unit_rows=2000), local)
+    assert len(list(control.glob("killed-*"))) == 1
+
+
+def test_uri_bad_input_refused_as_locally(sample, ray_cluster, tmp_path, capsys):
+    from cadence.gait import ray_executor
+
+    for file in (sample[0], uri(sample[0])):
+        with pytest.raises(ValueError, match="no column") as unknown:
+            ray_executor.cycle_features(file, ["no_such_angle"])
+    assert str(unknown.value).startswith(f"{uri(sample[0])}: no column")  # named by its URI
+    ray = ["--ray", ray_cluster.address]
+    o = uri(tmp_path / "o.parquet")
+    assert main(["gait", "features", uri(tmp_path / "none.parquet"), "-o", o, *ray]) == 2
+    assert main(["gait", "features", uri(sample[0]), "-o", o, "--features", "nope", *ray]) == 2
+    assert main(["gait", "features", uri(sample[0]), "-o", o]) == 2  # a URI without --ray
+    assert main(["gait", "features", uri(sample[0]), "-o", uri(tmp_path / "o.txt"), *ray]) == 2
+    assert main(["gait", "features", "nofs://x/g.parquet", "-o", o, *ray]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 5 and all(line.startswith("cadence: error: ") for line in err), err
+    assert f"{uri(tmp_path / 'none.parquet')}: no such file" in err[0]
+    assert err[1].startswith(f"cadence: error: {uri(sample[0])}: no feature column 'nope'")
+    assert "goes with --ray" in err[2] and "must end in .parquet or .npy" in err[3]
+    assert "nofs://x/g.parquet: not a filesystem pyarrow can open" in err[4]
+    assert not list(tmp_path.iterdir())

@@ -27,8 +27,9 @@ def register(groups: argparse._SubParsersAction) -> None:
         epilog="examples:\n  cadence drums prepare e-gmd-v1.0.0 out/egmd --split train\n"
         "  cadence drums prepare e-gmd-v1.0.0 out/seed --layout clips --clip 5.0 --sample-fraction 0.005\n"
         "  cadence drums prepare e-gmd-v1.0.0 out/egmd --resume   # after Ctrl-C or a crash")
-    pr.add_argument("root", type=Path, help="dataset root (with e-gmd-v1.0.0.csv, or MIDI + audio files)")
-    pr.add_argument("out", type=Path, help="output directory")
+    pr.add_argument("root", type=_place, help="dataset root (with e-gmd-v1.0.0.csv, or MIDI + audio files); "
+                    "with --ray also a URI: s3://, gs://, hdfs://, file://")
+    pr.add_argument("out", type=_place, help="output directory (with --ray also a URI, as ROOT)")
     # Options that shape the output default to None here, so that --resume can tell the ones
     # given on the command line from the ones to take from OUT's journal.
     sel = pr.add_argument_group("selection")
@@ -78,7 +79,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     ray = pr.add_argument_group("cluster (docs/drums.md, \"Beyond one machine\")")
     ray.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                      help="run the work units on a Ray cluster (ADDRESS such as 10.0.0.1:6379 or auto; none: "
-                     "$RAY_ADDRESS, else a cluster on this machine); ROOT and OUT must be seen by every node. "
+                     "$RAY_ADDRESS, else a cluster on this machine); ROOT and OUT must be seen by every node, or "
+                     "be URIs (s3://, gs://, hdfs://, file://). "
                      "Needs: pip install 'cadence[ray]'")
     ray.add_argument("--unit-inputs", type=int, metavar="N",
                      help="with --ray: consecutive inputs per work unit (default: 64)")
@@ -126,11 +128,27 @@ def _opt(group, flag: str, type_, help_: str, **kw) -> None:
     group.add_argument(flag, type=type_, default=None, help=f"{help_} (default: {PREPARE_DEFAULTS[dest]})", **kw)
 
 
+def _place(text: str) -> str | Path:
+    """A path, or a URI kept as text (s3://bucket/x: a Path would fold its //)."""
+    from ..cluster import is_uri
+
+    return text if is_uri(text) else Path(text)
+
+
 def _prepare(a: argparse.Namespace) -> int:
     from . import CliError
+    from ..cluster import is_uri, join_uri
 
     given = {_KWARGS[k]: getattr(a, k) for k in _KWARGS if getattr(a, k) is not None}
-    if a.resume and (a.out / drums.JOURNAL).is_file():
+    if is_uri(a.out) and a.monitor:
+        raise CliError("--monitor writes beside a local OUT; drop it for an OUT given as a URI")
+    if a.resume and is_uri(a.out):
+        from ..drums import ray_executor
+
+        kept = ray_executor.journal_options(a.out, a.root)
+        kwargs = _resume_options(a, given, kept) if kept is not None else (
+            {_KWARGS[k]: v for k, v in PREPARE_DEFAULTS.items()} | given)
+    elif a.resume and (a.out / drums.JOURNAL).is_file():
         kwargs = _resume_options(a, given)
     else:
         kwargs = {_KWARGS[k]: v for k, v in PREPARE_DEFAULTS.items()} | given
@@ -150,8 +168,8 @@ def _prepare(a: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
     print(json.dumps(report, indent=1) if a.json else drums.prepare_format(report), end="" if not a.json else "\n")
     if not a.quiet:
-        print(f"rejects: {a.out / 'rejects.csv'}; read back with cadence.drums.open({str(a.out)!r})",
-              file=sys.stderr)
+        rejects = join_uri(a.out, "rejects.csv") if is_uri(a.out) else a.out / "rejects.csv"
+        print(f"rejects: {rejects}; read back with cadence.drums.open({str(a.out)!r})", file=sys.stderr)
     return 0
 
 
@@ -168,11 +186,11 @@ def _ray_flag(a: argparse.Namespace) -> str:
     return "" if a.ray is None else " --ray" + (f" {a.ray}" if a.ray else "")
 
 
-def _resume_options(a: argparse.Namespace, given: dict) -> dict:
+def _resume_options(a: argparse.Namespace, given: dict, kept: dict | None = None) -> dict:
     """The journal's options; an option given on the command line must agree with it."""
     from . import CliError
 
-    kept = drums.journal_options(a.out, a.root)
+    kept = drums.journal_options(a.out, a.root) if kept is None else kept
     flags = {v: "--" + k.replace("_", "-") for k, v in _KWARGS.items()}
     merged = kept | given
     try:
@@ -184,7 +202,7 @@ def _resume_options(a: argparse.Namespace, given: dict) -> dict:
     if differ:
         shown = "; ".join(f"{flags[k]} was {_show(theirs[k])}, now {_show(mine[k])}" for k in differ)
         raise CliError(f"{a.out} was prepared with other options ({shown}). --resume takes them from "
-                       f"{a.out / drums.JOURNAL}: drop them from the command, or prepare into a new directory")
+                       f"{a.out}/{drums.JOURNAL}: drop them from the command, or prepare into a new directory")
     return kept
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import sys
 import warnings
@@ -38,15 +39,16 @@ def register(groups: argparse._SubParsersAction) -> None:
         "dominant_frequency (cycles per stride), rmse. Written as batches arrive, under a temporary "
         "name renamed to OUT when whole. Groups and cycles left out are listed in OUT.drops.csv.",
         epilog="example: cadence gait features data/gait.parquet -o features.parquet --memory-limit 256M")
-    _common(f)
-    f.add_argument("-o", "--output", type=Path, required=True,
+    _common(f, file_type=_place)
+    f.add_argument("-o", "--output", type=_place, required=True,
                    help="OUT.parquet, or OUT.npy for a float32 matrix + OUT.meta.parquet")
     f.add_argument("--outliers-among", choices=["valid", "all"], default="valid",
                    help="judge outliers among valid cycles or among all cycles (LocoHub)")
     f.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                    help="run on a Ray cluster, in units of whole subject x task groups (ADDRESS such as "
                    "10.0.0.1:6379 or auto; none: $RAY_ADDRESS, else a cluster on this machine); FILE must "
-                   "be seen by every node. Needs: pip install 'cadence[ray]'")
+                   "be seen by every node, or be a URI (s3://, gs://, hdfs://, file://; OUT too). Needs: "
+                   "pip install 'cadence[ray]'")
     f.add_argument("--unit-rows", type=int, metavar="N", help="with --ray: rows per work unit (default: 600000)")
     f.set_defaults(run=_run_features)
 
@@ -116,8 +118,15 @@ def register(groups: argparse._SubParsersAction) -> None:
     c.set_defaults(run=_run_cache)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", type=Path, help="phase-indexed .parquet or .csv")
+def _place(text: str) -> str | Path:
+    """A path, or a URI kept as text (s3://bucket/x: a Path would fold its //)."""
+    from ..cluster import is_uri
+
+    return text if is_uri(text) else Path(text)
+
+
+def _common(p: argparse.ArgumentParser, file_type=Path) -> None:
+    p.add_argument("file", type=file_type, help="phase-indexed .parquet or .csv")
     p.add_argument("--features", help="comma-separated feature columns (default: every angle, "
                    "velocity, moment, power, grf_* and cop_* column)")
     p.add_argument("--nan-policy", choices=["propagate", "omit"], default="propagate",
@@ -306,6 +315,31 @@ def _run_cache(args: argparse.Namespace) -> int:
 @_run
 def _run_features(args: argparse.Namespace) -> int:
     from . import CliError
+    from ..cluster import is_uri
+
+    if not (is_uri(args.file) or is_uri(args.output)):
+        return _write_features(args)
+    uri = args.file if is_uri(args.file) else args.output
+    if args.ray is None:
+        raise CliError(f"{uri}: FILE or OUT as a URI goes with --ray, whose tasks read it; a local run takes "
+                       f"local paths")
+    if args.monitor and is_uri(args.output):
+        raise CliError("--monitor writes beside a local OUT; drop it for an OUT given as a URI")
+    if Path(str(args.output).partition("?")[0]).suffix.lower() not in (".parquet", ".npy"):
+        raise CliError(f"{args.output}: the output must end in .parquet or .npy")
+    from ..gait import ray_executor
+
+    with ray_executor.staged_input(args.file) as file, \
+            ray_executor.staged_output(args.output, companions=(".drops.csv",)) as out:
+        local = copy.copy(args)
+        local.file, local.output = Path(file), Path(out)
+        shown = str(args.output).partition("?")[0].rpartition("/")[0] if is_uri(args.output) else None
+        return _write_features(local, (lambda p: f"{shown}/{p.name}") if shown else str)
+
+
+def _write_features(args: argparse.Namespace, shown=str) -> int:
+    """gait features into args.output; ``shown`` names a path written in what is printed."""
+    from . import CliError
     from ..atomic import atomic_files, check_writable
 
     out: Path = args.output
@@ -332,10 +366,10 @@ def _run_features(args: argparse.Namespace) -> int:
             drops.to_csv(files.path(drops_path), index=False)
         else:
             files.discard(drops_path)
-    extra = f" and {out.with_suffix('.meta.parquet')}" if suffix == ".npy" else ""
-    print(f"wrote {run.cycles:,} cycles x {len(names)} features to {out}{extra}; "
+    extra = f" and {shown(out.with_suffix('.meta.parquet'))}" if suffix == ".npy" else ""
+    print(f"wrote {run.cycles:,} cycles x {len(names)} features to {shown(out)}{extra}; "
           f"{len(drops)} group(s)/cycle(s) dropped"
-          + (f" (see {drops_path})" if len(drops) else "")
+          + (f" (see {shown(drops_path)})" if len(drops) else "")
           + f"; peak engine memory {run.peak_reserved_bytes / 2**20:.0f} MiB")
     return 0
 

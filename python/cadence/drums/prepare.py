@@ -27,6 +27,7 @@ from . import alignment as alignment_mod
 from . import archive as archive_mod
 from . import inputs as inputs_mod
 from .class_maps import BUILTIN, ClassMap, load_class_map
+from .ray_executor import accepts_uris
 from .store import JOURNAL, Store, read_journal
 
 META_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
@@ -38,6 +39,7 @@ class NothingSelected(ValueError):
     """No input is left to prepare: the corpus holds no pairs, or the filters removed them all."""
 
 
+@accepts_uris  # ROOT/OUT as s3://, gs://, file://... URIs with executor="ray" (ray_executor.py)
 def prepare(
     root: str | os.PathLike,
     out: str | os.PathLike,
@@ -179,7 +181,7 @@ def prepare(
         root, pairs, csv_path)
     # Connected before OUT is created: a cluster that cannot be reached leaves nothing behind.
     ray, owned = cluster.connect(ray_address) if executor == "ray" else (None, False)
-    store = Store.open(out, config, resume=resume)
+    store = (ray_executor.open_store if executor == "ray" else Store.open)(out, config, resume=resume)
     done = store.done_ids
     todo = [p for p in selected if p.pair_id not in done]
     rejects = [{"pair_id": r.pair_id, "reason": r.reason, "message": r.message}

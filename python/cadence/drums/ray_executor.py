@@ -17,9 +17,13 @@ committed shards in the journal: ``--resume`` continues like a local run.
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
+import functools
 import json
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -28,7 +32,7 @@ from pathlib import Path
 from .. import _core, cluster
 from ..runtime import Progress, make_job
 from .inputs import PairInput
-from .store import Commit, Store
+from .store import FORMAT_VERSION, JOURNAL, Commit, Store
 
 #: Directory of the units' files under OUT (removed when the run ends, and on --resume).
 UNITS_DIR = ".ray-units"
@@ -58,30 +62,105 @@ class _UnitStore(Store):
 
 def _prepare_unit(spec_text: str) -> str:
     """Ray task: prepare one unit into a fresh directory; returns its summary as JSON text."""
-    from .prepare import _Totals, _write_all
-
     ray = cluster.import_ray()
     start = time.perf_counter()
     spec = json.loads(spec_text)
     # A directory per attempt: a retried unit never writes over (or next to) a dead attempt's files.
-    where = Path(spec["units_dir"]) / f"u{spec['unit']:06d}-{uuid.uuid4().hex[:12]}"
-    where.mkdir()  # not parents: a late attempt of a finished run must not recreate the directory
-    (where / "task.json").write_text(json.dumps({"unit": spec["unit"], "pid": os.getpid()}))
+    attempt = f"u{spec['unit']:06d}-{uuid.uuid4().hex[:12]}"
+    pairs = [PairInput(p["pair_id"], p["midi"], p["audio"], p["csv_duration_s"], p["meta"]) for p in spec["pairs"]]
+    if spec.get("input") is None and spec.get("units_uri") is None:
+        return _prepare_local(spec, ray, pairs, Path(spec["units_dir"]) / attempt, start)
+    # ROOT or OUT on a pyarrow filesystem: the unit's inputs are fetched to, and its shards
+    # written in, a node-local directory; the shards then go to OUT under temporary names.
+    local = cluster.node_tmp("unit")
+    try:
+        if spec.get("input") is not None:
+            pairs = _fetched(pairs, spec["input"], local / "in")
+        (local / "out").mkdir()
+        summary = _prepare_local(spec, ray, pairs, local / "out", start, fetched=local / "in")
+        if spec.get("units_uri") is not None:
+            summary["dir"] = _uploaded(local / "out", summary["pieces"], spec["units_uri"], attempt)
+        else:
+            where = Path(spec["units_dir"]) / attempt
+            where.mkdir()
+            for piece in summary["pieces"]:
+                for name in piece["files"]:
+                    shutil.move(local / "out" / name, where / name)
+            summary["dir"] = str(where)
+        summary["wall_s"] = time.perf_counter() - start
+        return json.dumps(summary)
+    finally:
+        shutil.rmtree(local, ignore_errors=True)
+
+
+def _prepare_local(spec: dict, ray, pairs: list[PairInput], where: Path, start: float, fetched: Path | None = None):
+    """The engine on ``pairs`` (local paths), shards into ``where``; the summary (JSON text, or
+    a dict when ``fetched`` names where remote inputs were fetched to: their paths in reject
+    messages are then put back as the driver sees them)."""
+    from .prepare import _Totals, _write_all
+
+    if fetched is None:
+        where.mkdir()  # not parents: a late attempt of a finished run must not recreate the directory
+        (where / "task.json").write_text(json.dumps({"unit": spec["unit"], "pid": os.getpid()}))
     threads, memory_limit_bytes, node = cluster.task_budget(ray, spec["memory_limit"])
     job = make_job(threads, memory_limit_bytes)
-    pairs = [PairInput(p["pair_id"], p["midi"], p["audio"], p["csv_duration_s"], p["meta"]) for p in spec["pairs"]]
     engine = spec["engine"]
     run = _core.PrepareRun([(p.midi_path, p.audio_path, p.csv_duration_s) for p in pairs], job,
                            **(engine | {"classes": [tuple(c) for c in engine["classes"]]}))
     store = _UnitStore(where, {"shard_bytes": spec["shard_bytes"]})
     totals, rejects = _Totals(), []
     _write_all(run, pairs, store, rejects, totals, job)
-    return json.dumps({
+    pieces = [c.__dict__ for c in store.commits]
+    if fetched is not None:
+        mirror = spec["input"]["mirror"] if spec.get("input") else None
+        for piece in pieces:
+            piece["rejects"] = [r | {"message": r["message"].replace(str(fetched), mirror)} if mirror else r
+                                for r in piece["rejects"]]
+    summary = {
         "unit": spec["unit"], "dir": str(where), "node": node,
-        "pieces": [c.__dict__ for c in store.commits], "totals": totals.to_json(),
+        "pieces": pieces, "totals": totals.to_json(),
         "rejected": dict(totals.rejects), "jobs": job.jobs, "memory_limit_bytes": job.memory_limit_bytes,
         "peak_reserved_bytes": job.peak_reserved_bytes, "memory_waits": job.memory_waits,
-        "stages_s": {name: sec for name, sec, _ in job.stages()}, "wall_s": time.perf_counter() - start})
+        "stages_s": {name: sec for name, sec, _ in job.stages()}, "wall_s": time.perf_counter() - start}
+    return summary if fetched is not None else json.dumps(summary)
+
+
+def _fetched(pairs: list[PairInput], source: dict, into: Path) -> list[PairInput]:
+    """The unit's MIDI and audio files copied from ROOT's filesystem into ``into``; the pairs with
+    those local paths. A file ROOT does not have stays missing (the engine rejects the pair as a
+    local run does)."""
+    fs, base = cluster.filesystem(source["uri"])
+    mirror = source["mirror"]
+    into.mkdir()
+    out = []
+    for p in pairs:
+        paths = []
+        for path in (p.midi_path, p.audio_path):
+            rel = os.path.relpath(path, mirror)
+            local = into / rel
+            if not rel.startswith(".."):
+                try:
+                    cluster.download(fs, f"{base.rstrip('/')}/{rel}", local)
+                except FileNotFoundError:
+                    pass
+            paths.append(str(local) if not rel.startswith("..") else path)
+        out.append(dataclasses.replace(p, midi_path=paths[0], audio_path=paths[1]))
+    return out
+
+
+def _uploaded(local: Path, pieces: list[dict], units_uri: str, attempt: str) -> str:
+    """The unit's shard files put under OUT's ``.ray-units/<attempt>/`` (temporary names, never
+    read as part of the dataset); returns that directory's path on OUT's filesystem."""
+    fs, units = cluster.filesystem(units_uri)
+    import pyarrow.fs as pafs
+
+    if fs.get_file_info(units).type == pafs.FileType.NotFound:  # the run is over: a late attempt
+        raise RuntimeError(f"{units_uri} is gone: the run this unit belonged to has ended")
+    where = f"{units.rstrip('/')}/{attempt}"
+    for piece in pieces:
+        for name in piece["files"]:
+            cluster.upload(fs, local / name, f"{where}/{name}")
+    return where
 
 
 def _pair_json(p: PairInput) -> dict:
@@ -129,17 +208,20 @@ def prepare_units(ray, todo: list[PairInput], rejects: list[dict], store: Store,
     (the CSV's, found before any work) go with the first commit, as in a local run. Returns
     (the cluster's figures for the report, the number of units, whether Ctrl-C stopped it)."""
     units = split_units(len(todo), unit_inputs)
-    units_dir = store.root / UNITS_DIR
-    shutil.rmtree(units_dir, ignore_errors=True)  # a dead run's attempts: never committed
-    units_dir.mkdir()
+    places = _PLACES.get()
+    where = _UnitsDir(store, places)
+    rejects = [_named(r, places) for r in rejects]
     cpus, slots = cluster.task_cpus(ray)
     task = ray.remote(_prepare_unit).options(num_cpus=cpus, max_retries=cluster.UNIT_RETRIES,
                                               retry_exceptions=False)
     cjob = ClusterJob(slots, 0)
     pending = {}
     for k, (a, b) in enumerate(units):
-        spec = {"unit": k, "units_dir": str(units_dir), "pairs": [_pair_json(p) for p in todo[a:b]],
+        spec = {"unit": k, "units_dir": str(where.path), "pairs": [_pair_json(p) for p in todo[a:b]],
                 "engine": engine, "shard_bytes": store.config["shard_bytes"], "memory_limit": memory_limit}
+        if places is not None:  # ROOT or OUT on a pyarrow filesystem (accepts_uris)
+            spec |= {"input": {"uri": places.root_uri, "mirror": str(places.mirror)} if places.root_uri else None,
+                     "units_uri": where.uri}
         pending[task.remote(json.dumps(spec))] = k
     done: dict[int, dict] = {}
     next_unit, interrupted = 0, False
@@ -153,11 +235,13 @@ def prepare_units(ray, todo: list[PairInput], rejects: list[dict], store: Store,
                 done[k] = json.loads(_result(ray, ref, units[k], todo))
             while next_unit in done:
                 r = done.pop(next_unit)
+                for piece in r["pieces"]:
+                    piece["rejects"] = [_named(x, places) for x in piece["rejects"]]
                 carried = _commit_unit(store, r, carried)
                 cjob.add(r)
                 totals.add_json(r["totals"])
                 totals.rejects.update(r["rejected"])
-                shutil.rmtree(r["dir"], ignore_errors=True)
+                where.remove(r["dir"])
                 next_unit += 1
             progress.update(next_unit, len(units), f"{totals.records:,} records, {totals.audio_s / 3600:.2f} h audio, "
                             f"{sum(totals.rejects.values())} rejected")
@@ -173,7 +257,7 @@ def prepare_units(ray, todo: list[PairInput], rejects: list[dict], store: Store,
             except Exception:  # noqa: BLE001 - a cluster already gone (Ctrl-C reaches a local one too)
                 break
         progress.close()
-        shutil.rmtree(units_dir, ignore_errors=True)
+        where.remove()
     return cjob, len(units), interrupted
 
 
@@ -216,3 +300,235 @@ def _renumbered(name: str, shard: int) -> str:
     kind, _, rest = name.partition("-")
     suffix = rest.partition(".")[2]
     return f"{kind}-{shard:05d}.{suffix}"
+
+
+# ---- ROOT and OUT on a filesystem pyarrow knows (docs/drums.md, "Beyond one machine") ----
+#
+# The driver sees a remote ROOT through a local mirror: its listing as empty files, its CSV
+# files fetched, so that finding and checking the inputs is the local code, word for word; each
+# task fetches its own unit's files. A remote OUT is staged: the driver keeps the journal (and
+# the report of an earlier run) in a local directory and puts each version of the journal whole
+# on OUT after each commit; the tasks' shards reach OUT under .ray-units/, and a commit moves
+# them to their names (a rename on a filesystem, copy + delete on an object store) before the
+# journal that lists them is put.
+
+
+@dataclasses.dataclass
+class _Places:
+    root_uri: str | None = None
+    mirror: Path | None = None
+    out_uri: str | None = None
+    staging: Path | None = None
+
+
+_PLACES: contextvars.ContextVar[_Places | None] = contextvars.ContextVar("cadence_drums_places", default=None)
+#: What prepare writes besides the journal and the shards, put on a remote OUT when written.
+_SIDE_FILES = ("manifest.json", "rejects.csv", "report.json")
+
+
+def _named(reject: dict, places: _Places | None) -> dict:
+    """A reject whose message names ROOT's mirror named by ROOT's URI instead."""
+    if places is None or places.root_uri is None:
+        return reject
+    return reject | {"message": reject["message"].replace(str(places.mirror), places.root_uri.rstrip("/"))}
+
+
+class _UnitsDir:
+    """OUT/.ray-units, on the local disk or on OUT's filesystem; emptied first (a dead run's
+    attempts are never committed)."""
+
+    def __init__(self, store: Store, places: _Places | None) -> None:
+        self.fs = self.uri = None
+        if places is not None and places.out_uri is not None and store.root == places.staging:
+            self.uri = cluster.join_uri(places.out_uri, UNITS_DIR)
+            self.fs, self.path = cluster.filesystem(self.uri)
+            self.fs.delete_dir_contents(self.path, missing_dir_ok=True)
+            self.fs.create_dir(self.path)
+        else:
+            self.path = store.root / UNITS_DIR
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path.mkdir()
+
+    def remove(self, path=None) -> None:
+        if self.fs is None:
+            shutil.rmtree(path or self.path, ignore_errors=True)
+            return
+        try:
+            self.fs.delete_dir(str(path or self.path))
+        except FileNotFoundError:
+            pass
+
+
+def open_store(out: Path, config: dict, *, resume: bool) -> Store:
+    """Store.open, or for a staged remote OUT a store that commits on OUT's filesystem."""
+    places = _PLACES.get()
+    if places is None or places.out_uri is None or out != places.staging:
+        return Store.open(out, config, resume=resume)
+    fs, base = cluster.filesystem(places.out_uri)
+    remote = type("RemoteStore", (_RemoteStore,), {"fs": fs, "base": base.rstrip("/"), "uri": places.out_uri})
+    return remote.open(out, config, resume=resume)
+
+
+class _RemoteStore(Store):
+    """A Store whose journal is kept in a local staging directory and put whole on OUT's
+    filesystem after every change: there a commit is that one write (on S3/GCS, one PUT, which
+    is atomic), made after the shard files it lists are at their names."""
+
+    fs = None
+    base = uri = ""
+
+    def _put_journal(self) -> None:
+        cluster.put_whole(self.fs, f"{self.base}/{JOURNAL}", (self.root / JOURNAL).read_bytes())
+
+    def _append(self, entry: dict, create: bool = False) -> None:
+        super()._append(entry, create)
+        self._put_journal()
+
+    def adopt(self, shard, files, inputs, rejects, stats=None) -> Commit:
+        for name, (src, meta) in files.items():
+            size = self.fs.get_file_info(str(src)).size
+            if size != meta["bytes"]:
+                raise OSError(f"{self.uri}: cannot commit {src} as {name}: it has {size} bytes, its writer "
+                              f"wrote {meta['bytes']}")
+        for name, (src, _) in files.items():
+            self.fs.move(str(src), f"{self.base}/{name}")
+        return self._commit_files(shard, {name: meta for name, (_, meta) in files.items()}, inputs, rejects, stats)
+
+    def _recover(self, commits: list[Commit]) -> None:
+        """As on a local OUT, except that a committed file is checked by its size (reading every
+        shard back from an object store to hash it would cost the whole output's transfer)."""
+        import pyarrow.fs as pafs
+
+        listing = {i.base_name: i for i in self.fs.get_file_info(pafs.FileSelector(self.base))
+                   if i.type == pafs.FileType.File}
+        good = []
+        for c in commits:
+            problems = [f"{name} is missing" if name not in listing else
+                        f"{name} has {listing[name].size} bytes, the journal says {meta['bytes']} (truncated?)"
+                        for name, meta in c.files.items()
+                        if name not in listing or listing[name].size != meta["bytes"]]
+            if problems:
+                self.recovered.append(f"shard {c.shard} dropped ({'; '.join(problems)}); "
+                                      f"its {len(c.inputs)} inputs will be redone")
+            else:
+                good.append(c)
+        keep = {name for c in good for name in c.files} | {JOURNAL}
+        for name, info in listing.items():
+            if name not in keep and (name.endswith((".parquet", ".bin", ".tmp"))):
+                self.recovered.append(f"removed uncommitted {name}")
+                self.fs.delete_file(info.path)
+        self.commits = good
+        if len(good) != len(commits):
+            lines = [{"type": "header", "version": FORMAT_VERSION, "config": self.config}]
+            lines += [{"type": "commit", **c.__dict__} for c in good]
+            (self.root / JOURNAL).write_text("".join(json.dumps(x) + "\n" for x in lines))
+            self._put_journal()
+
+
+def accepts_uris(prepare):
+    """``prepare`` taking ROOT and OUT as URIs of a filesystem pyarrow knows (with
+    ``executor="ray"``); plain paths go straight to it, untouched."""
+
+    @functools.wraps(prepare)
+    def run(root, out, *args, **kw):
+        if not (cluster.is_uri(root) or cluster.is_uri(out)):
+            return prepare(root, out, *args, **kw)
+        named = root if cluster.is_uri(root) else out
+        if kw.get("executor", "local") != "ray":
+            raise ValueError(f"{named}: ROOT or OUT as a URI goes with --ray (executor='ray'), whose tasks read "
+                             f"and write it; a local run takes local paths")
+        with tempfile.TemporaryDirectory(prefix="cadence-uri-") as tmp:
+            places = _Places()
+            if cluster.is_uri(root):
+                # resolved: the inputs' paths are (read_csv resolves them), and a task maps them back by it
+                places.root_uri, places.mirror = root, Path(tmp).resolve() / "root"
+                _mirror(root, places.mirror)
+                if kw.get("csv") is not None:  # as journal_options gives it: under ROOT
+                    rel = os.path.relpath(str(kw["csv"]), str(Path(root)))
+                    kw["csv"] = places.mirror / rel if not rel.startswith("..") else kw["csv"]
+            before = {}
+            if cluster.is_uri(out):
+                places.out_uri, places.staging = out, Path(tmp) / "out"
+                before = _stage(out, places.staging)
+            token = _PLACES.set(places)
+            try:
+                return prepare(places.mirror or root, places.staging or out, *args, **kw)
+            except (OSError, ValueError) as e:
+                raise _renamed(e, places) from None
+            finally:
+                _PLACES.reset(token)
+                if places.staging is not None:
+                    fs, base = cluster.filesystem(out)
+                    for name in _SIDE_FILES:
+                        p = places.staging / name
+                        if p.is_file() and p.read_bytes() != before.get(name):
+                            cluster.put_whole(fs, f"{base.rstrip('/')}/{name}", p.read_bytes())
+
+    return run
+
+
+def _mirror(root: str, mirror: Path) -> None:
+    """ROOT's listing as empty files under ``mirror``, its .csv files fetched whole."""
+    import pyarrow.fs as pafs
+
+    fs, base = cluster.filesystem(root)
+    base = base.rstrip("/")
+    if base.endswith(".zip"):
+        raise ValueError(f"{root}: a zip on a remote filesystem is not read in place; extract it there, "
+                         f"or copy it to a local path")
+    if fs.get_file_info(base).type != pafs.FileType.Directory:
+        raise FileNotFoundError(2, f"{root}: dataset root not found (a directory with an E-GMD CSV, or .mid "
+                                f"files with their .wav/.flac)", root)
+    mirror.mkdir()
+    for info in fs.get_file_info(pafs.FileSelector(base, recursive=True)):
+        if info.type != pafs.FileType.File:
+            continue
+        local = mirror / info.path[len(base) + 1:]
+        if local.suffix.lower() == ".csv":
+            cluster.download(fs, info.path, local)
+        else:
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.touch()
+
+
+def _stage(out: str, staging: Path) -> dict[str, bytes]:
+    """A local stand-in for OUT: its journal and report fetched (a resumed run reads them);
+    OUT's other files are checked as a local OUT's are. Returns what was fetched."""
+    import pyarrow.fs as pafs
+
+    fs, base = cluster.filesystem(out)
+    base = base.rstrip("/")
+    staging.mkdir()
+    info = fs.get_file_info(base)
+    if info.type == pafs.FileType.File:
+        raise FileExistsError(17, f"{out} is a file; choose a directory", out)
+    names = {} if info.type == pafs.FileType.NotFound else {
+        i.base_name: i for i in fs.get_file_info(pafs.FileSelector(base))}
+    if JOURNAL not in names:
+        if any(not n.startswith(".") for n in names):
+            raise FileExistsError(17, f"{out} is not empty and holds no {JOURNAL}; choose an empty directory", out)
+        return {}
+    fetched = {}
+    for name in (JOURNAL, "report.json"):
+        if name in names:
+            cluster.download(fs, f"{base}/{name}", staging / name)
+            fetched[name] = (staging / name).read_bytes()
+    return fetched
+
+
+def _renamed(e: Exception, places: _Places) -> Exception:
+    """``e`` with the local stand-ins of ROOT and OUT named by their URIs."""
+    return cluster.renamed(e, {places.staging: places.out_uri, places.mirror: places.root_uri})
+
+
+def journal_options(out: str, root) -> dict | None:
+    """:func:`cadence.drums.journal_options` of an OUT given as a URI (None: it holds no journal)."""
+    from .prepare import journal_options as local_options
+
+    fs, base = cluster.filesystem(out)
+    with tempfile.TemporaryDirectory(prefix="cadence-uri-") as tmp:
+        try:
+            cluster.download(fs, f"{base.rstrip('/')}/{JOURNAL}", Path(tmp) / JOURNAL)
+        except FileNotFoundError:
+            return None
+        return local_options(tmp, root)

@@ -14,12 +14,18 @@ same rows, same order, the same bits.
 
 from __future__ import annotations
 
+import base64
+import contextvars
 import copy
 import io
 import json
+import shutil
+import tempfile
 import time
 import warnings
 from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pyarrow as pa
@@ -60,8 +66,9 @@ def split_units(findex: FileIndex, unit_rows: int) -> list[tuple[int, int]]:
     return units
 
 
-def _read_rows(gfile: GaitFile, start: int, end: int, names: list[str]) -> pa.Table:
-    """File rows [start, end) of these columns: only the row groups they lie in."""
+def _read_rows(gfile: GaitFile, start: int, end: int, names: list[str], source=None) -> pa.Table:
+    """File rows [start, end) of these columns: only the row groups they lie in (of ``source``,
+    a file opened on FILE's filesystem, when given)."""
     if gfile.file_type != "parquet":
         parts, at = [], 0
         for batch in gfile.iter_batches(names):
@@ -72,7 +79,7 @@ def _read_rows(gfile: GaitFile, start: int, end: int, names: list[str]) -> pa.Ta
             if at >= end:
                 break
         return pa.Table.from_batches(parts) if parts else pa.table({n: [] for n in names})
-    pf = pq.ParquetFile(gfile.path)
+    pf = pq.ParquetFile(gfile.path if source is None else source)
     meta = pf.metadata
     first = 0
     groups, offset = [], None
@@ -102,13 +109,14 @@ def _features_unit(spec_text: str) -> tuple[bytes, str]:
     ray = cluster.import_ray()
     start_s = time.perf_counter()
     spec = json.loads(spec_text)
-    gfile = GaitFile(spec["path"], spec["subject_col"], spec["task_col"], spec["phase_col"], spec["step_col"],
-                     spec["file_type"])
     start, end = spec["rows"]
-    keys = [c for c in (gfile.subject_col, gfile.task_col, gfile.step_col, gfile.condition_col, gfile.phase_col)
-            if c and c in gfile.columns]
+    if spec.get("uri") is None:
+        gfile = GaitFile(spec["path"], spec["subject_col"], spec["task_col"], spec["phase_col"], spec["step_col"],
+                         spec["file_type"])
+        table = _read_rows(gfile, start, end, _unit_columns(gfile, spec["features"]))
+    else:
+        gfile, table = _read_remote(spec, start, end)
     names = spec["features"]
-    table = _read_rows(gfile, start, end, list(dict.fromkeys(keys + names)))
     rows = copy.copy(gfile)  # the same file, seen as the unit's rows only
     rows.iter_batches = lambda cols, batch_rows=feat.reader.DEFAULT_BATCH_ROWS, job=None, prefetch=False: iter(
         table.select(cols).to_batches(max_chunksize=batch_rows))
@@ -141,6 +149,39 @@ def _features_unit(spec_text: str) -> tuple[bytes, str]:
     return sinkbuf.getvalue(), json.dumps(figures)
 
 
+def _unit_columns(gfile: GaitFile, names: list[str]) -> list[str]:
+    keys = [c for c in (gfile.subject_col, gfile.task_col, gfile.step_col, gfile.condition_col, gfile.phase_col)
+            if c and c in gfile.columns]
+    return list(dict.fromkeys(keys + names))
+
+
+def _read_remote(spec: dict, start: int, end: int) -> tuple[GaitFile, pa.Table]:
+    """FILE on a pyarrow filesystem: a Parquet file's row groups read from it in place (the
+    driver sent its schema); a CSV fetched to a node-local directory first (it has no row
+    groups to pick). The GaitFile keeps the driver's path, so that messages name the same file."""
+    fs, path = cluster.filesystem(spec["uri"])
+    if spec["file_type"] == "parquet":
+        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(spec["schema"])))
+        gfile = object.__new__(GaitFile)  # FILE is not on this node's disk: its fields as the driver read them
+        gfile.__dict__.update(path=Path(spec["path"]), subject_col=spec["subject_col"], task_col=spec["task_col"],
+                              phase_col=spec["phase_col"], step_col=spec["step_col"], file_type="parquet",
+                              columns=list(schema.names), types={f.name: f.type for f in schema},
+                              num_rows=spec["num_rows"])
+        with fs.open_input_file(path) as f:
+            return gfile, _read_rows(gfile, start, end, _unit_columns(gfile, spec["features"]), source=f)
+    local = cluster.node_tmp("gait")
+    try:
+        copy_path = local / PurePosixPath(path).name
+        cluster.download(fs, path, copy_path)
+        gfile = GaitFile(copy_path, spec["subject_col"], spec["task_col"], spec["phase_col"], spec["step_col"],
+                         spec["file_type"])
+        table = _read_rows(gfile, start, end, _unit_columns(gfile, spec["features"]))
+        gfile.path = Path(spec["path"])
+        return gfile, table
+    finally:
+        shutil.rmtree(local, ignore_errors=True)
+
+
 def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan_policy: str = "propagate",
            outlier_threshold: float = 2.0, outliers_among_valid: bool = True, fail_flags: bool = False,
            memory_limit: str | int | None = "auto", show_progress: bool | None = None,
@@ -157,6 +198,11 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
             "outliers_among_valid": bool(outliers_among_valid), "fail_flags": bool(fail_flags),
             "memory_limit": memory_limit if memory_limit in ("auto", None) else parse_bytes(memory_limit),
             "subject_names": findex.subject_names, "task_names": findex.task_names}
+    uri = _SOURCES.get().get(str(gfile.path))
+    if uri is not None:  # FILE on a pyarrow filesystem (staged_input): the tasks read it there
+        base |= {"uri": uri, "num_rows": gfile.num_rows,
+                 "schema": base64.b64encode(pa.schema([pa.field(n, t) for n, t in gfile.types.items()])
+                                            .serialize().to_pybytes()).decode()}
     with cluster.connected(ray_address) as ray:
         # One CPU a task when there are units enough to fill the cluster: reading a unit's row
         # groups and the engine pass alternate within a task, so a node runs as many units at
@@ -209,3 +255,80 @@ def _result(ray, ref, gfile: GaitFile, a: int, b: int):
     except ray.exceptions.RayError as e:
         raise ConnectionError(f"{gfile.path}: rows {a}..{b} could not be run on the cluster ({type(e).__name__}); "
                               f"run the command again") from None
+
+
+# ---- FILE and OUT on a filesystem pyarrow knows (docs/gait.md, "Beyond one machine") ----
+
+#: The driver's local copies of FILEs given as URIs -> the URI (the tasks read the URI).
+_SOURCES: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("cadence_gait_sources", default={})
+
+
+@contextmanager
+def staged_input(file):
+    """``file`` as a local path: a URI's file is fetched once for the driver (which indexes it
+    as a local run does); the Ray tasks of :func:`stream` read their row groups from the URI
+    itself. Errors raised inside name the URI, not the copy. A plain path is yielded as it is."""
+    if not cluster.is_uri(file):
+        yield file
+        return
+    import pyarrow.fs as pafs
+
+    fs, path = cluster.filesystem(file)
+    if fs.get_file_info(path).type != pafs.FileType.File:
+        raise FileNotFoundError(2, f"{file}: no such file; check the path", file)
+    with tempfile.TemporaryDirectory(prefix="cadence-uri-") as tmp:
+        local = Path(tmp) / PurePosixPath(path).name
+        cluster.download(fs, path, local)
+        token = _SOURCES.set(_SOURCES.get() | {str(local): file})
+        try:
+            yield local
+        except Exception as e:  # noqa: BLE001 - re-raised, naming the URI
+            raise cluster.renamed(e, {local: file}) from None
+        finally:
+            _SOURCES.reset(token)
+
+
+@contextmanager
+def staged_output(path, companions: tuple[str, ...] = ()):
+    """A local path to write ``path`` at: for a URI, a temporary directory's, whose files are put
+    on the URI's filesystem when the block ends without error (the named file last, each whole:
+    one upload on an object store, a rename elsewhere); ``companions`` (suffixes such as
+    ``.drops.csv``) not written there are removed from beside the URI, as a local run removes an
+    earlier run's. A plain path (or None) is yielded as it is."""
+    if not cluster.is_uri(path):
+        yield path
+        return
+    import pyarrow.fs as pafs
+
+    fs, dst = cluster.filesystem(path)
+    if fs.get_file_info(dst).type == pafs.FileType.Directory:
+        raise IsADirectoryError(21, f"{path} is a directory; give a file name ending in .parquet or .npy", path)
+    folder, _, name = dst.rpartition("/")
+    with tempfile.TemporaryDirectory(prefix="cadence-uri-") as tmp:
+        local = Path(tmp) / name
+        try:
+            yield local
+        except Exception as e:  # noqa: BLE001 - re-raised, naming the URI
+            raise cluster.renamed(e, {local: path}) from None
+        written = sorted(p for p in Path(tmp).iterdir() if p.is_file() and p != local)
+        for p in written + [local]:
+            cluster.put_file(fs, p, f"{folder}/{p.name}")
+        for suffix in companions:
+            other = f"{folder}/{PurePosixPath(name).stem}{suffix}"
+            if not (Path(tmp) / PurePosixPath(other).name).exists() and \
+                    fs.get_file_info(other).type == pafs.FileType.File:
+                fs.delete_file(other)
+
+
+def cycle_features(file, features: list[str] | None = None, *, output: str = "arrow", path=None,
+                   loco_options: dict | None = None, **kw):
+    """``LocomotionData(file, **loco_options).cycle_features(features, output=output, path=path,
+    executor="ray", **kw)`` where ``file`` and ``path`` may be URIs of a filesystem pyarrow knows
+    (``s3://bucket/gait.parquet``, ``gs://...``, ``file:///...``). Returns what cycle_features
+    returns; for 'parquet' and 'npy', ``path`` as given."""
+    from . import LocomotionData
+
+    with staged_input(file) as local, staged_output(path) as out:
+        loco = LocomotionData(local, **(loco_options or {}))
+        result = loco.cycle_features(features, output=output, path=out, executor="ray", **kw)
+    return path if output in ("parquet", "npy") and cluster.is_uri(path) else result
