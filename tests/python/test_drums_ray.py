@@ -228,7 +228,7 @@ def test_uri_worker_killed_mid_unit(corpus, ray_cluster, tmp_path):
     assert_same_output(out, corpus[1])
 
 
-def test_uri_driver_killed_then_resumed(corpus, ray_cluster, tmp_path):
+def test_uri_driver_killed_then_resumed(corpus, ray_cluster, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["drums", "prepare", uri(corpus[0]), uri(out), "--ray", ray_cluster.address, "--unit-inputs", "2", "-q"]
     killed = subprocess.run([sys.executable, "-c", KILLED_DRIVER, *args], capture_output=True, text=True,
@@ -243,6 +243,8 @@ def test_uri_driver_killed_then_resumed(corpus, ray_cluster, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["inputs_this_run"] == 4 and report["units"] == 2
     assert any("onsets-00099.parquet" in r for r in report["recovered"])
+    assert main(args) == 2  # prepared already: refused without --resume, naming the URI
+    assert f"cadence: error: {uri(out)} already holds a prepared dataset; pass --resume" in capsys.readouterr().err
 
 
 def test_uri_bad_input_refused_as_locally(drum_corpus, ray_cluster, tmp_path, capsys):
@@ -257,9 +259,17 @@ def test_uri_bad_input_refused_as_locally(drum_corpus, ray_cluster, tmp_path, ca
     assert len(err) == 5 and all(line.startswith("cadence: error: ") for line in err)
     assert f"{uri(tmp_path / 'nowhere')}: dataset root not found" in err[0] and "No Kit" in err[2]
     assert "goes with --ray" in err[3] and "nofs://x/y: not a filesystem pyarrow can open" in err[4]
+    # The same messages as a local run's, ROOT named by its URI.
+    assert main(["drums", "prepare", str(drum_corpus), str(tmp_path / "o"), "--limit", "-1"]) == 2
+    assert main(["drums", "prepare", str(drum_corpus), str(tmp_path / "o"), "--kits", "No Kit", "-q"]) == 2
+    assert [line.replace(uri(drum_corpus), str(drum_corpus)) for line in err[1:3]] == \
+        capsys.readouterr().err.splitlines()
     assert not (tmp_path / "o").exists()
     (tmp_path / "o").mkdir()
     (tmp_path / "o" / "notes.txt").write_text("not a prepared dataset")
     assert main(["drums", "prepare", uri(drum_corpus), o, "-q", *ray]) == 2
     assert f"{o} is not empty and holds no journal.jsonl" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["notes.txt"]
+    assert main(["drums", "prepare", uri(drum_corpus), uri(tmp_path / "o2"), "--monitor", *ray]) == 2
+    assert "--monitor writes beside a local OUT" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()

@@ -270,4 +270,6 @@ def test_uri_bad_input_refused_as_locally(sample, ray_cluster, tmp_path, capsys)
     assert err[1].startswith(f"cadence: error: {uri(sample[0])}: no feature column 'nope'")
     assert "goes with --ray" in err[2] and "must end in .parquet or .npy" in err[3]
     assert "nofs://x/g.parquet: not a filesystem pyarrow can open" in err[4]
+    assert main(["gait", "features", uri(sample[0]), "-o", o, "--cache", str(tmp_path / "c"), *ray]) == 2
+    assert "--cache keys on a local FILE" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())

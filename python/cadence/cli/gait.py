@@ -325,6 +325,8 @@ def _run_features(args: argparse.Namespace) -> int:
                        f"local paths")
     if args.monitor and is_uri(args.output):
         raise CliError("--monitor writes beside a local OUT; drop it for an OUT given as a URI")
+    if args.cache is not None and is_uri(args.file):
+        raise CliError("--cache keys on a local FILE (its path and time); drop it for a FILE given as a URI")
     if Path(str(args.output).partition("?")[0]).suffix.lower() not in (".parquet", ".npy"):
         raise CliError(f"{args.output}: the output must end in .parquet or .npy")
     from ..gait import ray_executor
