@@ -273,3 +273,76 @@ def test_uri_bad_input_refused_as_locally(drum_corpus, ray_cluster, tmp_path, ca
     assert main(["drums", "prepare", uri(drum_corpus), uri(tmp_path / "o2"), "--monitor", *ray]) == 2
     assert "--monitor writes beside a local OUT" in capsys.readouterr().err
     assert not (tmp_path / "o2").exists()
+
+
+class ObjectStore:
+    """A local directory seen as S3 sees a bucket: no rename (a move is a copy then a delete), and
+    every write of an object recorded, so that a test sees what a commit puts and in what order."""
+
+    type_name = "s3"
+
+    def __init__(self):
+        import pyarrow.fs as pafs
+
+        self.fs, self.puts = pafs.LocalFileSystem(), []
+
+    def open_output_stream(self, path):
+        self.puts.append(Path(path).name)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # a bucket has no directories to make
+        return self.fs.open_output_stream(path)
+
+    def move(self, src, dst):
+        self.puts.append(Path(dst).name)  # a server-side copy writes the object
+        self.fs.copy_file(src, dst)
+        self.fs.delete_file(src)
+
+    def __getattr__(self, name):  # reads, listings and deletes as the local file system's
+        return getattr(self.fs, name)
+
+
+def test_object_store_commit_and_recovery(tmp_path, monkeypatch):
+    """On an object store a commit is the journal's PUT: shards moved before a driver died but not
+    listed by a PUT are removed on --resume, and a listed shard of the wrong size is redone."""
+    from cadence.drums import ray_executor
+    from cadence.drums import store as store_mod
+
+    bucket, out = ObjectStore(), tmp_path / "bucket" / "out"
+    remote = type("RemoteStore", (ray_executor._RemoteStore,), {"fs": bucket, "base": str(out), "uri": "s3://b/out"})
+    config = {"shard_bytes": 1000}
+    store = remote.open(tmp_path / "staging1", config, resume=False)
+    assert bucket.puts == [drums.JOURNAL] and (out / drums.JOURNAL).is_file()  # one PUT, no temporary
+
+    def unit_file(name: str, data: bytes) -> tuple[str, dict]:
+        src = tmp_path / "bucket" / "out" / ".ray-units" / "u1" / name
+        src.parent.mkdir(parents=True, exist_ok=True)
+        src.write_bytes(data)
+        return str(src), {"rows": 1, "bytes": len(data), "sha256": "-"}
+
+    store.adopt(0, {"onsets-00000.parquet": unit_file("a.parquet", b"x" * 10)}, ["p0"], [])
+    store.adopt(1, {"onsets-00001.parquet": unit_file("b.parquet", b"y" * 20)}, ["p1"], [])
+    # Each commit: the shard at its name, then the journal listing it, put whole.
+    j = drums.JOURNAL
+    assert bucket.puts == [j, "onsets-00000.parquet", j, "onsets-00001.parquet", j]
+    assert not list((out / ".ray-units" / "u1").iterdir())
+
+    def die(point, **_):
+        if point == "before_journal":
+            raise KeyboardInterrupt  # the driver dies between the move and the journal's PUT
+
+    monkeypatch.setattr(store_mod, "fault_hook", die)
+    with pytest.raises(KeyboardInterrupt):
+        store.adopt(2, {"onsets-00002.parquet": unit_file("c.parquet", b"z" * 30)}, ["p2"], [])
+    monkeypatch.setattr(store_mod, "fault_hook", None)
+    assert (out / "onsets-00002.parquet").is_file()  # at its name, but never listed
+    (out / "onsets-00001.parquet").write_bytes(b"y" * 5)  # a listed shard damaged on the store
+
+    staging = tmp_path / "staging2"  # a new driver: the journal object is all it has
+    staging.mkdir()
+    (staging / drums.JOURNAL).write_bytes((out / drums.JOURNAL).read_bytes())
+    resumed = remote.open(staging, config, resume=True)
+    assert resumed.done_ids == {"p0"}
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == [drums.JOURNAL, "onsets-00000.parquet"]
+    assert any("shard 1 dropped" in r for r in resumed.recovered)
+    assert any("removed uncommitted onsets-00002.parquet" in r for r in resumed.recovered)
+    assert (out / drums.JOURNAL).read_bytes() == (staging / drums.JOURNAL).read_bytes()  # put whole again
+    assert sum('"type": "commit"' in line for line in (out / drums.JOURNAL).read_text().splitlines()) == 1
