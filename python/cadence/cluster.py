@@ -3,7 +3,8 @@
 Ray is optional (``pip install 'cadence[ray]'``); only this module and the two executors
 (drums/ray_executor.py, gait/ray_executor.py) import it. What crosses the wire is plain data:
 JSON text for the work units and their summaries, Arrow IPC bytes for gait features, shard files
-on the shared output for drums; never a pickled object of ours.
+on the shared output for drums; never a pickled object of ours. ROOT, FILE and OUT may also be
+URIs of a file system pyarrow knows (the helpers at the end of this module).
 """
 
 from __future__ import annotations

@@ -168,8 +168,12 @@ def _prepare(a: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
     print(json.dumps(report, indent=1) if a.json else drums.prepare_format(report), end="" if not a.json else "\n")
     if not a.quiet:
-        rejects = join_uri(a.out, "rejects.csv") if is_uri(a.out) else a.out / "rejects.csv"
-        print(f"rejects: {rejects}; read back with cadence.drums.open({str(a.out)!r})", file=sys.stderr)
+        if is_uri(a.out):  # the reader takes local paths
+            print(f"rejects: {join_uri(a.out, 'rejects.csv')}; read back from a local copy or a mount of {a.out} "
+                  f"(docs/drums.md, \"Beyond one machine\")", file=sys.stderr)
+        else:
+            print(f"rejects: {a.out / 'rejects.csv'}; read back with cadence.drums.open({str(a.out)!r})",
+                  file=sys.stderr)
     return 0
 
 
