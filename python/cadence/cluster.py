@@ -171,23 +171,26 @@ NODE_TMP = "cadence-ray"
 
 
 def node_tmp(kind: str) -> Path:
-    """A fresh node-local directory for one task attempt, with its pid in ``task.pid``; first
-    the directories of attempts whose process is gone (a worker killed mid-unit) are removed."""
+    """A fresh node-local directory for one task attempt, named ``<kind>-<pid>-<random>``; first
+    the directories of attempts whose process is gone (a worker killed mid-unit, or while it
+    removed its directory) are removed. The pid is in the name, so that a directory half removed
+    is still recognised."""
     import shutil
     import tempfile
 
     top = Path(tempfile.gettempdir()) / NODE_TMP
     top.mkdir(exist_ok=True)
-    for old in top.glob("*/task.pid"):
-        try:
-            os.kill(int(old.read_text()), 0)
-        except ProcessLookupError:
-            shutil.rmtree(old.parent, ignore_errors=True)
-        except (OSError, ValueError):
+    for old in top.iterdir():
+        pid = old.name.split("-")[1] if old.name.count("-") >= 2 else ""
+        if not pid.isdigit():
             continue
-    where = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=top))
-    (where / "task.pid").write_text(str(os.getpid()))
-    return where
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError:  # another user's process: alive
+            continue
+    return Path(tempfile.mkdtemp(prefix=f"{kind}-{os.getpid()}-", dir=top))
 
 
 def renamed(e: BaseException, names: dict) -> BaseException:
