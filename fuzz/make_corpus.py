@@ -86,6 +86,21 @@ def audio() -> None:
     _write("audio_fuzz", "liar.flac", bytes(d))
 
 
+def flac_frames() -> None:
+    # Whole 16-bit mono FLAC streams behind the 6 control bytes (block size, first frame, skip,
+    # count): the decoder skips the header and decodes from frame 0; one seed asks for a frame
+    # number the stream does not start with, one for more samples than it holds.
+    x = (0.4 * np.sin(np.arange(6000) / 7) * np.exp(-np.arange(6000) / 3000)).astype("float32")
+    b = io.BytesIO()
+    sf.write(b, x, 22050, format="FLAC", subtype="PCM_16")
+    stream = b.getvalue()
+    for name, control in [("whole.bin", bytes([0, 0, 0, 0, 0x70, 0x17])),
+                          ("skip.bin", bytes([2, 0, 0x10, 0x02, 0x00, 0x04])),
+                          ("wrong_frame.bin", bytes([2, 3, 0, 0, 0x80, 0x04])),
+                          ("too_many.bin", bytes([3, 0, 0, 0, 0xFF, 0xFF]))]:
+        _write("flac_frames_fuzz", name, control + stream)
+
+
 def random_seeds(target: str, sizes: list[int], seed: int) -> None:
     # The structure-aware targets decode any bytes (FuzzedDataProvider); random seeds of a few
     # sizes get them past the first branches at once.
@@ -129,6 +144,7 @@ def main() -> None:
     shutil.rmtree(ROOT, ignore_errors=True)
     smf()
     audio()
+    flac_frames()
     random_seeds("class_map_fuzz", [8, 40, 200], seed=1)
     random_seeds("arrow_fuzz", [16, 64, 256, 1024], seed=2)
     mapping()
