@@ -26,7 +26,6 @@ import argparse
 import io
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile

@@ -1,6 +1,5 @@
 """The `cadence` command line as a user runs it: help, sample generation, summaries, errors."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -4,7 +4,6 @@ a user's mistake; and the command-line behaviours around it (--resume from the j
 selections, options checked before anything is written, progress off a terminal, --quiet)."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 

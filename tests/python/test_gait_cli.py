@@ -3,7 +3,6 @@ exit statuses, --quiet, --json and progress lines (issue 10 items 1, 9, 15, 16).
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap

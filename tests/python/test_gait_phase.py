@@ -4,7 +4,6 @@ one sample, phase curves within 1e-6 of the analytic ones, the drop log, Locomot
 `gait features` reading the output, and a phase -> time -> phase round trip."""
 
 import csv
-import math
 
 import numpy as np
 import pyarrow as pa

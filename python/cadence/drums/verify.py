@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from .. import _core
 from . import alignment
@@ -112,12 +111,4 @@ def _decode_all(root: Path) -> list[str]:
             store.check(i)
         except _core.StoredAudioError as e:
             problems.append(f"{Path(shared.blobs[blobs[i]]).name}: {shared.source_name(i)}: {e.args[0]}")
-    return problems
-    names = sources.column("record_id" if shared.layout == "clips" else "pair_id").to_pylist()
-    blobs = sources.column("blob").to_pylist()
-    for i, name in enumerate(names):
-        try:
-            store.check(i)
-        except _core.StoredAudioError as e:
-            problems.append(f"{Path(shared.blobs[blobs[i]]).name}: {name}: {e.args[0]}")
     return problems

@@ -15,7 +15,6 @@ Memory: one batch of rows plus the one trial that crosses into the next batch.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import os
 from collections import Counter
