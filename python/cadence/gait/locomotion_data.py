@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from ..runtime import default_memory_limit_bytes, make_job, parse_bytes
 from . import features as feat
 from . import naming
 from .bulk import BulkAnalyses
+from .frames import efficient_reshape_3d, parse_task_info  # noqa: F401 - LocoHub's module functions
 from .filtering import Selection, analyse_points
 from .loading import PHASE_COLUMNS, file_type_of, find_phase_column, peek_columns, warn
 from .reader import FEATURE_MARKERS, NON_FEATURES, POINTS_PER_CYCLE, GaitFile, feature_kind
@@ -764,62 +764,5 @@ class LocomotionData(BulkAnalyses):
         present = [c for c in dict.fromkeys([time_col, *features]) if self._column(c) in self._file.columns]
         table = self._read_rows(self._runs(groups), [self._column(c) for c in present]) if present else None
         table = None if table is None else table.rename_columns(present)
-        plt = plots._pyplot()
-        # pyplot's own calls (subplots, tight_layout, savefig), as LocoHub makes them.
-        fig, axes = plt.subplots(len(features), 1, figsize=(12, 3 * len(features)), sharex=True)
-        axes = [axes] if len(features) == 1 else list(axes)
-        for ax, name in zip(axes, features):
-            if table is not None and name in present and time_col in present:
-                ax.plot(table.column(time_col).to_numpy(), table.column(name).to_numpy(), "b-", linewidth=1)
-                ax.set_ylabel(name.replace("_", " "))
-                ax.grid(True, alpha=0.3)
-            else:
-                ax.text(0.5, 0.5, f"Feature {name} not found", ha="center", va="center", transform=ax.transAxes)
-        if axes:
-            axes[-1].set_xlabel("Time (s)")
-        plt.suptitle(f"{subject} - {task}")
-        plt.tight_layout()
-        if save_path is None:
-            return fig
-        return self._plots().save_figure(plt, fig, save_path)
+        return plots.plot_time_series(table, subject, task, features, time_col, save_path)
 
-
-def parse_task_info(task_info_str) -> dict:
-    """LocoHub's ``task_info`` string ``key:value,...`` as a dict: true/false -> bool, digits ->
-    int, a number with a dot -> float, anything else kept as text; pairs without ':' skipped."""
-    if task_info_str is None or task_info_str != task_info_str or task_info_str == "":
-        return {}
-    out: dict = {}
-    for pair in str(task_info_str).split(","):
-        if ":" not in pair:
-            continue
-        key, value = (s.strip() for s in pair.split(":", 1))
-        if value.lower() in ("true", "false"):
-            out[key] = value.lower() == "true"
-            continue
-        try:
-            out[key] = float(value) if "." in value else int(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
-def efficient_reshape_3d(df: pd.DataFrame, subject: str, task: str, features: list[str],
-                         subject_col: str = "subject", task_col: str = "task",
-                         points_per_cycle: int = POINTS_PER_CYCLE) -> tuple[np.ndarray | None, list[str]]:
-    """LocoHub's module function: one subject x task of a DataFrame as (n_cycles, points, features).
-
-    Returns ``(None, [])`` when the group is absent or none of ``features`` is a column, and warns
-    (as LocoHub) when the group's row count is not a multiple of ``points_per_cycle``. This works
-    on a DataFrame already in memory; ``LocomotionData.get_cycles`` is the engine-backed path.
-    """
-    rows = df[(df[subject_col] == subject) & (df[task_col] == task)]
-    if len(rows) == 0:
-        return None, []
-    if len(rows) % points_per_cycle:
-        warnings.warn(f"Data length {len(rows)} not divisible by {points_per_cycle}", UserWarning, stacklevel=2)
-        return None, []
-    valid = [f for f in features if f in rows.columns]
-    if not valid:
-        return None, []
-    return rows[valid].to_numpy().reshape(len(rows) // points_per_cycle, points_per_cycle, len(valid)), valid

@@ -111,6 +111,27 @@ def plot_task_comparison(loco, subject, tasks, features, save_path=None):
     return _finish(plt, fig, save_path)
 
 
+def plot_time_series(table, subject, task, features, time_col, save_path=None):
+    """LocoHub's plot: each feature against ``time_col`` (``table`` holds the columns the file
+    has, or is None); a missing feature or time column gets a 'not found' panel."""
+    present = [] if table is None else table.column_names
+    plt = _pyplot()
+    # pyplot's own calls (subplots, tight_layout, savefig), as LocoHub makes them.
+    fig, axes = plt.subplots(len(features), 1, figsize=(12, 3 * len(features)), sharex=True)
+    axes = [axes] if len(features) == 1 else list(axes)
+    for ax, name in zip(axes, features):
+        if table is not None and name in present and time_col in present:
+            ax.plot(table.column(time_col).to_numpy(), table.column(name).to_numpy(), "b-", linewidth=1)
+            ax.set_ylabel(name.replace("_", " "))
+            ax.grid(True, alpha=0.3)
+        else:
+            ax.text(0.5, 0.5, f"Feature {name} not found", ha="center", va="center", transform=ax.transAxes)
+    if axes:
+        axes[-1].set_xlabel("Time (s)")
+    plt.suptitle(f"{subject} - {task}")
+    return _finish(plt, fig, save_path)
+
+
 class TaskSummaryFigure:
     """The report's figure: one panel per variable, drawn for one task after another from a
     :class:`cadence.gait.report.TaskPanels`:
