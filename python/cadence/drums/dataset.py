@@ -55,19 +55,6 @@ class StoredAudioError(ValueError):
     """Stored audio that cannot be read back as it was written (damaged, truncated, mismatched)."""
 
 
-def decode_audio(codec: str, blob: bytes, name: str) -> np.ndarray:
-    """Samples of one stored clip or file as float32 (full scale 1.0)."""
-    if codec == "float32":
-        return np.frombuffer(blob, "<f4")
-    if codec == "float16":
-        return np.frombuffer(blob, "<f2").astype(np.float32)
-    if codec == "pcm16":
-        return np.frombuffer(blob, "<i2").astype(np.float32) / np.float32(32768)
-    if codec == "flac":
-        return _core.audio_decode_bytes(blob, name)
-    raise ValueError(f"{name}: unknown codec {codec!r}")
-
-
 class _Shared:
     """What every view of one directory shares, compact so that a corpus of millions of records
     fits: per record only numbers (file number, onset, class velocities, MIDI hits: ~40 bytes

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .dataset import ITEM_ARRAYS, Batch
+from .dataset import Batch
 
 
 class BlockShuffleSampler:
@@ -151,4 +151,4 @@ _TORCH_DTYPES = {"<f4": lambda t: t.float32, "<f8": lambda t: t.float64, "|u1": 
                  "<i8": lambda t: t.int64, "<i4": lambda t: t.int32, "<i2": lambda t: t.int16}
 
 
-__all__ = ["ITEM_ARRAYS", "BlockShuffleSampler", "collate", "stream"]
+__all__ = ["BlockShuffleSampler", "collate", "stream"]
