@@ -398,6 +398,7 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
                               : encode_clip(audio.data(), audio.size(), rate, cfg.index_codec, scratch.flac);
       count(r.stats, whole, audio.size());
       held_bytes += whole.bytes.size() + frames.offsets.size() * sizeof(std::uint32_t);
+      const auto whole_bytes = static_cast<std::int64_t>(whole.bytes.size());
       const auto n_frames = static_cast<std::int32_t>(frames.offsets.size());
       r.audio = arrow::struct_array({
           {"sample_rate_hz", arrow::primitive(std::vector<std::int32_t>{rate}), false},
@@ -406,7 +407,7 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
           {"block_size", arrow::primitive(std::vector<std::int32_t>{static_cast<std::int32_t>(frames.block_size)}), false},
           {"header_bytes", arrow::primitive(std::vector<std::int32_t>{static_cast<std::int32_t>(frames.header_bytes)}), false},
           {"frame_offsets", arrow::list({0, n_frames}, arrow::primitive(std::move(frames.offsets))), false},
-          {"audio", arrow::large_binary({whole.bytes}), false},
+          {"audio", arrow::large_binary({0, whole_bytes}, std::move(whole.bytes)), false},  // moved, not copied
       });
     }
   }
