@@ -63,8 +63,11 @@ $(STAMP)/ray: $(STAMP)/venv pyproject.toml
 	$(PY) -m pip install -q -r $(STAMP)/ray-requirements.txt
 	@touch $@
 
+# A Ray process ending the test process prints nothing there; its reason is in Ray's own logs.
 pytest: $(STAMP)/build $(STAMP)/ray
-	$(PY) -m pytest -q
+	@$(PY) -m pytest -q || { rc=$$?; echo "pytest exited with $$rc; Ray's fatal log lines, if any:"; \
+	  grep -hE "FATAL|Exiting|Quick exit|exception occurred" /tmp/ray/session_latest/logs/*.{log,out,err} 2>/dev/null \
+	  | tail -n 40 || true; exit $$rc; }
 
 test: ctest pytest sanitize
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -119,3 +120,21 @@ def kill_readers(fifo: Path, aside: Path, task: str, timeout_s: float = 120.0) -
                 killed.append(pid)
         time.sleep(0.05)
     return killed
+
+
+def without_ray(script: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``script`` (Python, with ``sys`` imported) in a fresh interpreter where ``import ray``
+    fails, as it does for a user without Ray. Never done in the test process itself: there Ray is
+    connected, with threads of its own that call back into Python, and a failed import in one of
+    them ends the whole process with exit code 1 and nothing printed (seen in CI)."""
+    blocked = "import sys\nsys.modules['ray'] = None  # import ray -> ImportError\n"
+    return subprocess.run([sys.executable, "-c", blocked + script, *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+#: ``without_ray`` scripts: the command line, and a call expected to raise ImportError (printed).
+CLI = "from cadence.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+
+
+def import_error_of(call: str) -> str:
+    return f"try:\n    {call}\nexcept ImportError as e:\n    print(e)\nelse:\n    sys.exit('no ImportError')\n"
