@@ -32,7 +32,7 @@ from pathlib import Path
 from .. import _core, cluster
 from ..runtime import Progress, make_job
 from .inputs import PairInput
-from .store import FORMAT_VERSION, JOURNAL, Commit, Store
+from .store import JOURNAL, Commit, Store
 
 #: Directory of the units' files under OUT (removed when the run ends, and on --resume).
 UNITS_DIR = ".ray-units"
@@ -394,35 +394,27 @@ class _RemoteStore(Store):
             self.fs.move(str(src), f"{self.base}/{name}")
         return self._commit_files(shard, {name: meta for name, (_, meta) in files.items()}, inputs, rejects, stats)
 
-    def _recover(self, commits: list[Commit]) -> None:
-        """As on a local OUT, except that a committed file is checked by its size (reading every
-        shard back from an object store to hash it would cost the whole output's transfer)."""
+    # Committed files are checked by their size: reading every shard back from an object store
+    # to hash it would cost the whole output's transfer.
+    def _files(self) -> dict[str, int]:
         import pyarrow.fs as pafs
 
-        listing = {i.base_name: i for i in self.fs.get_file_info(pafs.FileSelector(self.base))
-                   if i.type == pafs.FileType.File}
-        good = []
-        for c in commits:
-            problems = [f"{name} is missing" if name not in listing else
-                        f"{name} has {listing[name].size} bytes, the journal says {meta['bytes']} (truncated?)"
-                        for name, meta in c.files.items()
-                        if name not in listing or listing[name].size != meta["bytes"]]
-            if problems:
-                self.recovered.append(f"shard {c.shard} dropped ({'; '.join(problems)}); "
-                                      f"its {len(c.inputs)} inputs will be redone")
-            else:
-                good.append(c)
-        keep = {name for c in good for name in c.files} | {JOURNAL}
-        for name, info in listing.items():
-            if name not in keep and (name.endswith((".parquet", ".bin", ".tmp"))):
-                self.recovered.append(f"removed uncommitted {name}")
-                self.fs.delete_file(info.path)
-        self.commits = good
-        if len(good) != len(commits):
-            lines = [{"type": "header", "version": FORMAT_VERSION, "config": self.config}]
-            lines += [{"type": "commit", **c.__dict__} for c in good]
-            (self.root / JOURNAL).write_text("".join(json.dumps(x) + "\n" for x in lines))
-            self._put_journal()
+        return {i.base_name: i.size for i in self.fs.get_file_info(pafs.FileSelector(self.base))
+                if i.type == pafs.FileType.File}
+
+    def _file_problems(self, name: str, meta: dict, files: dict[str, int]) -> list[str]:
+        if name not in files:
+            return [f"{name} is missing"]
+        if files[name] != meta["bytes"]:
+            return [f"{name} has {files[name]} bytes, the journal says {meta['bytes']} (truncated?)"]
+        return []
+
+    def _delete(self, name: str) -> None:
+        self.fs.delete_file(f"{self.base}/{name}")
+
+    def _rewrite_journal(self) -> None:
+        super()._rewrite_journal()
+        self._put_journal()
 
 
 def accepts_uris(prepare):

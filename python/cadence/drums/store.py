@@ -284,30 +284,48 @@ class Store:
         return store
 
     def _recover(self, commits: list[Commit]) -> None:
+        """Keep the commits whose files are whole; remove the shard files no kept commit names."""
+        files = self._files()
         good = []
         for c in commits:
-            problems = [p for name, meta in c.files.items() for p in check_file(self.root / name, meta)]
+            problems = [p for name, meta in c.files.items() for p in self._file_problems(name, meta, files)]
             if problems:
                 self.recovered.append(f"shard {c.shard} dropped ({'; '.join(problems)}); "
                                       f"its {len(c.inputs)} inputs will be redone")
             else:
                 good.append(c)
         keep = {name for c in good for name in c.files} | {JOURNAL}
-        for p in self.root.iterdir():
-            if p.is_file() and p.name not in keep and (p.suffix in (".parquet", ".bin") or p.name.endswith(".tmp")):
-                self.recovered.append(f"removed uncommitted {p.name}")
-                p.unlink()
+        for name in files:
+            if name not in keep and name.endswith((".parquet", ".bin", ".tmp")):
+                self.recovered.append(f"removed uncommitted {name}")
+                self._delete(name)
         self.commits = good
-        if len(good) != len(commits):  # rewrite the journal without the dropped commits
-            tmp = self.root / f".{JOURNAL}.tmp"
-            with open(tmp, "w") as f:
-                f.write(json.dumps({"type": "header", "version": FORMAT_VERSION, "config": self.config}) + "\n")
-                for c in good:
-                    f.write(json.dumps({"type": "commit", **c.__dict__}) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.root / JOURNAL)
-            _fsync_dir(self.root)
+        if len(good) != len(commits):
+            self._rewrite_journal()
+
+    def _rewrite_journal(self) -> None:
+        """The journal anew, atomically: the header and the kept commits."""
+        tmp = self.root / f".{JOURNAL}.tmp"
+        with open(tmp, "w") as f:
+            f.write(json.dumps({"type": "header", "version": FORMAT_VERSION, "config": self.config}) + "\n")
+            for c in self.commits:
+                f.write(json.dumps({"type": "commit", **c.__dict__}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.root / JOURNAL)
+        _fsync_dir(self.root)
+
+    # Where OUT's files are: here a local directory; drums/ray_executor.py's remote store
+    # overrides these three for a pyarrow file system.
+    def _files(self) -> dict[str, int]:
+        """Name -> size in bytes of every plain file in OUT."""
+        return {p.name: p.stat().st_size for p in self.root.iterdir() if p.is_file()}
+
+    def _file_problems(self, name: str, meta: dict, files: dict[str, int]) -> list[str]:
+        return check_file(self.root / name, meta)
+
+    def _delete(self, name: str) -> None:
+        (self.root / name).unlink()
 
     def _append(self, entry: dict, create: bool = False) -> None:
         with open(self.root / JOURNAL, "w" if create else "a") as f:
