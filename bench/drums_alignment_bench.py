@@ -20,23 +20,16 @@ import time
 from pathlib import Path
 
 from cadence import drums
-from cadence.sample import drums as sample
+import drums_sample_corpus  # bench/, beside this script
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--performances", type=int, default=8)
-    ap.add_argument("--kits", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--jobs", type=int, default=0)
-    ap.add_argument("--data", type=Path, help="reuse a corpus directory")
+    drums_sample_corpus.add_arguments(ap)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cadence_align_bench_"))
     try:
-        root = args.data or tmp / "corpus"
-        if not (root / sample.CSV_NAME).exists():
-            sample.generate(root, performances=args.performances, kits=args.kits, seed=1,
-                            min_duration_s=20, max_duration_s=40)
+        root = drums_sample_corpus.corpus(args, tmp)
         rows = []
         for _ in range(args.rounds):
             out = tmp / "out"

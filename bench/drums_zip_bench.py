@@ -25,7 +25,7 @@ from pathlib import Path
 
 from cadence import drums
 from cadence.drums.archive import write_zip
-from cadence.sample import drums as sample
+import drums_sample_corpus  # bench/, beside this script
 
 
 def cpu_s() -> float:
@@ -40,18 +40,11 @@ def shards(out: Path) -> dict[str, bytes]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--performances", type=int, default=8)
-    ap.add_argument("--kits", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--jobs", type=int, default=0)
-    ap.add_argument("--data", type=Path, help="reuse a corpus directory")
+    drums_sample_corpus.add_arguments(ap)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cadence_zip_bench_"))
     try:
-        root = args.data or tmp / "corpus"
-        if not (root / sample.CSV_NAME).exists():
-            sample.generate(root, performances=args.performances, kits=args.kits, seed=1,
-                            min_duration_s=20, max_duration_s=40)
+        root = drums_sample_corpus.corpus(args, tmp)
         contenders = {"directory": root, "zip (deflate)": write_zip(root, tmp / "egmd.zip")}
         zipfile.ZIP64_LIMIT = zipfile.ZIP_FILECOUNT_LIMIT = 0  # zip64 records everywhere (bench only)
         contenders["zip64 (stored WAV)"] = write_zip(root, tmp / "egmd64.zip", stored=(".wav",))
