@@ -65,9 +65,15 @@ void moments(const double* x, int n, double mean, double count, Keep keep, doubl
   shape(mean, s2, s3, s4, out);
 }
 
-}  // namespace
-
-namespace {
+// Mean and the extremes with where the largest magnitude first is; both paths end here.
+void location(double mean, double mn, double mx, int arg, int n, double* out) {
+  out[kMean] = mean;
+  out[kMin] = mn;
+  out[kMax] = mx;
+  out[kRom] = mx - mn;
+  out[kPeakIndex] = arg;
+  out[kPeakTiming] = static_cast<double>(arg) / n;
+}
 
 SeriesInfo careful_stats(const double* x, int n, NanPolicy policy, double* out);
 
@@ -110,12 +116,7 @@ SeriesInfo series_stats(const double* x, int n, NanPolicy policy, double* out) {
   int arg = 0;
   while (std::fabs(x[arg]) != peak) ++arg;  // the first position of the largest magnitude
   const double mean = total / n;
-  out[kMean] = mean;
-  out[kMin] = mn;
-  out[kMax] = mx;
-  out[kRom] = mx - mn;
-  out[kPeakIndex] = arg;
-  out[kPeakTiming] = static_cast<double>(arg) / n;
+  location(mean, mn, mx, arg, n, out);
   moments(x, n, mean, n, [](int) { return true; }, out);
   SeriesInfo info;
   info.lo = mn;
@@ -193,12 +194,7 @@ SeriesInfo careful_stats(const double* x, int n, NanPolicy policy, double* out) 
     return info;
   }
   const double mean = total / count;
-  out[kMean] = mean;
-  out[kMin] = mn;
-  out[kMax] = mx;
-  out[kRom] = mx - mn;
-  out[kPeakIndex] = arg;
-  out[kPeakTiming] = static_cast<double>(arg) / n;
+  location(mean, mn, mx, arg, n, out);
   if (nan_count == 0) {
     moments(x, n, mean, count, [](int) { return true; }, out);
   } else {
