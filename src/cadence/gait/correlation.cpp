@@ -41,47 +41,73 @@ void merge(Moments& into, const Moments& b, int F) {
 }
 
 // Co-moments of one centred block X[f * B + k] (k < B, rows past the block's end are zeros),
-// added to com (stride F). Tiles of TI x TJ features, 4 rows per vector: TI * TJ accumulators
+// added to com (stride F). Tiles of TI x TJ features, 8 rows per vector: TI * TJ accumulators
 // stay in registers and each loaded vector is used TJ or TI times. Every pair's sum runs in the
-// same order whatever the tile (lane l holds rows k = l mod 4, lanes added (0+1)+(2+3)), so the
-// AVX-512 build (4 x 4 tiles in its 32 registers) gives the same bits as the 4 x 2 ones.
+// same order whatever the tile and the build (lane l holds rows k = l mod 8, lanes added
+// ((0+1)+(2+3))+((4+5)+(6+7))): the AVX-512 build runs 4 x 4 tiles of 512-bit vectors in its 32
+// registers, the AVX2 and SSE2 builds 2 x 2 tiles with each 8-lane vector in 256- or 128-bit
+// halves, and all give the same bits. (4 rows to a vector, as before, left half of each
+// AVX-512 register unused.)
 template <int TI, int TJ>
 [[gnu::always_inline]] inline void block_comoments_t(const double* X, int F, int Fp, double* com) {
-  using vd = lanes::Lanes<4>::vd;
-  using vdu = lanes::Lanes<4>::vdu;
+  using vd = lanes::Lanes<8>::vd;
+  using vdu = lanes::Lanes<8>::vdu;
   for (int i0 = 0; i0 < Fp; i0 += TI) {
     for (int j0 = i0 / TJ * TJ; j0 < Fp; j0 += TJ) {
       vd acc[TI][TJ] = {};
       const double* a0 = X + static_cast<std::size_t>(i0) * B;
       const double* b0 = X + static_cast<std::size_t>(j0) * B;
-      for (int k = 0; k < B; k += 4) {
+      for (int k = 0; k < B; k += 8) {
         vd a[TI], b[TJ];
         for (int t = 0; t < TI; ++t) a[t] = *reinterpret_cast<const vdu*>(a0 + t * B + k);
         for (int t = 0; t < TJ; ++t) b[t] = *reinterpret_cast<const vdu*>(b0 + t * B + k);
         for (int s = 0; s < TI; ++s)
           for (int t = 0; t < TJ; ++t) acc[s][t] += a[s] * b[t];
       }
-      for (int s = 0; s < TI; ++s)
-        for (int t = 0; t < TJ; ++t) {
-          const int i = i0 + s, j = j0 + t;
-          if (i < F && j < F && j >= i)
-            com[i * F + j] += (acc[s][t][0] + acc[s][t][1]) + (acc[s][t][2] + acc[s][t][3]);
+      if constexpr (TI * TJ % 8 == 0) {
+        // 8 accumulators at a time into one vector of their 8 sums, added in the order of the
+        // scalar branch below (pairs of lanes, then pairs of pairs, then the halves): with 32
+        // rows per block and tile, adding lanes one by one took as long as the products.
+        for (int g = 0; g < TI * TJ; g += 8) {
+          const vd* v = &acc[0][0] + g;
+          vd p[4], q[2];
+          for (int h = 0; h < 4; ++h)
+            p[h] = __builtin_shufflevector(v[2 * h], v[2 * h + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
+                   __builtin_shufflevector(v[2 * h], v[2 * h + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+          for (int h = 0; h < 2; ++h)
+            q[h] = __builtin_shufflevector(p[2 * h], p[2 * h + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
+                   __builtin_shufflevector(p[2 * h], p[2 * h + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+          const vd sums = __builtin_shufflevector(q[0], q[1], 0, 1, 2, 3, 8, 9, 10, 11) +
+                          __builtin_shufflevector(q[0], q[1], 4, 5, 6, 7, 12, 13, 14, 15);
+          for (int e = 0; e < 8; ++e) {
+            const int i = i0 + (g + e) / TJ, j = j0 + (g + e) % TJ;
+            if (i < F && j < F && j >= i) com[i * F + j] += sums[e];
+          }
         }
+      } else {
+        for (int s = 0; s < TI; ++s)
+          for (int t = 0; t < TJ; ++t) {
+            const int i = i0 + s, j = j0 + t;
+            const vd& v = acc[s][t];
+            if (i < F && j < F && j >= i)
+              com[i * F + j] += ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+          }
+      }
     }
   }
 }
 
 CADENCE_SIMD_CLONES
-void block_comoments4x2(const double* X, int F, int Fp, double* com) { block_comoments_t<4, 2>(X, F, Fp, com); }
+void block_comoments2x2(const double* X, int F, int Fp, double* com) { block_comoments_t<2, 2>(X, F, Fp, com); }
 
 CADENCE_AVX512
 void block_comoments4x4(const double* X, int F, int Fp, double* com) { block_comoments_t<4, 4>(X, F, Fp, com); }
 
-void block_comoments(const double* X, int F, int Fp, double* com) {
-  if (lanes::simd_width() == 8)
+void block_comoments(const double* X, int F, int Fp, double* com, int width) {
+  if (width == 8)
     block_comoments4x4(X, F, Fp, com);
   else
-    block_comoments4x2(X, F, Fp, com);
+    block_comoments2x2(X, F, Fp, com);
 }
 
 // The sum of a block's B values in a fixed order: four 4-lane accumulators, then lanes and
@@ -102,30 +128,47 @@ double block_sum(const double* x) {
   return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
+// Ask for rows [r, r + n) of a column now: they come from memory while the current
+// block's co-moments are computed. Without this, copying each block in (a wait on memory for
+// every column's 2 KiB) took half of a call on a 124 MB input.
+void prefetch_rows(const ColumnView& c, std::int64_t r, std::int64_t n) {
+  const std::size_t size = c.is_float32 ? sizeof(float) : sizeof(double);
+  const char* p = static_cast<const char*>(c.data) + r * size;
+  for (std::size_t off = 0; off < n * size; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
+
 // The moments of rows [begin, end), block by block.
-Moments chunk_moments(const std::vector<ColumnView>& cols, std::int64_t begin, std::int64_t end) {
+Moments chunk_moments(const std::vector<ColumnView>& cols, std::int64_t begin, std::int64_t end, int width) {
   const int F = static_cast<int>(cols.size());
-  const int Fp = (F + 3) / 4 * 4;  // whole 4 x 2 tiles: the padding rows stay zero
+  const int Fp = (F + 3) / 4 * 4;  // whole tiles: the padding rows stay zero
   std::vector<double> X(static_cast<std::size_t>(Fp) * B, 0.0);
   Moments total(F), block(F);
   for (std::int64_t r = begin; r < end; r += B) {
     const int m = static_cast<int>(std::min<std::int64_t>(B, end - r));
+    const std::int64_t next = std::min<std::int64_t>(B, end - r - m);
     for (int f = 0; f < F; ++f) {
+      prefetch_rows(cols[f], r + m, next);
       double* x = X.data() + static_cast<std::size_t>(f) * B;
-      if (cols[f].is_float32) {
-        const float* s = static_cast<const float*>(cols[f].data) + r;
-        for (int k = 0; k < m; ++k) x[k] = s[k];
+      const double* s = static_cast<const double*>(cols[f].data) + r;
+      double mu;
+      if (!cols[f].is_float32 && m == B) {  // summed where it lies, then centred into X: one pass less
+        mu = block_sum(s) / m;
+        for (int k = 0; k < B; ++k) x[k] = s[k] - mu;
       } else {
-        const double* s = static_cast<const double*>(cols[f].data) + r;
-        std::copy(s, s + m, x);
+        if (cols[f].is_float32) {
+          const float* s32 = static_cast<const float*>(cols[f].data) + r;
+          for (int k = 0; k < m; ++k) x[k] = s32[k];
+        } else {
+          std::copy(s, s + m, x);
+        }
+        std::fill(x + m, x + B, 0.0);  // a short last block: zeros add nothing
+        mu = block_sum(x) / m;
+        for (int k = 0; k < m; ++k) x[k] -= mu;
       }
-      std::fill(x + m, x + B, 0.0);  // a short last block: zeros add nothing
-      const double mu = block_sum(x) / m;
-      for (int k = 0; k < m; ++k) x[k] -= mu;
       block.mean[f] = mu;
     }
     std::fill(block.com.begin(), block.com.end(), 0.0);
-    block_comoments(X.data(), F, Fp, block.com.data());
+    block_comoments(X.data(), F, Fp, block.com.data(), width);
     block.n = m;
     merge(total, block, F);
   }
@@ -233,13 +276,14 @@ void chunk_pairs(const std::vector<ColumnView>& cols, std::int64_t begin, std::i
 }  // namespace
 
 std::vector<double> feature_correlations(const std::vector<ColumnView>& columns, std::int64_t rows,
-                                         NanPolicy policy, runtime::Job& job) {
-  return feature_correlations(std::vector<std::vector<ColumnView>>{columns}, {rows}, policy, job);
+                                         NanPolicy policy, runtime::Job& job, int simd_width) {
+  return feature_correlations(std::vector<std::vector<ColumnView>>{columns}, {rows}, policy, job, simd_width);
 }
 
 std::vector<double> feature_correlations(const std::vector<std::vector<ColumnView>>& parts,
                                          const std::vector<std::int64_t>& part_rows, NanPolicy policy,
-                                         runtime::Job& job) {
+                                         runtime::Job& job, int simd_width) {
+  const int width = simd_width ? simd_width : lanes::simd_width();
   if (parts.size() != part_rows.size()) throw std::invalid_argument("feature_correlations: one row count per part");
   const int F = parts.empty() ? 0 : static_cast<int>(parts[0].size());
   for (const auto& p : parts)
@@ -262,7 +306,7 @@ std::vector<double> feature_correlations(const std::vector<std::vector<ColumnVie
   // Chunks first, then (kOmit) the NaN scan per column and part, on the same workers.
   job.parallel_for(tasks.size() + scans, [&](std::size_t t) {
     if (t < tasks.size()) {
-      moments[t] = chunk_moments(parts[tasks[t].part], tasks[t].begin, tasks[t].end);
+      moments[t] = chunk_moments(parts[tasks[t].part], tasks[t].begin, tasks[t].end, width);
     } else {
       const std::size_t k = t - tasks.size(), p = k / F, f = k % F;
       nan_in[k] = has_nan(parts[p][f], part_rows[p]);

@@ -24,14 +24,16 @@ namespace cadence::gait {
 
 inline constexpr int kCorrelationBlockRows = 256;
 
-// Row-major features x features matrix; `rows` values of every column are read.
+// Row-major features x features matrix; `rows` values of every column are read. simd_width: 0
+// for this CPU's (lanes::simd_width()); 4 or 8 forces the kernels of that build, which give the
+// same bits (tests check it).
 std::vector<double> feature_correlations(const std::vector<ColumnView>& columns, std::int64_t rows,
-                                         NanPolicy policy, runtime::Job& job);
+                                         NanPolicy policy, runtime::Job& job, int simd_width = 0);
 // The same over the rows of several parts taken together (e.g. every subject of a task), each
 // part its own columns: nothing is concatenated. Parts are chunked separately, so the bits equal
 // the one-part call's only when there is one part.
 std::vector<double> feature_correlations(const std::vector<std::vector<ColumnView>>& parts,
                                          const std::vector<std::int64_t>& part_rows, NanPolicy policy,
-                                         runtime::Job& job);
+                                         runtime::Job& job, int simd_width = 0);
 
 }  // namespace cadence::gait

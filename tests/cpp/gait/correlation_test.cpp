@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
+
+#include "cadence/gait/lanes.h"
 
 namespace cadence::gait {
 namespace {
@@ -82,6 +85,22 @@ TEST(Correlation, SameBitsForAnyNumberOfThreadsAndFloat32Input) {
   }
   EXPECT_EQ(feature_correlations(v32, 50000, NanPolicy::kPropagate, two),
             feature_correlations(views(widened), 50000, NanPolicy::kPropagate, two));
+}
+
+// The AVX-512 build's 4 x 4 tiles of 8-lane vectors and the AVX2/SSE2 builds' 2 x 2 tiles sum
+// every pair in the same order: bit-identical matrices (13 features: a padded last tile).
+TEST(Correlation, SameBitsForFourAndEightLanes) {
+  if (CADENCE_HAVE_AVX512_BUILD && lanes::simd_width() != 8) GTEST_SKIP() << "this CPU has no AVX-512";
+  auto cols = make_columns(13, 40003, 50.0, 17);
+  cols[4][999] = std::nan("");
+  runtime::Job job({2, 0});
+  for (NanPolicy policy : {NanPolicy::kPropagate, NanPolicy::kOmit}) {
+    const auto four = feature_correlations(views(cols), 40003, policy, job, 4);
+    const auto eight = feature_correlations(views(cols), 40003, policy, job, 8);
+    ASSERT_EQ(four.size(), eight.size());
+    EXPECT_EQ(std::memcmp(four.data(), eight.data(), four.size() * sizeof(double)), 0);
+    EXPECT_NEAR(four[1], reference(cols[0], cols[1], false), 1e-12);
+  }
 }
 
 TEST(Correlation, NanPoliciesAndConstantFeatures) {
