@@ -70,6 +70,34 @@ def connected(address: str | None) -> Iterator[object]:
         disconnect(ray, owned)
 
 
+def stop_units(ray, tasks: list[list], grace_s: float) -> None:
+    """Stop the rest of a run (a unit failed, or Ctrl-C): ``tasks`` holds each remaining task's
+    object refs. Those done within ``grace_s`` are read and dropped (Ray prints every error
+    nobody read); the others are killed. The wait is there because Ray's driver can abort
+    (a failed internal check, exit code 1, nothing printed) when a cancel races with the reply
+    of a task that is just finishing, which is what happens when every unit fails at once on
+    a bad input (seen in CI with Ray 2.60; tests/python/test_gait_ray.py repeats it)."""
+    try:
+        firsts = [refs[0] for refs in tasks]
+        _, unfinished = ray.wait(firsts, num_returns=len(firsts), timeout=grace_s)
+        unfinished = set(unfinished)
+        for refs in tasks:
+            if refs[0] in unfinished:
+                ray.cancel(refs[0], force=True)
+                continue
+            for ref in refs:
+                try:
+                    ray.get(ref)
+                except Exception:  # noqa: BLE001 - its outcome is dropped with the run
+                    pass
+    except Exception:  # noqa: BLE001 - a cluster already gone (Ctrl-C reaches a local one too)
+        pass
+
+
+#: How long a failed run waits for its other units before killing them (stop_units).
+STOP_GRACE_S = 2.0
+
+
 def task_cpus(ray) -> tuple[int, int]:
     """(CPUs a whole-node task asks for, CPUs of the cluster): a task gets the CPUs of the smallest
     node, so that on a uniform cluster it has a whole node's cores (the engine's pool); bigger

@@ -247,15 +247,14 @@ def prepare_units(ray, todo: list[PairInput], rejects: list[dict], store: Store,
                             f"{sum(totals.rejects.values())} rejected")
         if carried:  # nothing was left to prepare, but the CSV had bad rows: commit them alone
             store.commit(-1, {}, [], carried, {})
-    except KeyboardInterrupt:
+    except BaseException as e:  # Ctrl-C or a failed unit: stop the rest
+        cluster.stop_units(ray, [[ref] for ref in pending], 0 if isinstance(e, KeyboardInterrupt)
+                           else cluster.STOP_GRACE_S)
+        if not isinstance(e, KeyboardInterrupt):
+            raise
         interrupted = True
         totals.cancelled = True
     finally:
-        for ref in pending:
-            try:
-                ray.cancel(ref, force=True)
-            except Exception:  # noqa: BLE001 - a cluster already gone (Ctrl-C reaches a local one too)
-                break
         progress.close()
         where.remove()
     return cjob, len(units), interrupted

@@ -232,12 +232,9 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
                     stages.update(figures["stages_s"])
                     rows_done += b - a
                     progress.update(rows_done, findex.index.rows, f"{cycles:,} cycles, {len(units)} units")
-            except BaseException:  # Ctrl-C or a failed unit: stop the rest
-                for data_ref, _ in refs:
-                    try:
-                        ray.cancel(data_ref, force=True)
-                    except Exception:  # noqa: BLE001 - a cluster already gone (Ctrl-C reaches a local one too)
-                        break
+            except BaseException as e:  # Ctrl-C or a failed unit: stop the rest
+                cluster.stop_units(ray, [list(r) for r in refs], 0 if isinstance(e, KeyboardInterrupt)
+                                   else cluster.STOP_GRACE_S)
                 raise
     # No range checks in this pass (validation runs locally): no range failures.
     return feat.FeatureRun(cycles, pa.table({}), peak, waits, [(k, v, 0) for k, v in stages.items()])
