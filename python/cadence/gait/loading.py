@@ -8,6 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -70,3 +71,38 @@ def find_phase_column(path: Path, columns: list[str]) -> str:
     raise ValueError(f"Missing required columns: ['phase_ipsi']\n{path}: no phase column found (looked for "
                      f"{', '.join(PHASE_COLUMNS)}, in that order).\nAvailable columns: {columns}\n"
                      f"Hint: Use custom column names in constructor if your data uses different names: {hint}")
+
+
+def phase_warnings(phase: np.ndarray, runs: dict | None, n_groups: int) -> None:
+    """LocoHub's load-time warnings on a numeric phase column (NaN for nulls): only NaN, values
+    outside [0, 100], and, when the file has a time column (``runs``: the index's runs), fewer
+    than 100 distinct phases per subject x task on average (time-indexed data)."""
+    finite = phase[~np.isnan(phase)]
+    if finite.size == 0:
+        warn("Phase column contains only NaN values")
+        return
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo < 0 or hi > 100:
+        warn(f"Phase values outside expected range [0-100]: [{lo:.1f}, {hi:.1f}]")
+    if runs is not None:
+        avg = mean_distinct_phases(phase, runs, n_groups)
+        if avg < 100:
+            warn(f"Data appears to be time-indexed (avg {avg:.1f} unique phase values per "
+                 f"subject-task). LocomotionData works best with phase-indexed data (150 points "
+                 f"per cycle). Consider converting to phase-indexed format.")
+
+
+def mean_distinct_phases(phase: np.ndarray, runs: dict, n_groups: int) -> float:
+    """Mean over subject x task groups of the number of distinct non-NaN phase values
+    (pandas' nunique per group, LocoHub's time-indexed test)."""
+    group = np.full(phase.shape[0], -1, dtype=np.int64)
+    for g, start, n in zip(runs["group"], runs["row_begin"], runs["rows"]):
+        group[int(start):int(start) + int(n)] = int(g)
+    keep = ~np.isnan(phase) & (group >= 0)
+    g, p = group[keep], phase[keep]
+    order = np.lexsort((p, g))
+    g, p = g[order], p[order]
+    new = np.ones(g.shape[0], dtype=bool)
+    new[1:] = (g[1:] != g[:-1]) | (p[1:] != p[:-1])
+    counts = np.bincount(g[new], minlength=n_groups)
+    return float(counts.mean()) if counts.size else 0.0

@@ -34,7 +34,7 @@ from . import naming
 from .bulk import BulkAnalyses
 from .frames import efficient_reshape_3d, parse_task_info  # noqa: F401 - LocoHub's module functions
 from .filtering import Selection, analyse_points
-from .loading import PHASE_COLUMNS, file_type_of, find_phase_column, peek_columns, warn
+from .loading import PHASE_COLUMNS, file_type_of, find_phase_column, peek_columns, phase_warnings, warn
 from .reader import FEATURE_MARKERS, NON_FEATURES, POINTS_PER_CYCLE, GaitFile, feature_kind
 
 #: ``api="current"``: LocoHub's newest package; ``"legacy"``: lib/core and user_libs versions.
@@ -164,7 +164,7 @@ class LocomotionData(BulkAnalyses):
         if verbose:
             print(f"Loaded data with {self._index.index.rows} rows, {len(self.subjects)} subjects, "
                   f"{len(self.tasks)} tasks, {len(self.features)} features")
-        self.validation_report = self._check_names(strict_names, verbose)
+        self.validation_report = naming.check_names(self.features, self.data_path, strict_names, verbose)
 
     # ---- loading checks -------------------------------------------------------------------------
     def _features_of_file(self) -> list[str]:
@@ -207,62 +207,10 @@ class LocomotionData(BulkAnalyses):
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             phase = None  # text phases: the index said what it could; LocoHub skips the checks too
         if phase is not None:
-            finite = phase[~np.isnan(phase)]
-            if finite.size == 0:
-                warn("Phase column contains only NaN values")
-            else:
-                lo, hi = float(finite.min()), float(finite.max())
-                if lo < 0 or hi > 100:
-                    warn(f"Phase values outside expected range [0-100]: [{lo:.1f}, {hi:.1f}]")
-                if "time" in self._file.columns or "time_s" in self._file.columns:
-                    avg = self._mean_distinct_phases(phase)
-                    if avg < 100:
-                        warn(f"Data appears to be time-indexed (avg {avg:.1f} unique phase values per "
-                             f"subject-task). LocomotionData works best with phase-indexed data (150 points "
-                             f"per cycle). Consider converting to phase-indexed format.")
+            timed = "time" in self._file.columns or "time_s" in self._file.columns
+            phase_warnings(phase, self._index.runs if timed else None, len(self._index.groups["rows"]))
         if verbose:
             print(f"Data validation passed: {len(self.subjects)} subjects, {len(self.tasks)} tasks")
-
-    def _mean_distinct_phases(self, phase: np.ndarray) -> float:
-        """Mean over subject x task groups of the number of distinct non-NaN phase values
-        (pandas' nunique per group, LocoHub's time-indexed test)."""
-        runs = self._index.runs
-        group = np.full(phase.shape[0], -1, dtype=np.int64)
-        for g, start, n in zip(runs["group"], runs["row_begin"], runs["rows"]):
-            group[int(start):int(start) + int(n)] = int(g)
-        keep = ~np.isnan(phase) & (group >= 0)
-        g, p = group[keep], phase[keep]
-        order = np.lexsort((p, g))
-        g, p = g[order], p[order]
-        new = np.ones(g.shape[0], dtype=bool)
-        new[1:] = (g[1:] != g[:-1]) | (p[1:] != p[:-1])
-        counts = np.bincount(g[new], minlength=len(self._index.groups["rows"]))
-        return float(counts.mean()) if counts.size else 0.0
-
-    def _check_names(self, strict: bool, verbose: bool) -> dict:
-        report: dict[str, list[str]] = {"standard_compliant": [], "non_standard": [], "warnings": [], "errors": []}
-        for f in self.features:
-            if naming.is_standard_compliant(f):
-                report["standard_compliant"].append(f)
-                continue
-            report["non_standard"].append(f)
-            report["errors"].append(f"Variable '{f}' does not follow standard naming convention: "
-                                    f"{naming.NAME_PATTERN}")
-            if strict:
-                raise ValueError(f"{naming.non_standard_error(f)} ({self.data_path}; pass strict_names=False "
-                                 f"to load it anyway)")
-        if report["non_standard"]:
-            bad = report["non_standard"]
-            warn(f"{len(bad)} feature name(s) do not follow LocoHub's convention {naming.NAME_PATTERN} "
-                  f"(e.g. knee_flexion_angle_ipsi_rad): {bad[:8]}{' ...' if len(bad) > 8 else ''}. "
-                  f"Validation applies LocoHub's limits by the words angle/velocity/moment in the name, "
-                  f"assuming rad, rad_s and Nm_kg.")
-            if verbose:
-                print(f"Variable name validation: {len(report['standard_compliant'])} standard, "
-                      f"{len(bad)} non-standard")
-        elif verbose:
-            print(f"Variable name validation: All {len(report['standard_compliant'])} variables are standard compliant")
-        return report
 
     # ---- LocoHub's naming helpers -----------------------------------------------------------------
     def _is_standard_compliant(self, variable_name: str) -> bool:

@@ -10,6 +10,8 @@ version raises ``ValueError`` on a feature outside the standard, and so does ``L
 
 from __future__ import annotations
 
+from .loading import warn
+
 JOINTS = ("hip", "knee", "ankle", "pelvis", "trunk", "thigh", "shank", "foot")
 #: LocoHub's motions, plus the anatomical terms a converted dataset may use for the same planes
 #: (LocoHub itself rejects the last six: docs/gait.md, "Compatibility").
@@ -91,3 +93,28 @@ def non_standard_error(name: str) -> str:
     """LocoHub's message for a feature outside the standard (every LocoHub version raises it)."""
     return (f"Non-standard variable name detected: '{name}'. Expected format: {NAME_PATTERN}. "
             f"Suggestion: {suggest_standard_name(name)}")
+
+
+def check_names(features: list[str], data_path, strict: bool, verbose: bool) -> dict:
+    """LocoHub's variable-name validation at load: its report dict; ``strict`` raises on the
+    first non-standard name (naming the file and how to load it anyway), else one warning."""
+    report: dict[str, list[str]] = {"standard_compliant": [], "non_standard": [], "warnings": [], "errors": []}
+    for f in features:
+        if is_standard_compliant(f):
+            report["standard_compliant"].append(f)
+            continue
+        report["non_standard"].append(f)
+        report["errors"].append(f"Variable '{f}' does not follow standard naming convention: {NAME_PATTERN}")
+        if strict:
+            raise ValueError(f"{non_standard_error(f)} ({data_path}; pass strict_names=False to load it anyway)")
+    if report["non_standard"]:
+        bad = report["non_standard"]
+        warn(f"{len(bad)} feature name(s) do not follow LocoHub's convention {NAME_PATTERN} "
+             f"(e.g. knee_flexion_angle_ipsi_rad): {bad[:8]}{' ...' if len(bad) > 8 else ''}. "
+             f"Validation applies LocoHub's limits by the words angle/velocity/moment in the name, "
+             f"assuming rad, rad_s and Nm_kg.")
+        if verbose:
+            print(f"Variable name validation: {len(report['standard_compliant'])} standard, {len(bad)} non-standard")
+    elif verbose:
+        print(f"Variable name validation: All {len(report['standard_compliant'])} variables are standard compliant")
+    return report
