@@ -126,7 +126,7 @@ def task_budget(ray, memory_limit: str | int | None) -> tuple[int, int, str]:
 
 
 # ---- ROOT, FILE and OUT on a filesystem pyarrow knows (s3://, gs://, hdfs://, file://...) ----
-# Only a --ray run takes them (docs/drums.md and docs/gait.md, "Beyond one machine"): its tasks
+# Only a --ray run takes them (docs/scale-out.md): its tasks
 # fetch their own inputs to a node-local temporary directory and put their outputs under
 # temporary names; the driver alone commits. Credentials come from pyarrow's own sources (for S3:
 # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION or ~/.aws; for GCS:
@@ -152,7 +152,7 @@ def filesystem(uri: str):
         return pafs.FileSystem.from_uri(uri)
     except (ValueError, NotImplementedError) as e:  # pyarrow's ArrowInvalid, ArrowNotImplementedError
         raise ValueError(f"{uri}: not a filesystem pyarrow can open ({e}); use s3://, gs://, hdfs:// or "
-                         f"file:// (and pyarrow's credentials, see docs/drums.md, \"Beyond one machine\")") from None
+                         f"file:// (and pyarrow's credentials, see docs/scale-out.md)") from None
 
 
 def download(fs, src: str, dst: Path) -> None:

@@ -76,7 +76,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     run.add_argument("--monitor", action="store_true",
                      help="sample CPU, memory, budget and progress into OUT/report.json and OUT/report.png")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    ray = pr.add_argument_group("cluster (docs/drums.md, \"Beyond one machine\")")
+    ray = pr.add_argument_group("cluster (docs/scale-out.md)")
     ray.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                      help="run the work units on a Ray cluster (ADDRESS such as 10.0.0.1:6379 or auto; none: "
                      "$RAY_ADDRESS, else a cluster on this machine); ROOT and OUT must be seen by every node, or "
@@ -170,7 +170,7 @@ def _prepare(a: argparse.Namespace) -> int:
     if not a.quiet:
         if is_uri(a.out):  # the reader takes local paths
             print(f"rejects: {join_uri(a.out, 'rejects.csv')}; read back from a local copy or a mount of {a.out} "
-                  f"(docs/drums.md, \"Beyond one machine\")", file=sys.stderr)
+                  f"(docs/scale-out.md)", file=sys.stderr)
         else:
             print(f"rejects: {a.out / 'rejects.csv'}; read back with cadence.drums.open({str(a.out)!r})",
                   file=sys.stderr)

@@ -301,7 +301,7 @@ def _renumbered(name: str, shard: int) -> str:
     return f"{kind}-{shard:05d}.{suffix}"
 
 
-# ---- ROOT and OUT on a filesystem pyarrow knows (docs/drums.md, "Beyond one machine") ----
+# ---- ROOT and OUT on a filesystem pyarrow knows (docs/scale-out.md) ----
 #
 # The driver sees a remote ROOT through a local mirror: its listing as empty files, its CSV
 # files fetched, so that finding and checking the inputs is the local code, word for word; each

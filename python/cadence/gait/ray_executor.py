@@ -254,7 +254,7 @@ def _result(ray, ref, gfile: GaitFile, a: int, b: int):
                               f"run the command again") from None
 
 
-# ---- FILE and OUT on a filesystem pyarrow knows (docs/gait.md, "Beyond one machine") ----
+# ---- FILE and OUT on a filesystem pyarrow knows (docs/scale-out.md) ----
 
 #: The driver's local copies of FILEs given as URIs -> the URI (the tasks read the URI).
 _SOURCES: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("cadence_gait_sources", default={})
