@@ -216,6 +216,19 @@ def test_uri_root_and_out_same_records_as_local(corpus, ray_cluster, tmp_path, m
         assert_same_output(tmp_path / o, local)
 
 
+def test_uri_root_without_a_csv_pairs_its_files_as_locally(drum_corpus, ray_cluster, tmp_path):
+    """A ROOT of MIDI and audio files and no E-GMD CSV: pairs found by the local scan, on the
+    driver's mirror of the listing; each task then fetches its pairs from the URI."""
+    root = tmp_path / "plain"
+    shutil.copytree(drum_corpus, root, ignore=shutil.ignore_patterns("*.csv"))
+    local = tmp_path / "local"
+    drums.prepare(root, local, show_progress=False)
+    out = tmp_path / "out"
+    report = drums.prepare(uri(root), uri(out), executor="ray", unit_inputs=3, show_progress=False)
+    assert report["files_ok"] == 8 and report["units"] == 3
+    assert_same_output(out, local)
+
+
 def test_uri_worker_killed_mid_unit(corpus, ray_cluster, tmp_path):
     control = kill_next_writer()
     out = tmp_path / "out"
