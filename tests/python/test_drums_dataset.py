@@ -171,6 +171,19 @@ def test_dataloader_default_collate_and_drums_collate(stores):
     assert fast["hit_offsets"].shape == (n + 1,)
 
 
+def test_a_worker_batch_is_written_once_into_shared_memory(stores):
+    """What a DataLoader worker's collate returns: every array over one storage that is already
+    in shared memory, so sending it passes a handle, not a copy of the audio."""
+    torch = pytest.importorskip("torch")
+    from cadence.drums import sampling
+
+    batch = drums.open(stores["resampled"]).read_batch(np.arange(40))
+    out = sampling._one_storage(torch, batch)
+    assert out["audio"].is_shared() and len({t.untyped_storage().data_ptr() for t in out.values()}) == 1
+    for k, a in batch.items():
+        np.testing.assert_array_equal(out[k].numpy(), a)
+
+
 @pytest.mark.parametrize("context", ["fork", "spawn"])
 def test_dataloader_workers_read_every_record_once(stores, context):
     torch = pytest.importorskip("torch")
@@ -183,6 +196,7 @@ def test_dataloader_workers_read_every_record_once(stores, context):
     for b in loader:
         seen += b["index"].tolist()
         audio.update(zip(b["index"].tolist(), b["audio"].numpy()))
+        assert len({b[k].untyped_storage().data_ptr() for k in ("audio", "classes", "index")}) == 1
     assert seen == sampler.order().tolist()
     direct = ds.read_batch(np.arange(len(ds)))["audio"]
     for i in (0, len(ds) // 2, len(ds) - 1):
