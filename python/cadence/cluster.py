@@ -77,6 +77,8 @@ def stop_units(ray, tasks: list[list], grace_s: float) -> None:
     (a failed internal check, exit code 1, nothing printed) when a cancel races with the reply
     of a task that is just finishing, which is what happens when every unit fails at once on
     a bad input (seen in CI with Ray 2.60; tests/python/test_gait_ray.py repeats it)."""
+    if not tasks:
+        return
     try:
         firsts = [refs[0] for refs in tasks]
         _, unfinished = ray.wait(firsts, num_returns=len(firsts), timeout=grace_s)
