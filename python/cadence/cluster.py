@@ -47,6 +47,8 @@ def connect(address: str | None):
     # Not Ray's own default for None, which follows a file left by the last cluster started
     # here and waits for it, dead or not.
     address = address or os.environ.get("RAY_ADDRESS") or "local"
+    if address == "local":  # a private cluster for this run: Ray's notice on its token is noise here
+        logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as e:
