@@ -103,8 +103,9 @@ def test_load_warnings_as_locohub(tmp_path):
     df = frame(subjects=("S01",), tasks=("walk",), cycles=1)
     with pytest.warns(UserWarning, match="^Phase column contains only NaN values$"):
         quiet(write(df.assign(phase=np.nan), tmp_path / "nan.parquet"))
-    with pytest.warns(UserWarning, match=r"^Phase values outside expected range \[0-100\]: \[-5\.0, 105\.0\]$"):
+    with pytest.warns(UserWarning, match=r"^Phase values outside expected range \[0-100\]: \[-5\.0, 105\.0\]$") as caught:
         quiet(write(df.assign(phase=np.linspace(-5, 105, 150)), tmp_path / "range.parquet"))
+    assert caught[0].filename == __file__  # the user's line (here: this file's), never cadence's
     coarse = df.assign(phase=np.repeat(np.arange(75.0), 2), time_s=np.arange(150) / 100)
     with pytest.warns(UserWarning, match=r"^Data appears to be time-indexed \(avg 75\.0 unique phase values per "
                                          r"subject-task\)"):

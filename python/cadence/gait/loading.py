@@ -21,10 +21,10 @@ _PACKAGE_DIR = str(Path(__file__).parent)
 
 def warn(message: str) -> None:
     """A UserWarning attributed to the first caller outside cadence.gait (the user's line)."""
-    frame, level = sys._getframe(1), 1
+    frame, level = sys._getframe(1), 1  # level: how far `frame` is above this function
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
+    warnings.warn(message, UserWarning, stacklevel=level + 1)  # stacklevel 1 is this function
 
 
 def file_type_of(path: Path, file_type: str) -> str:
