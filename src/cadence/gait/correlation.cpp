@@ -54,7 +54,7 @@ template <int TI, int TJ>
   using vdu = lanes::Lanes<8>::vdu;
   for (int i0 = 0; i0 < Fp; i0 += TI) {
     for (int j0 = i0 / TJ * TJ; j0 < Fp; j0 += TJ) {
-      vd acc[TI][TJ] = {};
+      vd acc[TI * TJ] = {};  // flat: acc[s * TJ + t]
       const double* a0 = X + static_cast<std::size_t>(i0) * B;
       const double* b0 = X + static_cast<std::size_t>(j0) * B;
       for (int k = 0; k < B; k += 8) {
@@ -62,14 +62,14 @@ template <int TI, int TJ>
         for (int t = 0; t < TI; ++t) a[t] = *reinterpret_cast<const vdu*>(a0 + t * B + k);
         for (int t = 0; t < TJ; ++t) b[t] = *reinterpret_cast<const vdu*>(b0 + t * B + k);
         for (int s = 0; s < TI; ++s)
-          for (int t = 0; t < TJ; ++t) acc[s][t] += a[s] * b[t];
+          for (int t = 0; t < TJ; ++t) acc[s * TJ + t] += a[s] * b[t];
       }
       if constexpr (TI * TJ % 8 == 0) {
         // 8 accumulators at a time into one vector of their 8 sums, added in the order of the
         // scalar branch below (pairs of lanes, then pairs of pairs, then the halves): with 32
         // rows per block and tile, adding lanes one by one took as long as the products.
         for (int g = 0; g < TI * TJ; g += 8) {
-          const vd* v = &acc[0][0] + g;
+          const vd* v = acc + g;
           vd p[4], q[2];
           for (int h = 0; h < 4; ++h)
             p[h] = __builtin_shufflevector(v[2 * h], v[2 * h + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
@@ -88,7 +88,7 @@ template <int TI, int TJ>
         for (int s = 0; s < TI; ++s)
           for (int t = 0; t < TJ; ++t) {
             const int i = i0 + s, j = j0 + t;
-            const vd& v = acc[s][t];
+            const vd& v = acc[s * TJ + t];
             if (i < F && j < F && j >= i)
               com[i * F + j] += ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
           }
@@ -149,9 +149,9 @@ Moments chunk_moments(const std::vector<ColumnView>& cols, std::int64_t begin, s
     for (int f = 0; f < F; ++f) {
       prefetch_rows(cols[f], r + m, next);
       double* x = X.data() + static_cast<std::size_t>(f) * B;
-      const double* s = static_cast<const double*>(cols[f].data) + r;
       double mu;
       if (!cols[f].is_float32 && m == B) {  // summed where it lies, then centred into X: one pass less
+        const double* s = static_cast<const double*>(cols[f].data) + r;
         mu = block_sum(s) / m;
         for (int k = 0; k < B; ++k) x[k] = s[k] - mu;
       } else {
@@ -159,6 +159,7 @@ Moments chunk_moments(const std::vector<ColumnView>& cols, std::int64_t begin, s
           const float* s32 = static_cast<const float*>(cols[f].data) + r;
           for (int k = 0; k < m; ++k) x[k] = s32[k];
         } else {
+          const double* s = static_cast<const double*>(cols[f].data) + r;
           std::copy(s, s + m, x);
         }
         std::fill(x + m, x + B, 0.0);  // a short last block: zeros add nothing
