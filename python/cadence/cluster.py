@@ -73,29 +73,44 @@ def connected(address: str | None) -> Iterator[object]:
 
 
 def stop_units(ray, tasks: list[list], grace_s: float) -> None:
-    """Stop the rest of a run (a unit failed, or Ctrl-C): ``tasks`` holds each remaining task's
-    object refs. Those done within ``grace_s`` are read and dropped (Ray prints every error
-    nobody read); the others are killed. The wait is there because Ray's driver can abort
-    (a failed internal check, exit code 1, nothing printed) when a cancel races with the reply
-    of a task that is just finishing, which is what happens when every unit fails at once on
-    a bad input (seen in CI with Ray 2.60; tests/python/test_gait_ray.py repeats it)."""
+    """Stop the rest of a run (a unit failed, or Ctrl-C). ``tasks``: each unread task's object
+    refs, the small one first (a summary). A task done within ``grace_s`` is dropped; its
+    summary is read to see whether it failed, and then its other refs too (Ray prints every
+    error nobody read; a result that did not fail is never fetched). The others are killed. The
+    wait is there because Ray's driver can abort (a failed internal check, exit code 1, nothing
+    printed) when a cancel races with the reply of a task that is just finishing, which is what
+    happens when every unit fails at once on a bad input (seen in CI with Ray 2.60;
+    tests/python/test_gait_ray.py repeats it). A second Ctrl-C during the wait kills them all."""
     if not tasks:
         return
+    firsts = [refs[0] for refs in tasks]
+    unfinished = set(firsts)
     try:
-        firsts = [refs[0] for refs in tasks]
-        _, unfinished = ray.wait(firsts, num_returns=len(firsts), timeout=grace_s)
-        unfinished = set(unfinished)
+        _, left = ray.wait(firsts, num_returns=len(firsts), timeout=grace_s, fetch_local=False)
+        unfinished = set(left)
         for refs in tasks:
-            if refs[0] in unfinished:
-                ray.cancel(refs[0], force=True)
-                continue
-            for ref in refs:
-                try:
-                    ray.get(ref)
-                except Exception:  # noqa: BLE001 - its outcome is dropped with the run
-                    pass
+            if refs[0] not in unfinished:
+                _read_if_failed(ray, refs)
     except Exception:  # noqa: BLE001 - a cluster already gone (Ctrl-C reaches a local one too)
         pass
+    finally:
+        for ref in firsts:
+            if ref in unfinished:
+                try:
+                    ray.cancel(ref, force=True)
+                except Exception:  # noqa: BLE001 - as above
+                    break
+
+
+def _read_if_failed(ray, refs: list) -> None:
+    try:
+        ray.get(refs[0])
+    except Exception:  # noqa: BLE001 - it failed: read its other returns' errors too, and drop them
+        for ref in refs[1:]:
+            try:
+                ray.get(ref)
+            except Exception:  # noqa: BLE001
+                pass
 
 
 #: How long a failed run waits for its other units before killing them (stop_units).

@@ -216,8 +216,9 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
         warned: set[str] = set()
         stages: Counter = Counter()
         with Progress("cycle features", "row", show_progress) as progress:
+            current = 0  # the unit being read: the ones before it are done with
             try:
-                for (a, b), (data_ref, fig_ref) in zip(units, refs):  # in file order, whichever ends first
+                for current, ((a, b), (data_ref, fig_ref)) in enumerate(zip(units, refs)):  # in file order
                     data, figures = _result(ray, data_ref, gfile, a, b), json.loads(_result(ray, fig_ref, gfile, a, b))
                     for batch in pa.ipc.open_stream(data):
                         if batch.num_rows:
@@ -233,8 +234,8 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
                     rows_done += b - a
                     progress.update(rows_done, findex.index.rows, f"{cycles:,} cycles, {len(units)} units")
             except BaseException as e:  # Ctrl-C or a failed unit: stop the rest
-                cluster.stop_units(ray, [list(r) for r in refs], 0 if isinstance(e, KeyboardInterrupt)
-                                   else cluster.STOP_GRACE_S)
+                cluster.stop_units(ray, [[fig_ref, data_ref] for data_ref, fig_ref in refs[current:]],
+                                   0 if isinstance(e, KeyboardInterrupt) else cluster.STOP_GRACE_S)
                 raise
     # No range checks in this pass (validation runs locally): no range failures.
     return feat.FeatureRun(cycles, pa.table({}), peak, waits, [(k, v, 0) for k, v in stages.items()])
