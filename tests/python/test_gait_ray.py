@@ -33,6 +33,19 @@ def assert_identical(a: pa.Table, b: pa.Table) -> None:
             assert x.equals(y), name
 
 
+def assert_same_files(a, b) -> None:
+    """The local output ``a`` and the Ray one ``b`` (Parquet, or .npy with its .meta.parquet),
+    and their drop logs (both absent, or the same text)."""
+    if a.suffix == ".parquet":
+        assert_identical(pq.read_table(b), pq.read_table(a))
+    else:
+        assert np.array_equal(np.load(a).view(np.uint32), np.load(b).view(np.uint32))
+        assert_identical(pq.read_table(b.with_suffix(".meta.parquet")), pq.read_table(a.with_suffix(".meta.parquet")))
+    drops = [p.with_suffix(".drops.csv") for p in (a, b)]
+    assert [d.read_text() if d.exists() else None for d in drops] == [d.read_text() if d.exists() else None
+                                                                      for d in drops[::-1]]
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     """3 subjects x 4 tasks in row groups of 1,000 rows (units cut inside row groups), with the
@@ -112,14 +125,7 @@ def test_cli_parquet_and_npy_identical(sample, ray_cluster, tmp_path, which):
         assert main(["gait", "features", str(sample[which]), "-o", str(a), "-q"]) == 0
         assert main(["gait", "features", str(sample[which]), "-o", str(b), "-q", "--ray", ray_cluster.address,
                      "--unit-rows", "2000"]) == 0
-        if suffix == ".parquet":
-            assert_identical(pq.read_table(b), pq.read_table(a))
-        else:
-            assert np.array_equal(np.load(a).view(np.uint32), np.load(b).view(np.uint32))
-            assert_identical(pq.read_table(b.with_suffix(".meta.parquet")), pq.read_table(a.with_suffix(".meta.parquet")))
-        drops = [p.with_suffix(".drops.csv") for p in (a, b)]
-        assert [d.read_text() if d.exists() else None for d in drops] == [d.read_text() if d.exists() else None
-                                                                          for d in drops[::-1]]
+        assert_same_files(a, b)
 
 
 def test_worker_killed_mid_unit(sample, ray_cluster):
@@ -257,14 +263,7 @@ def test_uri_file_and_out_identical(sample, ray_cluster, tmp_path):
         b.with_suffix(".drops.csv").write_text("an earlier run's drop log")
         assert main(["gait", "features", uri(sample[0]), "-o", uri(b), "-q", "--ray", ray_cluster.address,
                      "--unit-rows", "2000"]) == 0
-        if suffix == ".parquet":
-            assert_identical(pq.read_table(b), pq.read_table(a))
-        else:
-            assert np.array_equal(np.load(a).view(np.uint32), np.load(b).view(np.uint32))
-            assert_identical(pq.read_table(b.with_suffix(".meta.parquet")), pq.read_table(a.with_suffix(".meta.parquet")))
-        drops = [p.with_suffix(".drops.csv") for p in (a, b)]
-        assert [d.read_text() if d.exists() else None for d in drops] == [d.read_text() if d.exists() else None
-                                                                          for d in drops[::-1]]
+        assert_same_files(a, b)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left
 
 
