@@ -121,8 +121,9 @@ def interp_one(t, x, a, b, start, end):
     return np.interp(tj, seg_t[m], seg_x[m], left=np.nan, right=np.nan)
 
 
-def numpy_loop(t, f, X, offsets, r):
-    out, drops = [], []
+def kept_strides(t, f, X, offsets, r, drops: list):
+    """The strides both numpy contenders interpolate: (trial time, trial features, heel strikes,
+    stride, start, end) per kept stride, trial by trial; dropped ones go to ``drops``."""
     for i in range(len(offsets) - 1):
         lo, hi = offsets[i], offsets[i + 1]
         tt, xx = t[lo:hi], X[:, lo:hi]
@@ -133,37 +134,32 @@ def numpy_loop(t, f, X, offsets, r):
         for s in range(len(start)):
             if reason[s] != "kept":
                 drops.append((i, s, reason[s]))
-                continue
-            out.append(np.stack([interp_one(tt, xx[j], hs[s], hs[s + 1], start[s], end[s]) for j in range(len(xx))]))
+            else:
+                yield tt, xx, hs, s, start[s], end[s]
+
+
+def numpy_loop(t, f, X, offsets, r):
+    out, drops = [], []
+    for tt, xx, hs, s, t0, t1 in kept_strides(t, f, X, offsets, r, drops):
+        out.append(np.stack([interp_one(tt, xx[j], hs[s], hs[s + 1], t0, t1) for j in range(len(xx))]))
     return np.concatenate(out, axis=1) if out else np.zeros((len(X), 0)), drops
 
 
 def numpy_vector(t, f, X, offsets, r):
     out, drops = [], []
     frac = np.arange(150) / 149
-    for i in range(len(offsets) - 1):
-        lo, hi = offsets[i], offsets[i + 1]
-        tt, xx = t[lo:hi], X[:, lo:hi]
-        hs = strikes_np(tt, f[lo:hi], r)
-        if len(hs) < 2:
-            continue
-        start, end, reason = strides_np(tt, hs, r)
-        for s in range(len(start)):
-            if reason[s] != "kept":
-                drops.append((i, s, reason[s]))
-                continue
-            a, b = hs[s], hs[s + 1]
-            seg_t, seg = tt[a:b + 1], xx[:, a:b + 1]
-            tj = start[s] + (end[s] - start[s]) * frac
-            tj[0], tj[-1] = start[s], end[s]
-            k = np.clip(np.searchsorted(seg_t, tj, side="right") - 1, 0, len(seg_t) - 2)
-            w = (tj - seg_t[k]) / (seg_t[k + 1] - seg_t[k])
-            v = seg[:, k] + (seg[:, k + 1] - seg[:, k]) * w
-            v[:, -1] = seg[:, -1]
-            bad = np.flatnonzero(~np.isfinite(seg).all(axis=1))
-            for j in bad:
-                v[j] = interp_one(tt, xx[j], a, b, start[s], end[s])
-            out.append(v)
+    for tt, xx, hs, s, t0, t1 in kept_strides(t, f, X, offsets, r, drops):
+        a, b = hs[s], hs[s + 1]
+        seg_t, seg = tt[a:b + 1], xx[:, a:b + 1]
+        tj = t0 + (t1 - t0) * frac
+        tj[0], tj[-1] = t0, t1
+        k = np.clip(np.searchsorted(seg_t, tj, side="right") - 1, 0, len(seg_t) - 2)
+        w = (tj - seg_t[k]) / (seg_t[k + 1] - seg_t[k])
+        v = seg[:, k] + (seg[:, k + 1] - seg[:, k]) * w
+        v[:, -1] = seg[:, -1]
+        for j in np.flatnonzero(~np.isfinite(seg).all(axis=1)):
+            v[j] = interp_one(tt, xx[j], a, b, t0, t1)
+        out.append(v)
     return np.concatenate(out, axis=1) if out else np.zeros((len(X), 0)), drops
 
 
