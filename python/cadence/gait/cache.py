@@ -317,42 +317,51 @@ class LocomotionDataCache:
         self._store(self.key(func_name, args, kwargs), {"function": func_name, "value": tree}, blobs)
 
     def _lookup(self, func_name: str, key: str) -> Any:
-        entry = self._entry(key)
+        def read(entry: Path, manifest: dict):
+            size = 0
+
+            def read_blob(name: str):
+                nonlocal size
+                if not re.fullmatch(r"b[0-9]+\.(npy|arrow)", name):  # only files of this entry
+                    raise ValueError(f"blob name {name!r}")
+                path = entry / name
+                info = manifest["blobs"][name]
+                if path.stat().st_size != info["bytes"] or _digest(path) != info["blake2b"]:
+                    raise ValueError(f"{name}: size or digest differs from the manifest")
+                size += info["bytes"]
+                if name.endswith(".npy"):
+                    return np.load(path, allow_pickle=False)
+                with pa.OSFile(str(path), "rb") as f:
+                    return pa.ipc.open_file(f).read_all()
+
+            return _decode(manifest["value"], read_blob), size
+
+        found = self._read_entry(self._entry(key), read)
+        self._count(func_name, hit=found is not None)
+        if found is None:
+            return _MISSING
+        value, size = found
+        self.counters.bytes_read += size
+        return value
+
+    def _read_entry(self, entry: Path, read: Callable[[Path, dict], Any]) -> Any:
+        """``read(entry, manifest)`` under the shared lock, or None when the entry is absent or
+        damaged (a damaged one is dropped, with a warning, and recomputed by the caller). A
+        read entry's manifest is touched: its last access, for LRU eviction."""
         with self._locked(exclusive=False):
             if not entry.is_dir():
-                self._count(func_name, hit=False)
-                return _MISSING
+                return None
             try:
-                manifest = json.loads((entry / _MANIFEST).read_text())
-                size = 0
-
-                def read_blob(name: str):
-                    nonlocal size
-                    if not re.fullmatch(r"b[0-9]+\.(npy|arrow)", name):  # only files of this entry
-                        raise ValueError(f"blob name {name!r}")
-                    path = entry / name
-                    info = manifest["blobs"][name]
-                    if path.stat().st_size != info["bytes"] or _digest(path) != info["blake2b"]:
-                        raise ValueError(f"{name}: size or digest differs from the manifest")
-                    size += info["bytes"]
-                    if name.endswith(".npy"):
-                        return np.load(path, allow_pickle=False)
-                    with pa.OSFile(str(path), "rb") as f:
-                        return pa.ipc.open_file(f).read_all()
-
-                value = _decode(manifest["value"], read_blob)
+                value = read(entry, json.loads((entry / _MANIFEST).read_text()))
             except _DAMAGED as e:
                 damaged = e
             else:
                 damaged = None
         if damaged is not None:
             self._drop_damaged(entry, damaged)
-            self._count(func_name, hit=False)
-            return _MISSING
+            return None
         with contextlib.suppress(OSError):
-            os.utime(entry / _MANIFEST)  # last access, for LRU eviction
-        self.counters.bytes_read += size
-        self._count(func_name, hit=True)
+            os.utime(entry / _MANIFEST)
         return value
 
     def _count(self, func_name: str, hit: bool) -> None:
@@ -463,32 +472,18 @@ class LocomotionDataCache:
         return self._map_columns(func, entry, count=False) or decoded
 
     def _map_columns(self, func: str, entry: Path, count: bool = True) -> pa.Table | None:
-        with self._locked(exclusive=False):
-            if not entry.is_dir():
-                if count:
-                    self._count(func, hit=False)
-                return None
-            try:
-                manifest = json.loads((entry / _MANIFEST).read_text())
-                path = entry / "columns.arrow"
-                if path.stat().st_size != manifest["blobs"]["columns.arrow"]["bytes"]:
-                    raise ValueError("columns.arrow: size differs from the manifest")
-                table = _mapped_table(path)
-            except _DAMAGED as e:
-                damaged = e
-            else:
-                damaged = None
-        if damaged is not None:
-            self._drop_damaged(entry, damaged)
-            if count:
-                self._count(func, hit=False)
-            return None
-        with contextlib.suppress(OSError):
-            os.utime(entry / _MANIFEST)
+        def read(entry: Path, manifest: dict):
+            path = entry / "columns.arrow"
+            if path.stat().st_size != manifest["blobs"]["columns.arrow"]["bytes"]:
+                raise ValueError("columns.arrow: size differs from the manifest")
+            return _mapped_table(path), manifest["bytes"]
+
+        found = self._read_entry(entry, read)
         if count:
-            self.counters.bytes_read += manifest["bytes"]
-            self._count(func, hit=True)
-        return table
+            self._count(func, hit=found is not None)
+            if found is not None:
+                self.counters.bytes_read += found[1]
+        return None if found is None else found[0]
 
     # ---- inspection ------------------------------------------------------------------------------
     def stats(self) -> dict:
