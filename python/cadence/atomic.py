@@ -97,7 +97,8 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or a new file in ``directory`` durable (where the platform allows it)."""
     try:
         fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:  # pragma: no cover - not every platform opens directories
@@ -168,7 +169,7 @@ class AtomicFiles:
         for final in self._discard - set(written):
             _remove(final)
         for directory in {f.parent for f in written} | {f.parent for f in self._discard}:
-            _fsync_dir(directory)
+            fsync_dir(directory)
         self._done = True
         return written
 

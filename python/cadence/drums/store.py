@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import fsync_dir
+
 JOURNAL = "journal.jsonl"
 #: The points of a commit where :data:`fault_hook` is called, in order.
 FAULT_POINTS = ("before_rename", "after_rename", "before_journal", "after_commit")
@@ -54,14 +56,6 @@ def sha256_of(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class _HashingFile:
@@ -313,7 +307,7 @@ class Store:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.root / JOURNAL)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     # Where OUT's files are: here a local directory; drums/ray_executor.py's remote store
     # overrides these three for a pyarrow file system.
@@ -333,7 +327,7 @@ class Store:
             f.flush()
             os.fsync(f.fileno())
         if create:
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
 
     @property
     def done_ids(self) -> set[str]:
@@ -374,7 +368,7 @@ class Store:
 
     def _commit_files(self, shard: int, files: dict, inputs: list[str], rejects: list[dict],
                       stats: dict | None) -> Commit:
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         _fault("after_rename")
         c = Commit(shard, files, list(inputs), list(rejects), stats or {})  # callers reuse their lists
         _fault("before_journal", journal=self.root / JOURNAL, line=json.dumps({"type": "commit", **c.__dict__}))
