@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,8 @@ from typing import Iterator
 INSTALL_HINT = "pip install 'cadence[ray]'"
 #: Retries of a unit whose worker died (killed, out of memory, node lost) before the run fails.
 UNIT_RETRIES = 3
+#: How long the check that something listens at a cluster's address waits (probe_address).
+PROBE_TIMEOUT_S = 5.0
 
 
 class RayMissing(ImportError):
@@ -49,12 +52,34 @@ def connect(address: str | None):
     address = address or os.environ.get("RAY_ADDRESS") or "local"
     if address == "local":  # a private cluster for this run: Ray's notice on its token is noise here
         logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+    probe_address(address)
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as e:
         raise ConnectionError(f"cannot connect to the Ray cluster at {address} ({e}); start one with "
                               f"`ray start --head` or check the address") from None
     return ray, True
+
+
+_HOST_PORT = re.compile(r"^(?:ray://)?(?P<host>\[[^\]]+\]|[^:/\[\]]+):(?P<port>\d+)$")
+
+
+def probe_address(address: str) -> None:
+    """ConnectionError, naming the address and how to start a cluster there, when nothing
+    accepts a TCP connection at ``address`` (``host:port`` or ``ray://host:port``). ``ray.init``
+    itself would retry for minutes, printing its C++ log lines, before giving up. ``local``,
+    ``auto`` and other forms are left to Ray."""
+    m = _HOST_PORT.match(address.strip())
+    if not m:
+        return
+    host, port = m["host"].strip("[]"), int(m["port"])
+    try:
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S).close()
+    except OSError as e:
+        why = "no answer" if isinstance(e, TimeoutError) else e.strerror or str(e)
+        start = "ray start --head" + ("" if address.startswith("ray://") else f" --port={port}")
+        raise ConnectionError(f"no Ray cluster at {address} ({why}); start one on that machine with `{start}`, "
+                              f"or check the address (docs/scale-out.md)") from None
 
 
 def disconnect(ray, owned: bool) -> None:

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import _core
+from .text import plural
 from .drums import scan_corpus
 from .drums.archive import CSV_MAX_BYTES, ZipCorpus, is_zip
 from .drums.inputs import EGMD_COLUMNS, find_csv
@@ -88,14 +89,15 @@ def summarize_drums(root: Path, *, jobs: int = 0, show_progress: bool | None = N
 def format_drums(s: dict) -> str:
     lines = [
         f"Drum corpus  {s['csv']}",
-        f"  pairs            {s['pairs']}  ({s['performances']} performances, {s['drummers']} drummers)",
+        f"  pairs            {s['pairs']:,}  ({plural(s['performances'], 'performance')}, "
+        f"{plural(s['drummers'], 'drummer')})",
         f"  splits (pairs)   {_counts(s['splits'])}",
         f"  splits (perf.)   {_counts(s['performances_per_split'])}",
         f"  kits             {_counts(s['kits'])}",
         f"  beat types       {_counts(s['beat_types'])}",
         f"  bpm              {s['bpm_range'][0]}-{s['bpm_range'][1]}" if s["bpm_range"] else "  bpm              -",
         f"  audio            {s['audio_ok']} decoded, {s['audio_hours'] * 3600:.1f} s, "
-        f"rates {_counts(s['sample_rates_hz'])} Hz, channels {_counts(s['channels'])}, "
+        f"{_per_file(s['sample_rates_hz'], '{} Hz')}, {_per_file(s['channels'], '{} channel', '{} channels')}, "
         f"mean RMS {s['mean_rms_dbfs']:.1f} dBFS" if s["mean_rms_dbfs"] is not None else "  audio            none decoded",
         f"  CSV vs audio     max duration mismatch {s['max_duration_mismatch_s'] * 1e3:.2f} ms",
         f"  missing MIDI     {s['missing_midi']}",
@@ -157,6 +159,12 @@ def _number(text: str | None) -> float:
         return float(text or "nan")
     except ValueError:
         return float("nan")
+
+
+def _per_file(d: dict, one: str, many: str | None = None) -> str:
+    """"44100 Hz (12 files)", "1 channel (10 files), 2 channels (2 files)": a value and its files."""
+    return ", ".join(f"{(one if k == 1 or many is None else many).format(k)} ({plural(v, 'file')})"
+                     for k, v in sorted(d.items())) or "-"
 
 
 def _counts(d: dict) -> str:

@@ -33,7 +33,7 @@ def test_sample_drums_then_summary(drums_dir, capsys):
     out = capsys.readouterr().out
     assert "pairs            6  (3 performances" in out
     assert "splits (perf.)   test: 1, train: 1, validation: 1" in out
-    assert "rates 44100: 6 Hz, channels 1: 6" in out
+    assert "44100 Hz (6 files), 1 channel (6 files)" in out and "1 drummer)" in out
     assert "max duration mismatch 0.00 ms" in out
     assert "FAILED" not in out
 

@@ -101,7 +101,7 @@ def test_files_that_were_not_paired_are_listed_in_the_report(tmp_path):
     report = drums.prepare(root, tmp_path / "out", show_progress=False)
     assert report["files_ok"] == 1
     assert report["unpaired_files"] == ["README.txt", "s/b.wav"]
-    assert "not paired     2 file(s): README.txt, s/b.wav" in drums.prepare_format(report)
+    assert "not paired     2 files: README.txt, s/b.wav" in drums.prepare_format(report)
 
 
 @pytest.mark.parametrize("option, value, match", [

@@ -134,7 +134,7 @@ def test_auto_codec_at_seed_settings_uses_flac(drum_corpus, tmp_path):
 
 
 def test_filters(drum_corpus, tmp_path):
-    r = drums.prepare(drum_corpus, tmp_path / "a", splits=["train"], show_progress=False)
+    r = drums.prepare(drum_corpus, tmp_path / "a", split=["train"], show_progress=False)
     ds = drums.open(tmp_path / "a")
     assert set(ds.labels.column("split").to_pylist()) == {"train"} and r["files_ok"] >= 2
     half = drums.prepare(drum_corpus, tmp_path / "b", sample_fraction=0.5, seed=3, show_progress=False)

@@ -9,6 +9,8 @@ Exit status, the same for every command (README, "Exit status"):
   that cannot be written, a value out of range, a file that is not what the command expects.
   One line on stderr names the path and what to do; never a traceback.
 - 130 (:data:`EXIT_INTERRUPTED`): interrupted (Ctrl-C); finished outputs are kept.
+- 141 (:data:`EXIT_BROKEN_PIPE`): the reader of stdout went away (``cadence ... | head``): the
+  command stops quietly, with the status a Unix tool killed by SIGPIPE gives (128 + 13).
 
 Anything else that escapes a command is a bug in cadence: it prints a traceback (exit 1).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import sys
 
 from .. import __version__
@@ -25,6 +28,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
 class CliError(Exception):
@@ -72,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fast, trustworthy preparation and analysis of event-segmented time series: "
         "drum-transcription training data (E-GMD) and gait cycles (LocoHub).",
         epilog="exit status: 0 done, 1 problems found (verify, validate), 2 bad usage or input, "
-        "130 interrupted",
+        "130 interrupted, 141 output pipe closed (as Unix tools)",
     )
     parser.add_argument("--version", action="version", version=f"cadence {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
@@ -87,6 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # bad usage: argparse prints it and exits 2
     try:
         return int(args.run(args) or EXIT_OK)
+    except BrokenPipeError as e:
+        if not _stdout_closed():
+            print(f"cadence: error: {error_message(e)}", file=sys.stderr)
+            return EXIT_USAGE
+        # `cadence ... | head`: the reader has what it wanted. stdout now points at /dev/null, so
+        # that the interpreter's last flush of it cannot fail (and print) again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("cadence: interrupted; outputs already finished are kept, nothing half-written replaced them",
               file=sys.stderr)
@@ -94,6 +106,22 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as e:
         print(f"cadence: error: {error_message(e)}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has gone (POLLERR), as opposed to a BrokenPipeError
+    of some other pipe (a helper process that died), which is an error to report."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced (captured): not the broken pipe
+        return False
+    if not hasattr(select, "poll"):  # no poll() on this system: take it to be stdout
+        return True
+    poll = select.poll()
+    poll.register(fd, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poll.poll(0))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import drums
 from ..drums.alignment import format_lines as alignment_lines
+from ..text import counts, plural
 from .formatting import HelpFormatter
 
 
@@ -114,7 +115,7 @@ PREPARE_DEFAULTS = {
 }
 # Command-line option -> prepare() keyword, for the options the journal keeps.
 _KWARGS = {
-    "csv": "csv", "split": "splits", "kits": "kits", "drummers": "drummers", "sample_fraction": "sample_fraction",
+    "csv": "csv", "split": "split", "kits": "kits", "drummers": "drummers", "sample_fraction": "sample_fraction",
     "seed": "seed", "limit": "limit", "channels": "channels", "layout": "layout", "sample_rate": "sample_rate_hz",
     "mapping": "mapping", "merge_ms": "merge_ms", "pad_before": "pad_before_s", "clip": "clip_s", "codec": "codec",
     "index_codec": "index_codec",
@@ -166,6 +167,8 @@ def _prepare(a: argparse.Namespace) -> int:
         return 130
     except drums.NothingSelected as e:
         raise CliError(str(e)) from None
+    if not report["files_ok"] and report["rejected"]:
+        raise CliError(_all_rejected(a.out, report))
     print(json.dumps(report, indent=1) if a.json else drums.prepare_format(report), end="" if not a.json else "\n")
     if not a.quiet:
         if is_uri(a.out):  # the reader takes local paths
@@ -175,6 +178,45 @@ def _prepare(a: argparse.Namespace) -> int:
             print(f"rejects: {a.out / 'rejects.csv'}; read back with cadence.drums.open({str(a.out)!r})",
                   file=sys.stderr)
     return 0
+
+
+# What to check when every input was rejected for this reason (the reasons: the engine's
+# reject_name in src/cadence/drums/pair_processor.cpp, and inputs.py's CSV rows).
+_REJECT_HINTS = {
+    "missing_midi": "check that ROOT is the corpus directory: the CSV's paths are relative to it",
+    "missing_audio": "check that ROOT is the corpus directory (the CSV's paths are relative to it) and that "
+                     "each .mid has a .wav or .flac of the same name",
+    "bad_midi": "check the MIDI files (Standard MIDI Files, format 0 or 1)",
+    "bad_audio": "check the audio files (WAV or FLAC that decode)",
+    "empty_audio": "check the audio files: they hold no samples",
+    "no_notes": "check --channels and --mapping: no note of the MIDI files was kept",
+    "duration_mismatch": "check that the CSV's durations belong to these audio files, or raise --csv-tolerance",
+    "midi_past_audio": "check that each MIDI file belongs to its audio, or raise --midi-tolerance",
+    "misaligned": "check that each MIDI file belongs to its audio, or raise --max-offset-ms",
+    "path_outside_root": "the CSV names paths outside ROOT: check ROOT and the CSV",
+    "csv_missing_field": "check the CSV: its rows have empty fields",
+    "csv_bad_value": "check the CSV: its durations or bpm are not numbers",
+}
+
+
+def _all_rejected(out, report: dict) -> str:
+    """One line for a run that prepared nothing: the commonest reason, one example, what to check."""
+    from ..cluster import is_uri, join_uri
+    from ..drums.store import read_journal
+
+    reason, n = max(report["rejected"].items(), key=lambda kv: kv[1])
+    total = sum(report["rejected"].values())
+    example = ""
+    try:  # the first message of that reason, from the journal (a local OUT only)
+        _, commits = read_journal(Path(out) / drums.JOURNAL)
+        example = next(r["message"] for c in commits for r in c.rejects if r["reason"] == reason)
+    except (OSError, ValueError, StopIteration):
+        pass
+    why = f"{reason} ({n:,}{', e.g. ' + example if example else ''})"
+    hint = _REJECT_HINTS.get(reason, "see the messages in rejects.csv")
+    rejects = join_uri(out, "rejects.csv") if is_uri(out) else Path(out) / "rejects.csv"
+    return (f"nothing prepared: {'the' if total == 1 else 'all'} {plural(total, 'input')} rejected, most as {why}; "
+            f"{hint}. The rejects are listed in {rejects}; remove {out} before preparing into it again")
 
 
 def _cluster(a: argparse.Namespace) -> dict:
@@ -225,10 +267,14 @@ def _inspect(a: argparse.Namespace) -> int:
     if a.json:
         print(json.dumps(s, indent=1))
         return 0
-    print(f"{s['path']}: {s['layout']} layout, {s['records']:,} records from {s['inputs']:,} inputs "
-          f"in {s['shards']} shards ({s['bytes'] / 1e6:.1f} MB), {s['sample_rate_hz']} Hz, mapping {s['mapping']}")
-    print(f"  splits    {s['splits']}")
-    print(f"  rejected  {s['rejected'] or 0}")
+    print(f"{s['path']}: {s['layout']} layout, {plural(s['records'], 'record')} from {plural(s['inputs'], 'input')} "
+          f"in {plural(s['shards'], 'shard')} ({s['bytes'] / 1e6:.1f} MB), {s['sample_rate_hz']} Hz, "
+          f"mapping {s['mapping']}")
+    if s["incomplete"]:
+        print(f"  {s['incomplete']['message']}")
+    print(f"  splits    {counts(s['splits'])} (records)")
+    rejected = sum(s["rejected"].values())
+    print(f"  rejected  {rejected:,}" + (f" ({counts(s['rejected'])}; listed in rejects.csv)" if rejected else ""))
     for line in alignment_lines(s.get("alignment", {})):
         print(line.replace("  alignment      ", "  alignment ", 1))
     width = max((len(c) for c in s["class_histogram"]), default=0)
@@ -254,11 +300,19 @@ def _inspect_sequences(a: argparse.Namespace) -> int:
 def _verify(a: argparse.Namespace) -> int:
     from . import EXIT_OK, EXIT_PROBLEMS
 
+    from ..drums.verify import counts as stored
+
     problems = drums.verify(a.out, decode=not a.no_decode)
+    n = stored(a.out)
     if a.json:
-        print(json.dumps({"path": str(a.out), "ok": not problems, "problems": problems}, indent=1))
+        print(json.dumps({"path": str(a.out), "ok": not problems, "problems": problems, "counts": n}, indent=1))
     else:
         for p in problems:
             print(f"PROBLEM {p}")
-        print(f"{a.out}: {'OK' if not problems else f'{len(problems)} problem(s); repair with --resume'}")
+        checked = "checksums" if a.no_decode else "checksums and decoding"
+        what = (f"{plural(n['records'], 'record')} from {plural(n['inputs'], 'input')} "
+                f"({n['rejected']:,} rejected) in {plural(n['files'], 'file')} of {plural(n['shards'], 'shard')}, "
+                f"{n['bytes'] / 1e6:.1f} MB")
+        print(f"{a.out}: " + (f"OK: {what}; {checked} checked" if not problems else
+                              f"{plural(len(problems), 'problem')} in {what}; repair with --resume"))
     return EXIT_PROBLEMS if problems else EXIT_OK

@@ -186,6 +186,9 @@ def _open(args: argparse.Namespace):
     from ..gait import LocomotionData
     from ..gait.reader import LayoutError
 
+    if args.file.is_dir():
+        raise CliError(f"{args.file} is a directory; give a phase-indexed gait file (.parquet or .csv, 150 points "
+                       f"per cycle), e.g. one written by `cadence sample gait` or `cadence gait phase`")
     if not args.file.is_file():
         raise CliError(f"{args.file}: no such file; check the path")
     phase_col = args.phase_col or _find_phase_col(args)

@@ -92,6 +92,9 @@ def _run_drums(args: argparse.Namespace) -> int:
     out: Path = args.out
     if args.zip:
         return _run_drums_zip(args)
+    if out.suffix.lower() == ".zip":  # a directory named x.zip would pass for an archive
+        raise CliError(f"{out} is named like a zip: add --zip to write the corpus as one zip file, or give "
+                       f"a directory name, e.g. {out.with_suffix('')}")
     if out.exists() and not out.is_dir():
         raise CliError(f"{out} is a file; give a directory for the corpus")
     if out.exists() and any(out.iterdir()):

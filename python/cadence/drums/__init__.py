@@ -9,16 +9,17 @@
 """
 
 from .class_maps import load_class_map
-from .dataset import Batch, DrumDataset, StoredAudioError, open
+from .dataset import Batch, DrumDataset, IncompleteDatasetWarning, StoredAudioError, open
 from .prepare import NothingSelected, journal_options, prepare, prepare_config
-from .prepare import format_report as prepare_format
+from .report import format_report as prepare_format
 from .store import JOURNAL
 from .sampling import BlockShuffleSampler, collate, stream
 from .sequences import LogFilteredSpec, MelSpec, SequenceDataset
 from .scan import scan_corpus
 from .verify import inspect, verify
 
-__all__ = ["JOURNAL", "Batch", "BlockShuffleSampler", "DrumDataset", "LogFilteredSpec", "MelSpec", "NothingSelected",
+__all__ = ["JOURNAL", "Batch", "BlockShuffleSampler", "DrumDataset", "IncompleteDatasetWarning", "LogFilteredSpec",
+           "MelSpec", "NothingSelected",
            "SequenceDataset", "StoredAudioError", "collate", "stream",
            "inspect", "journal_options", "load_class_map", "open", "prepare", "prepare_config", "prepare_format",
            "scan_corpus", "verify"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,7 +26,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import _core
-from .store import FORMAT_VERSION, JOURNAL, read_journal
+from .inputs import view_mask
+from .store import FORMAT_VERSION, JOURNAL, incomplete_message, progress, read_journal
 
 # Engine codec numbers (src/cadence/drums/clip_codec.h, enum Codec).
 CODEC_IDS = {"flac": 1, "pcm16": 2, "float16": 3, "float32": 4}
@@ -53,6 +55,11 @@ def _close_all() -> None:
 
 class StoredAudioError(ValueError):
     """Stored audio that cannot be read back as it was written (damaged, truncated, mismatched)."""
+
+
+class IncompleteDatasetWarning(UserWarning):
+    """:func:`open` of a directory whose preparation did not finish (interrupted, or inputs left
+    to do): the records are whole, but not every input's are there yet."""
 
 
 class _Shared:
@@ -326,17 +333,23 @@ class DrumDataset:
                            sample_rate_hz=self.sample_rate_hz, jobs=self.jobs, _shared=self._s,
                            _indices=np.ascontiguousarray(indices, np.int64))
 
-    def filter(self, *, split: str | Sequence[str] | None = None, kits: Sequence[str] | None = None,
+    def filter(self, *, split: str | Sequence[str] | None = None, kits: Sequence[str | int] | None = None,
                drummers: Sequence[str] | None = None, pair_ids: Sequence[str] | None = None) -> DrumDataset:
-        """A view of the records whose split / kit / drummer / pair is among those given (no
-        audio or labels are copied: the view holds record numbers)."""
+        """A view of the records whose split / kit (name or number) / drummer / pair is among
+        those given (no audio or labels are copied: the view holds record numbers). The names are
+        :func:`prepare`'s and the command line's (``--split``, ``--kits``, ``--drummers``).
+
+        Raises
+        ------
+        ValueError
+            A value that no record of this dataset has (a typo such as ``split="training"``),
+            listing the values present.
+        """
         s = self._s
-        keep = np.ones(len(s.first_record), bool)  # per file: every column filtered on is per file
-        for column, wanted in (("split", split), ("kit", kits), ("drummer", drummers), ("pair_id", pair_ids)):
-            if wanted is None:
-                continue
-            wanted = {wanted} if isinstance(wanted, str) else set(wanted)
-            keep &= np.fromiter((v in wanted for v in s.pair_strings[column]), bool, len(keep))
+        files = np.unique(s.pair_of[self._indices])  # the files of this view; every column filtered on is per file
+        keep = np.zeros(len(s.first_record), bool)
+        columns = {c: [s.pair_strings[c][f] for f in files] for c in ("split", "kit", "drummer", "pair_id")}
+        keep[files] = view_mask(columns, split=split, kits=kits, drummers=drummers, pair_ids=pair_ids)
         return self._view(self._indices[keep[s.pair_of[self._indices]]])
 
     def shard(self, rank: int, world_size: int, *, drop_last: bool = False) -> DrumDataset:
@@ -507,11 +520,23 @@ def _in_dataloader_worker() -> bool:
 
 def open(path: str | os.PathLike, mode: str = "records", **kwargs):  # noqa: A001 - mirrors builtins.open's role
     """Open a prepared directory: ``mode="records"`` gives one item per onset (:class:`DrumDataset`),
-    ``mode="sequences"`` windows of seconds with frame targets (:class:`~.sequences.SequenceDataset`)."""
+    ``mode="sequences"`` windows of seconds with frame targets (:class:`~.sequences.SequenceDataset`).
+    Warns (:class:`IncompleteDatasetWarning`) when the directory's preparation did not finish."""
     if mode == "sequences":
         from .sequences import SequenceDataset  # noqa: PLC0415 - sequences imports this module
 
-        return SequenceDataset(path, **kwargs)
+        ds = SequenceDataset(path, **kwargs)
+        _warn_if_incomplete(path)
+        return ds
     if mode != "records":
         raise ValueError(f"mode must be 'records' or 'sequences', not {mode!r}")
-    return DrumDataset(path, **kwargs)
+    ds = DrumDataset(path, **kwargs)
+    _warn_if_incomplete(path)
+    return ds
+
+
+def _warn_if_incomplete(path: str | os.PathLike) -> None:
+    """One warning per :func:`open` (views do not repeat it) when the preparation did not finish."""
+    left = progress(Path(path))
+    if left:
+        warnings.warn(f"{path}: {incomplete_message(left)}", IncompleteDatasetWarning, stacklevel=3)

@@ -186,6 +186,42 @@ def select(pairs: list[PairInput], *, splits=None, kits=None, drummers=None,
     return out[:limit] if limit is not None else out
 
 
+def view_mask(files: dict, *, split=None, kits=None, drummers=None, pair_ids=None) -> "np.ndarray":
+    """Per file of a prepared directory (``files``: its ``split``, ``kit``, ``drummer`` and
+    ``pair_id`` columns), whether :meth:`DrumDataset.filter` keeps it: the same names and
+    matching as :func:`select` (``--split``, ``--kits`` by name or number, ``--drummers``). A value
+    no file has raises ValueError listing the values present, as the command line does: a typo
+    must not give an empty view silently."""
+    import numpy as np
+
+    n = len(files["pair_id"])
+    keep = np.ones(n, bool)
+    numbers = [str(p).rsplit("_", 1)[-1] for p in files["pair_id"]]  # E-GMD's kit number: the "_N" suffix
+    for name, column, wanted in (("split", "split", split), ("kits", "kit", kits),
+                                 ("drummers", "drummer", drummers), ("pair_ids", "pair_id", pair_ids)):
+        if wanted is None:
+            continue
+        wanted = {str(w) for w in ([wanted] if isinstance(wanted, (str, int)) else wanted)}
+        values = [str(v) for v in files[column]]
+        present = set(values) | (set(numbers) if column == "kit" else set())
+        unknown = sorted(wanted - present)
+        if unknown:
+            also = f" (or kit numbers {_some(sorted(set(numbers), key=_number_order))})" if column == "kit" else ""
+            raise ValueError(f"{name}: {', '.join(map(repr, unknown))} not in this dataset; present: "
+                             f"{_some(sorted(set(values)))}{also}")
+        keep &= np.fromiter((v in wanted or (column == "kit" and k in wanted) for v, k in zip(values, numbers)),
+                            bool, n)
+    return keep
+
+
+def _number_order(text: str) -> tuple:
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
+def _some(values: list[str], most: int = 12) -> str:
+    return (", ".join(values[:most]) or "none") + (" ..." if len(values) > most else "")
+
+
 def explain_empty(root: Path, csv_path: Path | None, pairs: list[PairInput], rejects: list[InputReject], *,
                   splits=None, kits=None, drummers=None, sample_fraction=None, seed=0, limit=None,
                   found: str | None = None) -> str:

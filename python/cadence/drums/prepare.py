@@ -26,13 +26,13 @@ from ..runtime import make_job, parse_bytes, run_job
 from . import alignment as alignment_mod
 from . import archive as archive_mod
 from . import inputs as inputs_mod
+from . import report as report_mod
 from .class_maps import BUILTIN, ClassMap, load_class_map
 from .ray_executor import accepts_uris
-from .store import JOURNAL, Store, read_journal
+from .store import JOURNAL, REPORT, Store, read_journal
 
 META_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
 CODECS = ("flac", "pcm16", "float16", "float32")
-REPORT = "report.json"
 
 
 class NothingSelected(ValueError):
@@ -45,8 +45,8 @@ def prepare(
     out: str | os.PathLike,
     *,
     csv: str | os.PathLike | None = None,
-    splits: list[str] | None = None,
-    kits: list[str] | None = None,
+    split: str | list[str] | None = None,
+    kits: list[str | int] | None = None,
     drummers: list[str] | None = None,
     sample_fraction: float | None = None,
     seed: int = 0,
@@ -85,6 +85,10 @@ def prepare(
     out
         Output directory: Parquet shards, ``journal.jsonl``, ``manifest.json``,
         ``rejects.csv`` and ``report.json``.
+    split, kits, drummers
+        Keep only these splits (``train``, ``validation``, ``test``), kits (names, or numbers:
+        E-GMD's ``_N`` file suffix) and drummers: the names of the command line's ``--split``,
+        ``--kits``, ``--drummers`` and of :meth:`DrumDataset.filter`.
     layout
         ``"index"`` (each file's audio once + an onset table; windows cut at read time) or
         ``"clips"`` (one record per onset holding its window, the seed pipeline's design).
@@ -154,10 +158,20 @@ def prepare(
         ray_executor.split_units(0, ray_executor.UNIT_INPUTS if unit_inputs is None else unit_inputs)
         cluster.import_ray()  # not installed: say so before anything is created
     corpus = archive_mod.ZipCorpus(root) if archive_mod.is_zip(root) else None  # straight from a zip
+    if corpus is None and root.exists() and not root.is_dir():
+        use = (f"; to use this CSV give its directory as ROOT, or pass --csv {root}" if root.suffix.lower() == ".csv"
+               else "")
+        raise NotADirectoryError(20, f"{root} is a file, not a dataset root: give the corpus directory (with an "
+                                 f"E-GMD CSV, or .mid files with their .wav/.flac) or the dataset's .zip{use}",
+                                 str(root))
     if corpus is None and not root.is_dir():
         raise FileNotFoundError(2, f"{root}: dataset root not found (a directory or a .zip with an E-GMD "
                                 f"CSV, or .mid files with their .wav/.flac)", str(root))
-    filters = {"splits": splits, "kits": kits, "drummers": drummers, "sample_fraction": sample_fraction,
+    split, kits = _listed(split), None if kits is None else [str(k) for k in _listed(kits)]
+    unknown = sorted(set(split or ()) - set(inputs_mod.SPLITS))
+    if unknown:
+        raise ValueError(f"--split {' '.join(map(str, unknown))}: choose among {', '.join(inputs_mod.SPLITS)}")
+    filters = {"splits": split, "kits": kits, "drummers": _listed(drummers), "sample_fraction": sample_fraction,
                "seed": seed, "limit": limit}
     if corpus is not None:
         csv_path = corpus.find_csv(csv)
@@ -175,7 +189,7 @@ def prepare(
         layout=layout, sample_rate_hz=sample_rate_hz, class_map=class_map, channels=channels,
         merge_ms=merge_ms, pad_before_s=pad_before_s, clip_s=clip_s, codec=codec, index_codec=index_codec,
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
-        shard_size=shard_size, csv_path=csv_path, splits=splits, kits=kits, drummers=drummers,
+        shard_size=shard_size, csv_path=csv_path, splits=split, kits=kits, drummers=filters["drummers"],
         sample_fraction=sample_fraction, seed=seed, limit=limit, max_offset_ms=max_offset_ms, align=align)
     unpaired = corpus.unpaired(pairs, csv_path) if corpus is not None else inputs_mod.unpaired_files(
         root, pairs, csv_path)
@@ -186,6 +200,10 @@ def prepare(
     todo = [p for p in selected if p.pair_id not in done]
     rejects = [{"pair_id": r.pair_id, "reason": r.reason, "message": r.message}
                for r in pre_rejects if r.pair_id not in done]
+    # Every input this directory is to hold, in the journal's terms (store.done_ids): a reader
+    # compares it with the journal to tell a finished directory from one with inputs left.
+    planned = len({p.pair_id for p in selected} | {r.pair_id for r in pre_rejects})
+    report_mod.mark_running(out, planned)
 
     engine = dict(layout=layout, sample_rate_hz=sample_rate_hz, merge_s=merge_ms / 1e3, pad_before_s=pad_before_s,
                   clip_s=clip_s, codec=codec, index_codec=index_codec, flac_level=flac_level,
@@ -221,12 +239,17 @@ def prepare(
                       f"{len(store.commits)} committed commit(s) are kept and the half-written shard "
                       f"was removed. Free some space, then run the same command with --resume") from e
     report = _report(store, totals, job, time.perf_counter() - start, len(selected), len(todo), interrupted,
-                     unpaired) | extra
+                     unpaired) | {"inputs_planned": planned} | extra
     write_manifest(out)
     _write_atomic(out / REPORT, json.dumps(report, indent=1) + "\n")
     if interrupted:
         raise KeyboardInterrupt
     return report
+
+
+def _listed(values) -> list | None:
+    """One value or several, as a list (a lone string is one value, not its letters)."""
+    return None if values is None else [values] if isinstance(values, (str, int)) else list(values)
 
 
 MAX_SAMPLE_RATE_HZ = 384_000  # above every audio format we decode, and within FLAC's limit
@@ -307,7 +330,7 @@ def journal_options(out: str | os.PathLike, root: str | os.PathLike) -> dict:
     sel = c.get("selection", {})
     mapping = c["mapping"] if c["mapping"] in BUILTIN else ClassMap(c["mapping"], [(n, list(p)) for n, p in c["classes"]])
     return {
-        "csv": Path(root) / sel["csv"] if sel.get("csv") else None, "splits": sel.get("splits"),
+        "csv": Path(root) / sel["csv"] if sel.get("csv") else None, "split": sel.get("splits"),
         "kits": sel.get("kits"), "drummers": sel.get("drummers"), "sample_fraction": sel.get("sample_fraction"),
         "seed": sel.get("seed", 0), "limit": sel.get("limit"), "layout": c["layout"],
         "sample_rate_hz": c["sample_rate_hz"], "mapping": mapping, "channels": c.get("channels"),
@@ -322,7 +345,7 @@ def prepare_config(root: str | os.PathLike, options: dict) -> dict:
     """The output-shaping options among :func:`prepare`'s keyword arguments, normalised as the
     journal keeps them (a mapping by its classes, a size in bytes), keyed by argument name: two
     sets of options give the same output exactly when these are equal."""
-    o = {"csv": None, "splits": None, "kits": None, "drummers": None, "sample_fraction": None, "seed": 0,
+    o = {"csv": None, "split": None, "kits": None, "drummers": None, "sample_fraction": None, "seed": 0,
          "limit": None, "channels": None, "layout": "index", "sample_rate_hz": 22050, "mapping": "gmd9",
          "merge_ms": 10.0, "pad_before_s": 0.02, "clip_s": 0.2, "codec": "auto", "index_codec": "flac",
          "flac_level": 0, "csv_tolerance_s": 1.0, "midi_tolerance_s": 1.0, "shard_size": "512M",
@@ -333,14 +356,15 @@ def prepare_config(root: str | os.PathLike, options: dict) -> dict:
                      channels=o["channels"], merge_ms=o["merge_ms"], pad_before_s=o["pad_before_s"], clip_s=o["clip_s"],
                      codec=o["codec"], index_codec=o["index_codec"], flac_level=o["flac_level"],
                      csv_tolerance_s=o["csv_tolerance_s"], midi_tolerance_s=o["midi_tolerance_s"],
-                     shard_size=o["shard_size"], csv_path=csv_path, splits=o["splits"], kits=o["kits"],
-                     drummers=o["drummers"], sample_fraction=o["sample_fraction"], seed=o["seed"], limit=o["limit"],
+                     shard_size=o["shard_size"], csv_path=csv_path, splits=_listed(o["split"]),
+                     kits=None if o["kits"] is None else [str(k) for k in _listed(o["kits"])],
+                     drummers=_listed(o["drummers"]), sample_fraction=o["sample_fraction"], seed=o["seed"], limit=o["limit"],
                      max_offset_ms=o["max_offset_ms"], align=o["align"])
     sel = c.pop("selection")
     flat = {k: c[k] for k in ("layout", "sample_rate_hz", "merge_ms", "pad_before_s", "clip_s", "codec",
                               "index_codec", "flac_level", "csv_tolerance_s", "midi_tolerance_s")}
     flat |= {"mapping": [c["mapping"], c["classes"]], "shard_size": c["shard_bytes"], "channels": c.get("channels"),
-             "splits": sel["splits"], "kits": sel["kits"], "drummers": sel["drummers"],
+             "split": sel["splits"], "kits": sel["kits"], "drummers": sel["drummers"],
              "sample_fraction": sel["sample_fraction"], "seed": sel["seed"], "limit": sel["limit"], "csv": sel["csv"],
              "max_offset_ms": c.get("max_offset_ms"), "align": c.get("align", False)}
     return flat
@@ -503,7 +527,7 @@ def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_tod
         whole.add_json(c.stats)
     rejected = Counter(r["reason"] for c in store.commits for r in c.rejects)
     out_bytes = sum(f["bytes"] for c in store.commits for f in c.files.values())
-    records = sum(_records_in(c) for c in store.commits)
+    records = sum(report_mod.records_in(c) for c in store.commits)
     stored = sum(whole.bytes_by_codec.values())
     segment = {
         "interrupted": interrupted or t.cancelled,
@@ -550,22 +574,8 @@ def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_tod
         "output_bytes": out_bytes,
         "records_per_gb": records / (out_bytes / 1e9) if out_bytes else None,
         "recovered": store.recovered,
-        "segments": _previous_segments(store.root) + [segment],
+        "segments": report_mod.previous_segments(store.root) + [segment],
     }
-
-
-def _previous_segments(out: Path) -> list[dict]:
-    """The runs listed in the report of an earlier run into `out` (none if it has no report)."""
-    try:
-        segments = json.loads((out / REPORT).read_text(encoding="utf-8")).get("segments", [])
-    except (OSError, ValueError, AttributeError):
-        return []
-    return segments if isinstance(segments, list) else []
-
-
-def _records_in(commit) -> int:
-    """Records in a commit (the clips or onsets file's rows)."""
-    return sum(f["rows"] for name, f in commit.files.items() if name.startswith(("records-", "onsets-")))
 
 
 def write_manifest(out: Path) -> dict:
@@ -584,7 +594,7 @@ def write_manifest(out: Path) -> dict:
         if i in status:
             status[i]["align_offset_ms"] = offset_ms
     manifest = {"format_version": header["version"], "config": header["config"], "shards": shards,
-                "records": sum(_records_in(c) for c in commits), "inputs": status}
+                "records": sum(report_mod.records_in(c) for c in commits), "inputs": status}
     _write_atomic(out / "manifest.json", json.dumps(manifest, indent=1))
     # The csv module quotes what needs quoting (commas, quotes such as "MThd", line breaks), and
     # UTF-8 keeps non-ASCII paths readable: any CSV reader gets the messages back as written.
@@ -594,38 +604,3 @@ def write_manifest(out: Path) -> dict:
     writer.writerows([r["pair_id"], r["reason"], r["message"]] for c in commits for r in c.rejects)
     _write_atomic(out / "rejects.csv", text.getvalue())
     return manifest
-
-
-def format_report(r: dict) -> str:
-    codecs = ", ".join(f"{c}: {v['clips']:,} ({v['bytes'] / 1e6:.1f} MB)" for c, v in r["codecs"].items())
-    stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages_s"].items())
-    segments = r.get("segments") or [{}]
-    run = segments[-1]
-    lines = [
-        f"{'INTERRUPTED: ' if r['interrupted'] else ''}{r['files_ok']:,} files -> {r['records']:,} records "
-        f"({r['audio_hours']:.3f} h audio)" + (f" over {len(segments)} runs" if len(segments) > 1 else ""),
-        f"  this run       {run.get('files_ok', 0):,} files -> {run.get('records', 0):,} records "
-        f"in {r['wall_s']:.1f} s",
-        f"  speed          {r['files_per_s']:.1f} files/s, {r['records_per_s']:,.0f} records/s, "
-        f"{r['audio_s_per_s']:,.0f}x realtime on {r['jobs']} jobs",
-        f"  stages (cpu s) {stages}",
-        f"  memory         peak reserved {r['peak_reserved_bytes'] / 2**20:.1f} MiB of "
-        f"{r['memory_limit_bytes'] / 2**20:.0f} MiB limit ({r['memory_waits']} waits), "
-        f"peak RSS {r['peak_rss_bytes'] / 2**20:.0f} MiB",
-        f"  stored audio   {codecs or '-'}; {r['compression_ratio'] or 0:.3f} of float32",
-        f"  output         {r['output_bytes'] / 1e6:.1f} MB, "
-        f"{r['records_per_gb'] or 0:,.0f} records/GB",
-        f"  rejected       {sum(r['rejected'].values())} {r['rejected'] or ''}",
-        f"  unmapped hits  {r['unmapped_hits']:,} {r['unmapped_by_pitch'] or ''}",
-    ]
-    if r.get("records_dropped"):
-        lines.append(f"  records left out {r['records_dropped']}")
-    if r.get("channels") or (r.get("notes_by_channel") and set(r["notes_by_channel"]) != {"10"}):
-        lines.append(f"  notes by channel {r['notes_by_channel']}")
-    if r.get("unpaired_files"):
-        shown = ", ".join(r["unpaired_files"][:5])
-        more = f" and {len(r['unpaired_files']) - 5} more" if len(r["unpaired_files"]) > 5 else ""
-        lines.append(f"  not paired     {len(r['unpaired_files'])} file(s): {shown}{more} (listed in report.json)")
-    lines += alignment_mod.format_lines(r.get("alignment", {}))
-    lines += [f"  recovered      {x}" for x in r["recovered"]]
-    return "\n".join(lines) + "\n"

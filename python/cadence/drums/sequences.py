@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from .. import _core
 from .dataset import _OPEN, Batch, _in_dataloader_worker, _INHERITED_JOBS, _Shared
+from .inputs import view_mask
 
 SEQUENCE_ARRAYS = ("audio", "onset_roll", "velocity_roll", "index", "file", "start_sample", "start_s",
                    "sample_rate_hz")
@@ -256,15 +257,13 @@ class SequenceDataset:
         _OPEN.add(view)
         return view
 
-    def filter(self, *, split: str | Sequence[str] | None = None, kits: Sequence[str] | None = None,
+    def filter(self, *, split: str | Sequence[str] | None = None, kits: Sequence[str | int] | None = None,
                drummers: Sequence[str] | None = None, pair_ids: Sequence[str] | None = None) -> SequenceDataset:
-        """A view of the files whose split / kit / drummer / pair is among those given."""
-        keep = np.ones(len(self._files), bool)
-        for column, wanted in (("split", split), ("kit", kits), ("drummer", drummers), ("pair_id", pair_ids)):
-            if wanted is None:
-                continue
-            wanted = [wanted] if isinstance(wanted, str) else list(wanted)
-            keep &= np.isin(self._files_meta[column][self._files], np.asarray(wanted, object))
+        """A view of the files whose split / kit (name or number) / drummer / pair is among those
+        given; a value no file has raises ValueError listing those present (as
+        :meth:`DrumDataset.filter`)."""
+        keep = view_mask({c: list(self._files_meta[c][self._files]) for c in ("split", "kit", "drummer", "pair_id")},
+                         split=split, kits=kits, drummers=drummers, pair_ids=pair_ids)
         return self._view(self._files[keep])
 
     def shard(self, rank: int, world_size: int) -> SequenceDataset:

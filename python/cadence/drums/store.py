@@ -25,6 +25,8 @@ import pyarrow.parquet as pq
 from ..atomic import fsync_dir
 
 JOURNAL = "journal.jsonl"
+#: The run report (drums/prepare.py); while a run works it says ``"interrupted": true``.
+REPORT = "report.json"
 #: The points of a commit where :data:`fault_hook` is called, in order.
 FAULT_POINTS = ("before_rename", "after_rename", "before_journal", "after_commit")
 #: Test seam (docs/RELIABILITY.md, "Fault injection"): when set, called as
@@ -332,7 +334,7 @@ class Store:
     @property
     def done_ids(self) -> set[str]:
         """Inputs already committed or rejected: a resumed run skips them."""
-        return {i for c in self.commits for i in c.inputs} | {r["pair_id"] for c in self.commits for r in c.rejects}
+        return done_ids(self.commits)
 
     def next_shard(self) -> int:
         return max((c.shard for c in self.commits), default=-1) + 1
@@ -398,6 +400,39 @@ def read_journal(path: Path) -> tuple[dict, list[Commit]]:
     if not header:
         raise ValueError(f"{path}: no header line; this is not a cadence output journal")
     return header, commits
+
+
+def done_ids(commits: list[Commit]) -> set[str]:
+    """The inputs the commits hold or rejected."""
+    return {i for c in commits for i in c.inputs} | {r["pair_id"] for c in commits for r in c.rejects}
+
+
+def progress(root: Path) -> tuple[int, int | None] | None:
+    """(inputs done, inputs planned) of a directory whose runs left inputs to do, else None.
+
+    Left to do: the report says its run was interrupted (Ctrl-C; a run marks its report so while
+    it works, so a killed run says it too), or the journal holds fewer inputs than the report
+    planned (a damaged shard dropped by a later --resume that did not finish). Planned is None
+    for a report written before reports counted it. No report at all says nothing: None."""
+    try:
+        report = json.loads((root / REPORT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(report, dict):
+        return None
+    planned = report.get("inputs_planned")
+    planned = planned if isinstance(planned, int) and not isinstance(planned, bool) else None
+    done = len(done_ids(read_journal(root / JOURNAL)[1]))
+    if report.get("interrupted") is True or (planned is not None and done < planned):
+        return done, planned
+    return None
+
+
+def incomplete_message(left: tuple[int, int | None]) -> str:
+    """"incomplete: N of M inputs; ..." for :func:`progress`'s answer."""
+    done, planned = left
+    of = f"{done:,} of {planned:,} inputs" if planned is not None else f"{done:,} inputs done, the last run stopped"
+    return f"incomplete: {of}; run the same `cadence drums prepare` command with --resume"
 
 
 def _drop_torn_tail(path: Path) -> bool:

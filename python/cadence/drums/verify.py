@@ -12,7 +12,8 @@ import pyarrow.compute as pc
 from .. import _core
 from . import alignment
 from .dataset import DrumDataset, _Shared
-from .store import JOURNAL, check_file, read_journal
+from .report import records_in
+from .store import JOURNAL, check_file, incomplete_message, progress, read_journal
 
 
 def _prepared(path: str | os.PathLike) -> Path:
@@ -64,8 +65,12 @@ def inspect(path: str | os.PathLike) -> dict:
     config = header["config"]
     hist = (np.asarray(labels.column("classes").combine_chunks().flatten(), np.int64)
             .reshape(len(ds), len(ds.class_names)).sum(axis=0) if len(ds) else np.zeros(len(ds.class_names), int))
+    left = progress(root)
     return {
         "path": str(path),
+        # Inputs left to do: the preparation was interrupted (None: it finished).
+        "incomplete": None if left is None else {"inputs_done": left[0], "inputs_planned": left[1],
+                                                 "message": incomplete_message(left)},
         "layout": ds.layout,
         "sample_rate_hz": ds.config["sample_rate_hz"],
         "mapping": ds.config["mapping"],
@@ -83,16 +88,30 @@ def inspect(path: str | os.PathLike) -> dict:
 
 
 def verify(path: str | os.PathLike, *, decode: bool = True) -> list[str]:
-    """Problems found: files missing, truncated or corrupted against the journal's checksums,
-    and (with ``decode``) any stored clip or file that does not decode to its sample count.
-    An empty list means the directory is whole."""
+    """Problems found: a preparation that did not finish (inputs left to do: "incomplete: N of
+    M inputs; ..."), files missing, truncated or corrupted against the journal's checksums, and
+    (with ``decode``) any stored clip or file that does not decode to its sample count. An empty
+    list means the directory is whole."""
     root = _prepared(path)
     _, commits = read_journal(root / JOURNAL)
-    problems = [p for c in commits for name, meta in c.files.items() for p in check_file(root / name, meta)]
+    left = progress(root)
+    problems = [incomplete_message(left)] if left else []
+    problems += [p for c in commits for name, meta in c.files.items() for p in check_file(root / name, meta)]
     if decode and not any(p.endswith("is missing") for p in problems):
         # Also after a checksum mismatch: decoding names the files and records that are hit.
         problems += _decode_all(root)
     return problems
+
+
+def counts(path: str | os.PathLike) -> dict:
+    """What the journal holds: inputs prepared, inputs rejected, records, shards, their files and
+    bytes (what `cadence drums verify` checked)."""
+    root = _prepared(path)
+    _, commits = read_journal(root / JOURNAL)
+    return {"inputs": sum(len(c.inputs) for c in commits), "rejected": sum(len(c.rejects) for c in commits),
+            "records": sum(records_in(c) for c in commits), "shards": sum(1 for c in commits if c.files),
+            "files": sum(len(c.files) for c in commits),
+            "bytes": sum(f["bytes"] for c in commits for f in c.files.values())}
 
 
 def _decode_all(root: Path) -> list[str]:
