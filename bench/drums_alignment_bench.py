@@ -3,8 +3,8 @@
 Index layout (the default), same corpus, several rounds; the engine times each stage (CPU
 seconds summed over workers), so the alignment's share is read from the same runs that do the
 rest of the work. Target (issue 12): < 10 % of prepare time. The answer is checked: every
-file's estimate must lie in FluidSynth's render latency (0.5-4 ms; tests/python/
-test_drums_alignment.py pins it within 1 ms on shifted copies).
+file's estimate must be within 1 ms of 0, as the sample renders start each note on its exact
+sample (tests/python/test_drums_alignment.py pins it within 1 ms on shifted copies).
 
 usage: python bench/drums_alignment_bench.py [--performances 8] [--kits 3] [--rounds 3] [--data DIR]
 """
@@ -38,7 +38,7 @@ def main() -> None:
             r = drums.prepare(root, out, jobs=args.jobs, show_progress=False)
             wall = time.perf_counter() - t0
             offsets = [v["align_offset_ms"] for v in json.loads((out / "manifest.json").read_text())["inputs"].values()]
-            assert offsets and all(0.5 < ms < 4.0 for ms in offsets), offsets
+            assert offsets and all(abs(ms) < 1.0 for ms in offsets), offsets
             rows.append((wall, r["stages_s"], r))
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; corpus "
               f"{rows[0][2]['files_ok']} pairs, {rows[0][2]['audio_hours'] * 3600:.0f} s audio; jobs {rows[0][2]['jobs']}")

@@ -11,7 +11,6 @@ import csv
 import io
 import re
 import random
-import shutil
 import threading
 from fractions import Fraction
 
@@ -21,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cadence import midi
-from cadence.sample import drums
+from cadence.sample import drums, soundfont
 from cadence.sample.smf_writer import Track, encode_vlq, to_bytes, write_bytes_atomic
 
 mido = pytest.importorskip("mido")
@@ -139,12 +138,12 @@ def check_against_references(data: bytes, name: str = "<bytes>") -> midi.MidiNot
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """A generated E-GMD-shaped corpus (MIDI only when fluidsynth is missing) and its plan."""
+    """A generated E-GMD-shaped corpus (MIDI only without the cadence[sample] renderer) and its
+    plan."""
     root = tmp_path_factory.mktemp("egmd")
     plan = drums.plan_corpus(6, seed=3)
     try:
-        if shutil.which("fluidsynth") is None:
-            raise FileNotFoundError("fluidsynth")
+        soundfont.load_renderer()
         drums.find_soundfont()
         drums.generate(root, performances=6, kits=1, seed=3)
         with open(root / drums.CSV_NAME, newline="") as f:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cadence.sample import drums
+from cadence.sample import drums, soundfont
 
 mido = pytest.importorskip("mido")
 sf = pytest.importorskip("soundfile")
@@ -44,12 +43,11 @@ def plan():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, plan):
-    if shutil.which("fluidsynth") is None:
-        pytest.skip("fluidsynth is needed to render the sample corpus")
     try:
+        soundfont.load_renderer()
         drums.find_soundfont()
     except FileNotFoundError:
-        pytest.skip("a GM soundfont is needed to render the sample corpus")
+        pytest.skip("tinysoundfont and a GM soundfont (cadence[sample]) are needed to render")
     root = tmp_path_factory.mktemp("egmd")
     drums.generate(root, performances=PERFORMANCES, kits=1, seed=SEED, min_duration_s=MIN_S,
                    max_duration_s=MAX_S, jobs=2)

@@ -20,7 +20,7 @@ def register(groups: argparse._SubParsersAction) -> None:
         "sample",
         help="generate or summarise sample data",
         description="Deterministic sample data for demos, tests and benchmarks: an E-GMD-shaped "
-        "drum corpus rendered with FluidSynth, and a LocoHub-standard gait Parquet.",
+        "drum corpus rendered from GM soundfont drum kits, and a LocoHub-standard gait Parquet.",
     )
     sub = p.add_subparsers(dest="command", metavar="KIND", required=True)
 
@@ -28,7 +28,8 @@ def register(groups: argparse._SubParsersAction) -> None:
         "drums",
         help="an E-GMD-shaped MIDI + WAV corpus with its CSV",
         description="Write an E-GMD-shaped corpus: drummerN/sessionM/*.midi + .wav (44.1 kHz, "
-        "16-bit mono) and e-gmd-v1.0.0.csv. Each performance is rendered through several kits.",
+        "16-bit mono) and e-gmd-v1.0.0.csv. Each performance is rendered through several kits "
+        "with TinySoundFont; needs `pip install 'cadence[sample]'`.",
         epilog="example: cadence sample drums data/egmd-mini --performances 8 --kits 4",
     )
     d.add_argument("out", type=Path, help="output directory (created)")
@@ -37,7 +38,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     d.add_argument("--min-duration", type=float, default=8.0, metavar="S", help="shortest performance, seconds")
     d.add_argument("--max-duration", type=float, default=20.0, metavar="S", help="longest performance, seconds")
-    d.add_argument("--soundfont", type=Path, help="GM soundfont (default: TimGM6mb from Debian)")
+    d.add_argument("--soundfont", type=Path, help="GM soundfont (default: the TimGM6mb.sf2 that pretty_midi ships)")
     d.add_argument("--jobs", type=int, default=0, help="parallel renders (default: all cores)")
     d.add_argument("--force", action="store_true", help="replace an existing sample corpus in OUT")
     d.add_argument("--zip", action="store_true",

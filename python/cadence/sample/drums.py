@@ -1,4 +1,5 @@
-"""A deterministic, E-GMD-shaped drum corpus: TD-17-style MIDI performances rendered by fluidsynth.
+"""A deterministic, E-GMD-shaped drum corpus: TD-17-style MIDI performances rendered through the
+drum kits of a GM soundfont with TinySoundFont (``pip install 'cadence[sample]'``).
 
 The real E-GMD is ~132 GB; tests and demos need something with the same layout, CSV, MIDI habits
 (format 1, 480 PPQN, note-off as velocity-0 note-on, hi-hat pedal CC 4, tempo maps) and audio
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,8 @@ import numpy as np
 
 from ..drums.inputs import EGMD_COLUMNS, EGMD_CSV_NAME
 from .smf_writer import Track, to_bytes, write_bytes_atomic
-from .soundfont import find_soundfont, list_kits, render_wav
+from .soundfont import (CONTROL, NOTE_OFF, NOTE_ON, find_soundfont, list_kits, load_renderer,
+                        render_wav)
 
 __all__ = ["CSV_COLUMNS", "CSV_NAME", "DrumHit", "DrumsSample", "Performance", "find_soundfont",
            "generate", "list_kits", "midi_bytes", "plan_corpus", "tick_to_seconds"]
@@ -34,7 +35,10 @@ DRUM_CHANNEL = 9  # MIDI channel 10
 # TD-17-only pitches have no sound in a GM kit; render them through their GM relatives.
 GM_RENDER_PITCH = {22: 42, 26: 46, 58: 43, 50: 48, 47: 45, 40: 38, 55: 49, 52: 57, 59: 51,
                    64: 43, 70: 54, 75: 37}
-RENDER_GAIN = 0.6  # keeps kick + crash + hats well under int16 full scale with TimGM6mb
+# Synth output (1.0 = float full scale) -> int16 full scale. TinySoundFont's TimGM6mb kits peak
+# at up to 1.58 (Power Kit, kick + crash), so 0.5 keeps seeds 0-9 x all 8 kits at <= 0.79 of
+# full scale (-2 dBFS); a louder render (another soundfont) is turned down, never clipped.
+RENDER_GAIN = 0.5
 
 # Per style: bpm range and grooves (time signature, grid steps per quarter, voice patterns).
 # Pattern characters: X accent, x normal, g ghost, o open hi-hat, b ride bell, r rim shot.
@@ -339,15 +343,24 @@ def _with_offs(tick_hits, tempo_map):
     return tuple(reversed(out))
 
 
-def _tracks(perf: Performance, pitch_map=None, program: int | None = None, end_tick=None):
-    meta = Track(f"{perf.style} {perf.bpm} {perf.beat_type}", end_tick=end_tick or perf.end_tick)
+def _tracks(perf: Performance):
+    meta = Track(f"{perf.style} {perf.bpm} {perf.beat_type}", end_tick=perf.end_tick)
     meta.time_signature(0, *perf.time_signature)
     for tick, tempo in perf.tempo_map:
         meta.set_tempo(tick, tempo)
-    notes = Track("TD-17", end_tick=end_tick or perf.end_tick)
-    if program is not None:  # GS bank select + kit choice for the renderer only
-        notes.control_change(0, DRUM_CHANNEL, 0, 0)
-        notes.program_change(0, DRUM_CHANNEL, program)
+    notes = Track("TD-17", end_tick=perf.end_tick)
+    for tick, kind, a, b in _events(perf):
+        if kind == CONTROL:
+            notes.control_change(tick, DRUM_CHANNEL, a, b)
+        else:
+            notes.note_on(tick, DRUM_CHANNEL, a, b)
+    return [meta, notes]
+
+
+def _events(perf: Performance, pitch_map=None) -> list[tuple[int, int, int, int]]:
+    """The note track's events ``(tick, kind, a, b)`` in order: note-off (key, 0), pedal CC 4
+    (4, value) and note-on (key, velocity). Per tick: note-offs first (so a re-strike is not cut),
+    then pedal CCs, then note-ons. The stored MIDI and the renderer both play these."""
     hits = perf.hits
     if pitch_map:
         mapped: dict[tuple[int, int], int] = {}
@@ -355,16 +368,10 @@ def _tracks(perf: Performance, pitch_map=None, program: int | None = None, end_t
             key = (h.onset_tick, pitch_map.get(h.pitch, h.pitch))
             mapped[key] = max(h.velocity, mapped.get(key, 0))
         hits = _with_offs(sorted(mapped.items()), perf.tempo_map)
-    # Per tick: note-offs first (so a re-strike is not cut), then pedal CCs, then note-ons.
-    events = [(h.off_tick, 0, h.pitch, 0) for h in hits]
-    events += [(t, 1, value, -1) for t, value in perf.pedal_cc]
-    events += [(h.onset_tick, 2, h.pitch, h.velocity) for h in hits]
-    for tick, kind, a, b in sorted(events):
-        if kind == 1:
-            notes.control_change(tick, DRUM_CHANNEL, 4, a)
-        else:
-            notes.note_on(tick, DRUM_CHANNEL, a, b)
-    return [meta, notes]
+    events = [(h.off_tick, NOTE_OFF, h.pitch, 0) for h in hits]
+    events += [(t, CONTROL, 4, value) for t, value in perf.pedal_cc]
+    events += [(h.onset_tick, NOTE_ON, h.pitch, h.velocity) for h in hits]
+    return sorted(events)
 
 
 def midi_bytes(perf: Performance) -> bytes:
@@ -372,12 +379,16 @@ def midi_bytes(perf: Performance) -> bytes:
     return to_bytes(_tracks(perf), ppq=PPQ, format=1)
 
 
-def _render(fluidsynth: str, soundfont: Path, perf: Performance, program: int) -> bytes:
-    """Render one performance with one kit; returns the WAV file's bytes."""
-    end_tick = _seconds_to_tick(perf.duration_s + 0.3, perf.tempo_map)
-    midi = to_bytes(_tracks(perf, GM_RENDER_PITCH, program, end_tick), PPQ, 1)
+def _render(soundfont: Path, perf: Performance, program: int) -> bytes:
+    """Render one performance with one kit; returns the WAV file's bytes.
+
+    The stored MIDI's events (TD-17 pitches mapped to their GM relatives) are placed at the
+    sample nearest their exact time under the tempo map."""
+    events = [(round(tick_to_seconds(tick, perf.tempo_map) * SAMPLE_RATE_HZ), kind, a, b)
+              for tick, kind, a, b in _events(perf, GM_RENDER_PITCH)]
     try:
-        return render_wav(fluidsynth, soundfont, midi, n_samples=round(perf.duration_s * SAMPLE_RATE_HZ),
+        return render_wav(soundfont, program, events, channel=DRUM_CHANNEL,
+                          n_samples=round(perf.duration_s * SAMPLE_RATE_HZ),
                           sample_rate_hz=SAMPLE_RATE_HZ, gain=RENDER_GAIN)
     except RuntimeError as e:
         raise RuntimeError(f"rendering {perf.id}: {e}") from None
@@ -402,16 +413,14 @@ def generate(out_dir: str | os.PathLike[str], *, performances: int = 4, kits: in
     min_duration_s, max_duration_s : float
         Range of each performance's audio length, seconds (uniform).
     soundfont : path, optional
-        SF2 file; default: the first of TimGM6mb, FluidR3_GM, default-GM installed.
+        SF2 file; default: the TimGM6mb.sf2 that ``pretty_midi`` ships, else the first of
+        TimGM6mb, FluidR3_GM, default-GM in /usr/share/sounds/sf2.
     jobs : int, optional
-        Parallel fluidsynth renders (default ``os.cpu_count()``); does not change the output.
+        Parallel renders (default ``os.cpu_count()``); does not change the output.
     progress : callable, optional
         ``progress(n_done, n_total)`` after each render.
     """
-    fluidsynth = shutil.which("fluidsynth")
-    if fluidsynth is None:
-        raise FileNotFoundError("the `fluidsynth` program is needed to render audio; install it "
-                                "with `apt-get install fluidsynth`")
+    load_renderer()  # FileNotFoundError naming `pip install 'cadence[sample]'` if missing
     sf2 = find_soundfont(soundfont)
     available = list_kits(sf2)
     if not available:
@@ -438,7 +447,7 @@ def generate(out_dir: str | os.PathLike[str], *, performances: int = 4, kits: in
 
     def render_one(task):
         perf, program, wav_path = task
-        write_bytes_atomic(wav_path, _render(fluidsynth, sf2, perf, program))
+        write_bytes_atomic(wav_path, _render(sf2, perf, program))
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         futures = [pool.submit(render_one, task) for task in tasks]

@@ -1,34 +1,64 @@
-"""FluidSynth rendering for the sample corpus: finding a GM soundfont, listing its drum kits,
-rendering MIDI bytes to a mono 16-bit WAV."""
+"""SoundFont rendering for the sample corpus: finding a GM soundfont, listing its drum kits,
+rendering scheduled MIDI events to a mono 16-bit WAV with TinySoundFont.
+
+Everything here comes from pip (``pip install 'cadence[sample]'``): the renderer is the
+``tinysoundfont`` package, the default soundfont the TimGM6mb.sf2 that ``pretty_midi`` ships.
+"""
 
 from __future__ import annotations
 
 import io
 import os
 import struct
-import subprocess
-import tempfile
 import wave
 from pathlib import Path
 
 import numpy as np
 
+INSTALL_HINT = "pip install 'cadence[sample]'"
 SOUNDFONTS = ("TimGM6mb.sf2", "FluidR3_GM.sf2", "default-GM.sf2")
-SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
+SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")  # Debian's soundfont packages: a fallback only
+FULL_SCALE = 32767
+HEADROOM = 0.95  # a render whose peak would pass this fraction of full scale is turned down
+
+# Events for render_wav, as (sample, kind, a, b) tuples; sorting them puts note-offs before
+# control changes before note-ons at the same sample, as in the stored MIDI.
+NOTE_OFF, CONTROL, NOTE_ON = 0, 1, 2
+
+
+def _pretty_midi_soundfont() -> Path | None:
+    try:
+        import pretty_midi
+    except ImportError:
+        return None
+    return Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
 
 
 def find_soundfont(soundfont: str | os.PathLike[str] | None = None) -> Path:
-    """The soundfont to render with: ``soundfont`` if given, else the first GM one installed."""
+    """The soundfont to render with: ``soundfont`` if given, else the TimGM6mb.sf2 inside the
+    ``pretty_midi`` package, else the first GM one in /usr/share/sounds/sf2."""
     if soundfont is not None:
         if not Path(soundfont).is_file():
             raise FileNotFoundError(f"soundfont not found: {soundfont}")
         return Path(soundfont)
-    for name in SOUNDFONTS:
-        if (SOUNDFONT_DIR / name).is_file():
-            return SOUNDFONT_DIR / name
-    raise FileNotFoundError(f"no GM soundfont ({', '.join(SOUNDFONTS)}) in {SOUNDFONT_DIR}; "
-                            "install one with `apt-get install timgm6mb-soundfont` or pass "
+    candidates = [_pretty_midi_soundfont()] + [SOUNDFONT_DIR / name for name in SOUNDFONTS]
+    for path in candidates:
+        if path is not None and path.is_file():
+            return path
+    raise FileNotFoundError(f"no GM soundfont found (pretty_midi's TimGM6mb.sf2, or one in "
+                            f"{SOUNDFONT_DIR}); install one with `{INSTALL_HINT}` or pass "
                             "soundfont=PATH")
+
+
+def load_renderer():
+    """The ``tinysoundfont`` module; a FileNotFoundError (a missing piece, as for the soundfont,
+    so the CLI says it in one line with exit 2) that names the extra when it is not installed."""
+    try:
+        import tinysoundfont
+    except ImportError:
+        raise FileNotFoundError("the `tinysoundfont` package is needed to render audio; install "
+                                f"it with `{INSTALL_HINT}`") from None
+    return tinysoundfont
 
 
 def list_kits(soundfont: str | os.PathLike[str]) -> list[tuple[int, str]]:
@@ -60,29 +90,47 @@ def list_kits(soundfont: str | os.PathLike[str]) -> list[tuple[int, str]]:
     return sorted(kits.items())
 
 
-def render_wav(fluidsynth: str, soundfont: Path, midi: bytes, *, n_samples: int,
+def render_wav(soundfont: Path, program: int, events, *, channel: int, n_samples: int,
                sample_rate_hz: int, gain: float) -> bytes:
-    """Render `midi` through FluidSynth (no reverb or chorus) to mono 16-bit WAV bytes of exactly
-    `n_samples` samples (cut, or padded with silence)."""
-    with tempfile.TemporaryDirectory(prefix="cadence-render-") as tmp:
-        mid, raw = Path(tmp, "render.mid"), Path(tmp, "render.raw")
-        mid.write_bytes(midi)
-        cmd = [fluidsynth, "-ni", "-q", "-R", "0", "-C", "0", "-g", str(gain),
-               "-r", str(sample_rate_hz), "-O", "s16", "-T", "raw", "-F", str(raw),
-               str(soundfont), str(mid)]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0 or not raw.is_file():
-            raise RuntimeError(f"fluidsynth failed (exit {done.returncode}): "
-                               f"{done.stderr.strip() or done.stdout.strip()}")
-        stereo = np.fromfile(raw, dtype="<i2")
-    stereo = stereo[: stereo.size // 2 * 2].reshape(-1, 2).astype(np.int32)
-    mono = np.zeros(n_samples, dtype=np.int16)
-    mixed = np.clip((stereo[:, 0] + stereo[:, 1]) // 2, -32768, 32767)[:n_samples]
-    mono[: mixed.size] = mixed  # pad with silence if fluidsynth stopped early
+    """Render `events` ``(sample, kind, a, b)`` -- note-on (a = key, b = velocity), note-off
+    (a = key) or control change (a = controller, b = value) -- on `channel` with drum kit
+    `program` (bank 128) to mono 16-bit WAV bytes of exactly `n_samples` samples.
+
+    The synth is advanced to each event's sample and the event applied there, so onsets are
+    sample-exact and the bytes depend only on the arguments (TinySoundFont has no randomness and
+    no clock). Events at or after `n_samples` are dropped: the audio is cut there. `gain` scales
+    full-scale float output to int16; a render whose peak would pass HEADROOM of full scale is
+    turned down to it instead of clipping.
+    """
+    tsf = load_renderer()
+    synth = tsf.Synth(samplerate=sample_rate_hz)
+    sfid = synth.sfload(str(soundfont))
+    synth.program_select(channel, sfid, 128, program, is_drums=True)
+    if synth.program_info(channel)[1:] != (128, program):
+        raise ValueError(f"{soundfont}: no drum kit {program} in bank 128")
+    stereo = memoryview(bytearray(n_samples * 2 * 4))  # float32 L/R interleaved, 8 bytes a frame
+    done = 0
+    for at, kind, a, b in sorted(e for e in events if e[0] < n_samples):
+        if at > done:
+            synth.generate_simple(at - done, buffer=stereo[done * 8: at * 8])
+            done = at
+        if kind == NOTE_ON:
+            synth.noteon(channel, a, b)
+        elif kind == NOTE_OFF:
+            synth.noteoff(channel, a)
+        else:
+            synth.control_change(channel, a, b)
+    if done < n_samples:
+        synth.generate_simple(n_samples - done, buffer=stereo[done * 8:])
+    frames = np.frombuffer(stereo, dtype=np.float32).reshape(-1, 2).astype(np.float64)
+    mono = frames.mean(axis=1) * (gain * FULL_SCALE)
+    peak = float(np.abs(mono).max(initial=0.0))
+    if peak > HEADROOM * FULL_SCALE:
+        mono *= HEADROOM * FULL_SCALE / peak
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(sample_rate_hz)
-        w.writeframes(mono.astype("<i2").tobytes())
+        w.writeframes(np.round(mono).astype("<i2").tobytes())
     return buffer.getvalue()
