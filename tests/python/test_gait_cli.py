@@ -3,6 +3,7 @@ exit statuses, --quiet, --json and progress lines (issue 10 items 1, 9, 15, 16).
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -254,3 +255,131 @@ def test_drop_notes_are_capped(sample, tmp_path, capsys):
     drops = pd.read_csv(tmp_path / "f.drops.csv")
     assert len(drops) > 5
     assert err.count("cadence: dropped ") == 5 and f"({len(drops)} in all:" in err
+
+
+# ---- issue 22: what a new user met (points 5, 9, 11-15) --------------------------------------------
+
+def test_a_parquet_file_named_csv_says_what_it_is(sample, tmp_path, capsys):
+    """Before: "Failed to read CSV file: CSV parse error: ... PAR1..." with the file's bytes, and
+    "pass file_type='parquet'", an argument the CLI has no option for."""
+    misnamed = tmp_path / "g.csv"
+    misnamed.write_bytes(sample.path.read_bytes())
+    assert main(["gait", "features", str(misnamed), "-o", str(tmp_path / "f.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"cadence: error: {misnamed} is a Parquet file, not CSV; rename it to g.parquet\n"
+    with pytest.raises(ValueError) as e:  # Python users can name the type
+        LocomotionData(misnamed)
+    assert "is a Parquet file, not CSV; rename it to g.parquet or pass file_type='parquet'" in str(e.value)
+    assert str(e.value).isprintable()
+
+
+def test_a_time_indexed_file_names_the_command_that_converts_it(tmp_path, capsys):
+    """Before: "Convert it with LocoHub's phase normalisation". Now the exact `cadence gait
+    phase` command, which works as printed."""
+    import shlex
+
+    timed = tmp_path / "walk_time.parquet"
+    assert main(["sample", "gait", "--time-indexed", str(timed), "--subjects", "1", "--strides-per-task", "8",
+                 "--features", "20", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["gait", "features", str(timed), "-o", str(tmp_path / "f.parquet")]) == 2
+    err = capsys.readouterr().err
+    phased = tmp_path / "walk_time_phase.parquet"
+    command = f"cadence gait phase {timed} {phased}"
+    assert f"Convert it with: {command}, then use walk_time_phase.parquet" in err and "--phase-col" in err
+    assert "LocoHub's phase normalisation" not in err
+    assert main(shlex.split(command)[1:] + ["-q"]) == 0
+    assert main(["gait", "features", str(phased), "-o", str(tmp_path / "f.parquet"), "-q"]) == 0
+
+
+def test_ranges_example_is_found_from_any_directory(sample, tmp_path, monkeypatch, capsys):
+    """Before: --ranges docs/gait_ranges_example.yaml worked only from the repository root."""
+    from cadence.gait.validation import EXAMPLE_RANGES
+
+    monkeypatch.chdir(tmp_path)
+    main(["gait", "validate", str(sample.path), "--ranges", "example", "--json", "-q"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["ranges"] == str(EXAMPLE_RANGES) and EXAMPLE_RANGES.is_file()
+    assert "ranges" in {r["rule"] for r in report["pass_rates"]}
+    assert report["tasks_without_ranges"] and "level_walking" not in report["tasks_without_ranges"]
+
+
+def test_features_companion_files_replace_the_extension(sample, tmp_path):
+    """The naming rule of cadence.gait.outputs.companion, for gait features: f.parquet ->
+    f.drops.csv and f.report.json; m.npy -> m.meta.parquet (gait phase: test_gait_phase.py)."""
+    table = pq.read_table(sample.path)
+    path = tmp_path / "short.parquet"
+    pq.write_table(table.slice(0, table.num_rows - 10), path)  # a short last group: a drop log
+    assert main(["gait", "features", str(path), "-o", str(tmp_path / "f.parquet"), "-q", "--monitor"]) == 0
+    assert main(["gait", "features", str(path), "-o", str(tmp_path / "m.npy"), "-q"]) == 0
+    assert {p.name for p in tmp_path.iterdir()} >= {"f.parquet", "f.drops.csv", "f.report.json", "m.npy",
+                                                    "m.meta.parquet", "m.drops.csv"}
+
+
+def test_validate_says_how_many_more_failures_there_are(sample, tmp_path, capsys):
+    """Before: 20 of 22 failing rows listed without a word."""
+    hub = LocomotionData(sample.path, verbose=False).validate_ranges(None).locohub_failures
+    assert len(hub) > 3
+    assert main(["gait", "validate", str(sample.path), "--list", "3", "-q"]) == 1
+    out = capsys.readouterr().out
+    assert f"... and {len(hub) - 3} more (--csv FILE writes all of them; --list {len(hub)} prints them)" in out
+    csv_path = tmp_path / "v.csv"
+    assert main(["gait", "validate", str(sample.path), "--list", "3", "--csv", str(csv_path), "-q"]) == 1
+    assert f"... and {len(hub) - 3} more (all of them are in {csv_path}" in capsys.readouterr().out
+    assert main(["gait", "validate", str(sample.path), "--list", str(len(hub)), "-q"]) == 1
+    assert "more (" not in capsys.readouterr().out
+
+
+def test_null_values_are_one_counted_line_per_run_and_quiet_silences_them(sample, tmp_path):
+    """Before: one warning line per column with nulls (ten in a run), printed even with -q."""
+    table = pq.read_table(sample.path)
+    names = [c for c in table.column_names if c.endswith("_rad")][:7]
+    for name in names:
+        i = table.schema.get_field_index(name)
+        mask = np.zeros(table.num_rows, bool)
+        mask[150 * i:150 * i + 5] = True
+        table = table.set_column(i, name, pa.array(table.column(i).to_numpy(), mask=mask))
+    path = tmp_path / "nulls.parquet"
+    pq.write_table(table, path)
+    for command in (["features", str(path), "-o", str(tmp_path / "f.parquet")],
+                    ["report", str(path), "-o", str(tmp_path / "rep")]):
+        proc = subprocess.run(CADENCE + ["gait", *command], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        lines = [l for l in proc.stderr.splitlines() if "null" in l]
+        shown = ", ".join(repr(n) for n in sorted(names)[:5])
+        assert lines == [f"cadence: warning: 7 columns have null values; they are read as NaN (a copy of each is "
+                         f"made): {shown} and 2 more"], proc.stderr
+        quiet = subprocess.run(CADENCE + ["gait", *command, "-q"], capture_output=True, text=True)
+        assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+    with pytest.warns(feat.reader.NullValuesWarning) as said:
+        LocomotionData(path, verbose=False).cycle_features(show_progress=False)
+    assert len(said) == 1 and said[0].message.columns == tuple(sorted(names))
+
+
+@pytest.mark.parametrize("command", ["features", "validate", "report", "phase", "cache"])
+def test_help_gives_each_default_once(command, capsys):
+    """Before: `gait phase --help` said "(default 5) (default: 5)", "(0.4 2.5) (default: (0.4, 2.5))"."""
+    with pytest.raises(SystemExit):
+        main(["gait", command, "--help"])
+    text = capsys.readouterr().out.split("options:")[1]
+    entries = [" ".join(e.split()) for e in re.split(r"\n  (?=-)", text)]
+    assert all(e.count("default") <= 1 for e in entries), [e for e in entries if e.count("default") > 1]
+    if command == "phase":
+        assert "--smooth N moving-average samples (default: 5)" in entries
+        assert "--stride-s MIN MAX stride duration limits, seconds (default: 0.4 2.5)" in entries
+
+
+def test_cache_info_shows_the_limit_set_in_python(sample, tmp_path, capsys):
+    """Before: `gait cache info` made its own LocomotionDataCache and showed the default 1000 MiB."""
+    from cadence.gait.cache import LocomotionDataCache
+
+    LocomotionDataCache(tmp_path / "c", max_cache_size="3M")
+    assert main(["gait", "cache", "info", str(tmp_path / "c")]) == 0
+    assert "(limit 3.0 MiB)" in capsys.readouterr().out
+    assert LocomotionDataCache(tmp_path / "c").max_bytes == 3 << 20  # every later user of the directory
+    assert main(["gait", "features", str(sample.path), "-o", str(tmp_path / "f.parquet"), "--cache",
+                 str(tmp_path / "c"), "-q"]) == 0
+    assert LocomotionDataCache(tmp_path / "c").info()["bytes"] <= 3 << 20  # --cache DIR keeps it too
+    LocomotionDataCache(tmp_path / "d")
+    assert main(["gait", "cache", "info", str(tmp_path / "d")]) == 0
+    assert "(limit 1000.0 MiB, the default)" in capsys.readouterr().out

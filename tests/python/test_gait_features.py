@@ -110,6 +110,30 @@ def test_parquet_and_npy_outputs(sample, tmp_path):
     assert meta.column("step").equals(table.column("step"))
 
 
+def test_load_feature_matrix_gives_the_matrix_with_its_column_names(sample, tmp_path):
+    """Before: the names lived only in features.meta.parquet's schema metadata, with no reader."""
+    from cadence.gait import load_feature_matrix
+
+    loco = LocomotionData(sample[0].path)
+    table = loco.cycle_features(output="arrow", show_progress=False)
+    loco.cycle_features(output="npy", path=tmp_path / "f.npy", show_progress=False)
+    m = load_feature_matrix(tmp_path / "f.npy")
+    assert m.columns == [f"{f}__{s}" for f in loco.features for s in STATS]
+    assert isinstance(m.matrix, np.memmap) and m.matrix.shape == (table.num_rows, len(m.columns))
+    np.testing.assert_array_equal(m.matrix[:, m.columns.index("knee_flexion_angle_ipsi_rad__rom")],
+                                  table.column("knee_flexion_angle_ipsi_rad__rom").to_numpy().astype(np.float32))
+    assert list(m.meta.columns) == ["subject", "task", "step", "cycle", "row", "valid", "is_outlier", "rmse"]
+    frame = m.frame()
+    assert frame.shape == (table.num_rows, 8 + len(m.columns)) and frame["task"].tolist() == table.column("task").to_pylist()
+    np.save(tmp_path / "other.npy", np.zeros((3, 2), np.float32))
+    (tmp_path / "other.meta.parquet").write_bytes((tmp_path / "f.meta.parquet").read_bytes())
+    with pytest.raises(ValueError, match="does not match other.meta.parquet"):
+        load_feature_matrix(tmp_path / "other.npy")
+    (tmp_path / "f.meta.parquet").unlink()
+    with pytest.raises(FileNotFoundError, match="f.meta.parquet: missing; the column names of f.npy are in it"):
+        load_feature_matrix(tmp_path / "f.npy")
+
+
 def test_threads_give_identical_results(sample):
     a = LocomotionData(sample[0].path, jobs=1).cycle_features(output="arrow", show_progress=False)
     b = LocomotionData(sample[0].path, jobs=4).cycle_features(output="arrow", show_progress=False)

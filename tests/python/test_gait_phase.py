@@ -7,6 +7,7 @@ import csv
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -101,7 +102,7 @@ def test_strides_and_curves(converted):
 
 def test_drop_log_names_every_stride(converted):
     d, truth, _ = converted
-    with open(d / "phase.parquet.drops.csv", newline="") as f:
+    with open(d / "phase.drops.csv", newline="") as f:  # OUT.drops.csv: the extension replaced
         rows = list(csv.DictReader(f))
     assert len(rows) == 11
     first = [r for r in rows if r["task_id"] == "speed_m_s:1.2"]
@@ -202,3 +203,58 @@ def test_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "3 strides kept" in out and "drops" in out
     assert pq.read_table(tmp_path / "p.parquet").num_rows == 450
+
+
+# ---- issue 22: output format by suffix, misnamed input, one naming rule ----------------------------
+
+def _recording(tmp_path):
+    cols, _ = walking([1.1] * 6)
+    n = len(cols["time_s"])
+    pq.write_table(pa.table({"subject": ["S"] * n, "task": ["t"] * n, **cols}), tmp_path / "a.parquet")
+    return tmp_path / "a.parquet"
+
+
+def test_output_format_follows_the_suffix_or_is_refused(tmp_path, capsys):
+    """Before: `gait phase IN out.csv` wrote Parquet bytes into out.csv."""
+    src = _recording(tmp_path)
+    assert main(["gait", "phase", str(src), str(tmp_path / "p.parquet"), "-q"]) == 0
+    assert main(["gait", "phase", str(src), str(tmp_path / "p.csv"), "-q"]) == 0
+    assert (tmp_path / "p.csv").read_bytes()[:4] != b"PAR1"
+    as_csv = pacsv.read_csv(tmp_path / "p.csv")
+    as_parquet = pq.read_table(tmp_path / "p.parquet")
+    assert as_csv.column_names == as_parquet.column_names
+    for name in ("step", "phase_ipsi", "knee_flexion_angle_ipsi_rad"):
+        np.testing.assert_allclose(as_csv.column(name).to_numpy(), as_parquet.column(name).to_numpy(), rtol=1e-15)
+    capsys.readouterr()
+    assert main(["gait", "phase", str(src), str(tmp_path / "p.txt"), "-q"]) == 2
+    assert capsys.readouterr().err == (f"cadence: error: {tmp_path / 'p.txt'}: the output must end in .parquet or "
+                                       f".csv (its format follows its name)\n")
+    assert not (tmp_path / "p.txt").exists()
+
+
+def test_a_parquet_file_named_csv_is_named_for_what_it_is(tmp_path, capsys):
+    """Before: pyarrow's CSV error quoting the file's binary bytes, and advice for a Python argument
+    (file_type=) the CLI does not have."""
+    src = _recording(tmp_path)
+    misnamed = tmp_path / "walk.csv"
+    misnamed.write_bytes(src.read_bytes())
+    assert main(["gait", "phase", str(misnamed), str(tmp_path / "p.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"cadence: error: {misnamed} is a Parquet file, not CSV; rename it to walk.parquet\n"
+    assert not (tmp_path / "p.parquet").exists()
+
+
+def test_companion_files_replace_the_extension_everywhere(tmp_path, capsys):
+    """One rule (cadence.gait.outputs.companion): before, `gait phase` kept the extension
+    (walk.parquet.drops.csv) while `gait features` replaced it (f.drops.csv)."""
+    from pathlib import PurePosixPath
+
+    src = _recording(tmp_path)
+    summary = gait.to_phase(src, tmp_path / "walk.parquet", show_progress=False)
+    assert summary["drops"] == str(tmp_path / "walk.drops.csv") and (tmp_path / "walk.drops.csv").exists()
+    assert not list(tmp_path.glob("*.parquet.*"))
+    from cadence.gait.outputs import companion  # the one helper every gait output uses
+
+    assert companion(tmp_path / "f.npy", ".meta.parquet") == tmp_path / "f.meta.parquet"
+    assert companion(PurePosixPath("bucket/x/f.parquet"), ".drops.csv") == PurePosixPath("bucket/x/f.drops.csv")
+    assert companion(tmp_path / "out", ".drops.csv") == tmp_path / "out.drops.csv"

@@ -303,3 +303,33 @@ def test_plan_matches_written_file(faulty):
 def test_bad_arguments_are_refused(tmp_path, kwargs):
     with pytest.raises(ValueError):
         gait.generate(tmp_path / "x.parquet", **kwargs)
+
+
+def test_time_indexed_sample_converts_back_to_its_strides(tmp_path):
+    """`cadence sample gait --time-indexed`: a recording `gait phase` segments with LocoHub's
+    defaults into the phase sample's own strides (issue 22: nothing wrote one to try it on)."""
+    from cadence.cli import main
+    from cadence.gait import to_phase
+
+    timed, phased = tmp_path / "walk_time.parquet", tmp_path / "walk_phase.parquet"
+    assert main(["sample", "gait", "--time-indexed", str(timed), "--subjects", "2", "--strides-per-task", "10",
+                 "--features", "20", "--clean", "-q"]) == 0
+    t = pq.read_table(timed)
+    assert t.column_names[:5] == ["subject", "task", "task_id", "task_info", "time_s"]
+    assert "phase_ipsi" not in t.column_names and "step" not in t.column_names
+    assert np.allclose(np.diff(t.column("time_s").to_numpy()[:50]), 0.01)  # 100 Hz
+    s = to_phase(timed, phased, iqr_factor=0, show_progress=False)
+    p = gait.plan(subjects=2, strides_per_task=10, n_features=20)
+    trials = 2 * len(p.tasks)
+    assert s["trials"] == trials and s["heel_strikes"] == p.n_strides  # every stride's strike found
+    assert s["strides_kept"] == p.n_strides - 4 * trials  # 1 unclosed, 2 first and 1 last dropped per trial
+    reference = load(gait.generate(tmp_path / "phase.parquet", subjects=2, strides_per_task=10, n_features=20,
+                                   faults=False).path)
+    out = pq.read_table(phased).to_pandas()
+    for (subject, task), g in out.groupby(["subject", "task"], observed=True):
+        got = g["knee_flexion_angle_ipsi_rad"].to_numpy().reshape(-1, 150)
+        mine = (reference["subject"] == subject) & (reference["task"] == task)
+        cycles = reference["X"][mine][:, :, reference["names"].index("knee_flexion_angle_ipsi_rad")]
+        error = {k: np.abs(got - cycles[k:k + len(got)]).mean() for k in (1, 2, 3)}  # kept stride i = cycle i + 2
+        assert error[2] < 0.03 and error[2] < min(error[1], error[3]), error  # strikes within a 10 ms sample
+    assert main(["sample", "gait", "--time-indexed", str(tmp_path / "x.csv"), "-q"]) == 2  # it is Parquet

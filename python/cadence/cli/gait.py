@@ -60,8 +60,10 @@ def register(groups: argparse._SubParsersAction) -> None:
         "variable and lists the failing strides. Exit status 1 when a stride fails, 0 when all pass.",
         epilog="example: cadence gait validate data/gait.parquet --ranges ranges.yaml")
     _common(v)
-    v.add_argument("--ranges", type=Path, help="ranges YAML: tasks -> <task> -> phases -> <pct> -> <var> -> {min, max}")
-    v.add_argument("--list", type=int, default=20, metavar="N", help="failing strides to list")
+    v.add_argument("--ranges", type=_ranges_path, metavar="YAML",
+                   help="ranges YAML: tasks -> <task> -> phases -> <pct> -> <var> -> {min, max}; 'example': "
+                   "the example shipped with cadence (level walking, a few hip and knee angles)")
+    v.add_argument("--list", type=int, default=20, metavar="N", help="failing strides to list (--csv writes all)")
     v.add_argument("--csv", type=Path, help="write every failing stride to this CSV")
     v.add_argument("--json", action="store_true",
                    help="print the summary as JSON (strides, valid, pass rates, failures, first N failing strides)")
@@ -90,21 +92,24 @@ def register(groups: argparse._SubParsersAction) -> None:
         "to 150 points with both ends (NaN-aware) and write LocoHub's layout (step numbered per "
         "subject x task). Every stride left out is listed in OUT.drops.csv with its reason.",
         epilog="example: cadence gait phase data/walk_time.parquet data/walk_phase.parquet")
-    ph.add_argument("input", type=Path, help="time-indexed .parquet or .csv (subject, task, time_s, variables)")
-    ph.add_argument("output", type=Path, help="phase-indexed .parquet (OUT.drops.csv beside it)")
+    ph.add_argument("input", type=Path, help="time-indexed .parquet or .csv (subject, task, time_s, variables); "
+                    "try: cadence sample gait --time-indexed walk_time.parquet")
+    ph.add_argument("output", type=Path, help="phase-indexed OUT.parquet or OUT.csv (the format follows the "
+                    "suffix); OUT.drops.csv beside it")
     ph.add_argument("--grf", help="vertical GRF column (default: grf_vertical_ipsi_BW, else _N)")
     ph.add_argument("--events", metavar="COLUMN", help="heel strikes from this column (nonzero = strike) instead")
     ph.add_argument("--threshold", type=float, help="force threshold in the column's unit (default: 50 N, 0.05 BW)")
-    ph.add_argument("--smooth", type=int, default=5, metavar="N", help="moving-average samples (default 5)")
-    ph.add_argument("--min-gap", type=float, default=0.3, metavar="S", help="least time between contacts (0.3 s)")
-    ph.add_argument("--stride-s", type=float, nargs=2, default=(0.4, 2.5), metavar=("MIN", "MAX"),
-                    help="stride duration limits (0.4 2.5)")
-    ph.add_argument("--drop-first", type=int, default=2, metavar="N", help="strides dropped at a trial's start (2)")
-    ph.add_argument("--drop-last", type=int, default=1, metavar="N", help="strides dropped at a trial's end (1)")
-    ph.add_argument("--iqr", type=float, default=1.5, metavar="K", help="duration outliers beyond K x IQR (1.5; 0: off)")
+    # Defaults are shown once, by the formatter; --stride-s says its pair itself (a tuple's repr otherwise).
+    ph.add_argument("--smooth", type=int, default=5, metavar="N", help="moving-average samples")
+    ph.add_argument("--min-gap", type=float, default=0.3, metavar="S", help="least time between contacts, seconds")
+    ph.add_argument("--stride-s", type=float, nargs=2, metavar=("MIN", "MAX"),
+                    help="stride duration limits, seconds (default: 0.4 2.5)")
+    ph.add_argument("--drop-first", type=int, default=2, metavar="N", help="strides dropped at a trial's start")
+    ph.add_argument("--drop-last", type=int, default=1, metavar="N", help="strides dropped at a trial's end")
+    ph.add_argument("--iqr", type=float, default=1.5, metavar="K", help="duration outliers beyond K x IQR (0: off)")
     ph.add_argument("--jobs", type=int, default=0, help="worker threads (0: all cores)")
     ph.add_argument("--json", action="store_true", help="print the summary as JSON")
-    ph.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    ph.add_argument("-q", "--quiet", action="store_true", help="no progress output and no warnings")
     ph.set_defaults(run=_run_phase)
 
     c = sub.add_parser("cache", help="inspect or empty a --cache directory", formatter_class=HelpFormatter,
@@ -116,6 +121,16 @@ def register(groups: argparse._SubParsersAction) -> None:
     c.add_argument("dir", type=Path, help="the cache directory")
     c.add_argument("--json", action="store_true", help="print info as JSON")
     c.set_defaults(run=_run_cache)
+
+
+def _ranges_path(text: str) -> Path:
+    """--ranges FILE, or 'example': the ranges shipped inside the package, found from any
+    directory (a file of that name in the current directory: ./example)."""
+    if text == "example":
+        from ..gait.validation import EXAMPLE_RANGES
+
+        return EXAMPLE_RANGES
+    return Path(text)
 
 
 def _place(text: str) -> str | Path:
@@ -138,7 +153,7 @@ def _common(p: argparse.ArgumentParser, file_type=Path) -> None:
     p.add_argument("--task-col", default="task", help="task column")
     p.add_argument("--phase-col", help="phase column (default: the first of phase_ipsi, phase, "
                    "phase_percent in the file, as LocoHub looks for it)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress and no notes on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress, notes or warnings on stderr (errors only)")
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="keep decoded columns and results in DIR: a second run reads no Parquet "
                    "(see `cadence gait cache`)")
@@ -152,16 +167,29 @@ def _cli_option(role: str, value: str) -> str:
 
 
 @contextlib.contextmanager
-def _warnings_as_lines():
+def _warnings_as_lines(quiet: bool = False):
     """Warnings of the whole command (from worker threads too) as one ``cadence: warning:``
-    line each, instead of Python's "file:line: UserWarning" and the source line."""
+    line each, instead of Python's "file:line: UserWarning" and the source line; null values
+    (said by each pass that meets them) as one line for the run, naming every column once.
+    ``quiet`` (-q): none at all; a warning is never an error, errors still print."""
+    from ..gait.reader import NullValuesWarning
+
+    nulls: dict[str, None] = {}
+
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"cadence: warning: {message}", file=sys.stderr)
+        if isinstance(message, NullValuesWarning):
+            nulls.update(dict.fromkeys(message.columns))
+        else:
+            print(f"cadence: warning: {message}", file=sys.stderr)
 
     with warnings.catch_warnings():
-        warnings.simplefilter("default")
+        warnings.simplefilter("ignore" if quiet else "default")
         warnings.showwarning = show
-        yield
+        try:
+            yield
+        finally:
+            if nulls:
+                print(f"cadence: warning: {NullValuesWarning(nulls)}", file=sys.stderr)
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -169,7 +197,7 @@ def _check_options(args: argparse.Namespace) -> None:
     from . import CliError
     from ..runtime import parse_bytes
 
-    if args.memory_limit != "auto":
+    if getattr(args, "memory_limit", "auto") != "auto":  # gait phase has none
         try:
             parse_bytes(args.memory_limit)
         except ValueError as e:
@@ -191,6 +219,7 @@ def _open(args: argparse.Namespace):
                        f"per cycle), e.g. one written by `cadence sample gait` or `cadence gait phase`")
     if not args.file.is_file():
         raise CliError(f"{args.file}: no such file; check the path")
+    _check_content(args.file)
     phase_col = args.phase_col or _find_phase_col(args)
     try:
         loco = LocomotionData(args.file, args.subject_col, args.task_col, phase_col,
@@ -216,6 +245,22 @@ def _open(args: argparse.Namespace):
     if not args.quiet:
         _print_drops(loco.drop_log)
     return loco, names
+
+
+def _check_content(path: Path) -> None:
+    """The file holds what its name says (a Parquet file named .csv is refused with what to do,
+    not with pyarrow's quote of its bytes and a Python argument the CLI has no option for)."""
+    from . import CliError
+    from ..gait.loading import content_mismatch, file_type_of
+
+    try:
+        kind = file_type_of(path, "auto")  # another suffix: whichever reader accepts it
+    except ValueError:
+        raise CliError(f"{path}: neither Parquet nor CSV that cadence can read; give a .parquet or .csv "
+                       f"file") from None
+    said = content_mismatch(path, kind)
+    if said is not None:
+        raise CliError(said)
 
 
 def _find_phase_col(args: argparse.Namespace) -> str:
@@ -246,12 +291,23 @@ def _print_drops(drops) -> None:
               file=sys.stderr)
 
 
+def _run(body):
+    """Options checked first; warnings as lines (none with -q)."""
+    def run(args: argparse.Namespace) -> int:
+        _check_options(args)
+        with _warnings_as_lines(args.quiet):
+            return body(args)
+    return run
+
+
+@_run
 def _run_phase(args: argparse.Namespace) -> int:
     from ..gait.phase import to_phase
 
+    lo, hi = args.stride_s or (0.4, 2.5)
     s = to_phase(args.input, args.output, grf=args.grf, events=args.events, threshold=args.threshold,
-                 smooth_samples=args.smooth, min_contact_gap_s=args.min_gap, min_stride_s=args.stride_s[0],
-                 max_stride_s=args.stride_s[1], drop_first=args.drop_first, drop_last=args.drop_last,
+                 smooth_samples=args.smooth, min_contact_gap_s=args.min_gap, min_stride_s=lo,
+                 max_stride_s=hi, drop_first=args.drop_first, drop_last=args.drop_last,
                  iqr_factor=args.iqr, jobs=args.jobs, show_progress=_progress(args))
     if args.json:
         print(json.dumps(s, indent=1))
@@ -265,15 +321,6 @@ def _run_phase(args: argparse.Namespace) -> int:
 
 def _progress(args: argparse.Namespace) -> bool | None:
     return False if args.quiet else None
-
-
-def _run(body):
-    """Options checked first; warnings as lines; OSError about an output named clearly."""
-    def run(args: argparse.Namespace) -> int:
-        _check_options(args)
-        with _warnings_as_lines():
-            return body(args)
-    return run
 
 
 def _monitored(args: argparse.Namespace, report: Path):
@@ -308,8 +355,9 @@ def _run_cache(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=1))
         return 0
-    print(f"{info['directory']}: {info['entries']} entries, {info['bytes'] / 2**20:.1f} MiB "
-          f"(limit {info['max_bytes'] / 2**20:.0f} MiB)")
+    # The limit recorded in the directory (set in Python with max_cache_size=), else the default.
+    limit = f"limit {info['max_bytes'] / 2**20:.1f} MiB" + ("" if info["limit_recorded"] else ", the default")
+    print(f"{info['directory']}: {info['entries']} entries, {info['bytes'] / 2**20:.1f} MiB ({limit})")
     for name, f in sorted(info["functions"].items()):
         print(f"  {name:40s} {f['entries']:5d} entries {f['bytes'] / 2**20:9.1f} MiB")
     return 0
@@ -346,6 +394,7 @@ def _write_features(args: argparse.Namespace, shown=str) -> int:
     """gait features into args.output; ``shown`` names a path written in what is printed."""
     from . import CliError
     from ..atomic import atomic_files, check_writable
+    from ..gait.outputs import companion
 
     out: Path = args.output
     suffix = out.suffix.lower()
@@ -354,8 +403,8 @@ def _write_features(args: argparse.Namespace, shown=str) -> int:
     if out.is_dir():
         raise CliError(f"{out} is a directory; give a file name ending in .parquet or .npy")
     check_writable(out.parent)
-    drops_path = out.with_suffix(".drops.csv")
-    with _monitored(args, out.with_suffix(".report.json")) as mon:
+    drops_path = companion(out, ".drops.csv")
+    with _monitored(args, companion(out, ".report.json")) as mon:
         loco, names = _open(args)
         if loco.cache is not None:
             loco._feature_table()  # the memory-mapped columns: a warm run decodes no Parquet
@@ -371,7 +420,7 @@ def _write_features(args: argparse.Namespace, shown=str) -> int:
             drops.to_csv(files.path(drops_path), index=False)
         else:
             files.discard(drops_path)
-    extra = f" and {shown(out.with_suffix('.meta.parquet'))}" if suffix == ".npy" else ""
+    extra = f" and {shown(companion(out, '.meta.parquet'))}" if suffix == ".npy" else ""
     print(f"wrote {run.cycles:,} cycles x {len(names)} features to {shown(out)}{extra}; "
           f"{len(drops)} group(s)/cycle(s) dropped"
           + (f" (see {shown(drops_path)})" if len(drops) else "")
@@ -400,6 +449,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..atomic import atomic_path, check_writable
+    from ..gait.outputs import companion
     from ..gait.validation import load_ranges
 
     ranges = load_ranges(args.ranges) if args.ranges else None  # a bad file fails before the pass
@@ -408,7 +458,7 @@ def _run_validate(args: argparse.Namespace) -> int:
             from . import CliError
             raise CliError(f"--csv {args.csv} is a directory; give a file name")
         check_writable(args.csv.parent)
-    monitor_path = (args.csv.with_suffix(".report.json") if args.csv else Path("gait-validate.report.json"))
+    monitor_path = companion(args.csv, ".report.json") if args.csv else Path("gait-validate.report.json")
     with _monitored(args, monitor_path) as mon:
         loco, names = _open(args)
         report = loco.validate_ranges(ranges, names, show_progress=_progress(args))
@@ -471,13 +521,16 @@ def _print_validate(args, report) -> None:
         print(f"\nranges name variables this file does not have: {report.missing_variables}")
     if report.tasks_without_ranges:
         print(f"tasks with no ranges: {report.tasks_without_ranges}")
-    hub, rng = report.locohub_failures, report.range_failures
-    if len(hub):
-        print(f"\nfailing strides, LocoHub rules ({len(hub)} stride x variable):")
-        print(hub.head(args.list).to_string(index=False))
-    if len(rng):
-        print(f"\nfailing strides, ranges ({len(rng)} checks):")
-        print(rng.head(args.list).to_string(index=False))
+    for rows, title in ((report.locohub_failures, "LocoHub rules ({} stride x variable)"),
+                        (report.range_failures, "ranges ({} checks)")):
+        if not len(rows):
+            continue
+        print(f"\nfailing strides, {title.format(len(rows))}:")
+        if args.list:
+            print(rows.head(args.list).to_string(index=False))
+        if len(rows) > args.list:  # a cut list says so, and how to see the rest
+            where = f"all of them are in {args.csv}" if args.csv else "--csv FILE writes all of them"
+            print(f"... and {len(rows) - args.list} more ({where}; --list {len(rows)} prints them)")
 
 
 @_run

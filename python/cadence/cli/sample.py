@@ -50,8 +50,13 @@ def register(groups: argparse._SubParsersAction) -> None:
         "gait",
         help="a LocoHub-standard phase-indexed Parquet",
         description="Write a LocoHub phase-indexed Parquet: 150 points per cycle, several subjects "
-        "and tasks, real variable names, with a few invalid cycles, outliers and NaNs.",
-        epilog="example: cadence sample gait data/umich-scale.parquet --scale umich",
+        "and tasks, real variable names, with a few invalid cycles, outliers and NaNs. With "
+        "--time-indexed, the same strides as a time-indexed recording (time_s, one trial per subject "
+        "x task) to convert with `cadence gait phase`.",
+        epilog="examples:\n  cadence sample gait data/umich-scale.parquet --scale umich\n"
+        "  cadence sample gait --time-indexed data/walk_time.parquet && "
+        "cadence gait phase data/walk_time.parquet data/walk_phase.parquet",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g.add_argument("out", type=Path, help="output .parquet file")
     g.add_argument("--subjects", type=int, default=4, help="subjects (default 4)")
@@ -60,6 +65,10 @@ def register(groups: argparse._SubParsersAction) -> None:
     g.add_argument("--scale", choices=["umich"], help="UMich-2021 scale: 10 subjects, ~2.1 M rows")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--clean", action="store_true", help="no injected invalid cycles, outliers or NaNs")
+    g.add_argument("--time-indexed", action="store_true",
+                   help="write a time-indexed recording (subject, task, time_s, variables) for `cadence gait phase`")
+    g.add_argument("--rate", type=float, metavar="HZ",
+                   help="with --time-indexed: samples per second (default 100)")
     g.add_argument("--force", action="store_true", help="replace an existing OUT file")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     g.set_defaults(run=_run_gait)
@@ -176,7 +185,13 @@ def _run_gait(args: argparse.Namespace) -> int:
         raise CliError(f"{out} is a directory; give the file to write, e.g. {out / 'gait.parquet'}")
     if out.exists() and not args.force:
         raise CliError(f"{out} exists; pass --force to replace it")
+    if out.suffix.lower() != ".parquet":  # the file holds what its name says
+        raise CliError(f"{out}: the sample is a Parquet file; give a name ending in .parquet")
     check_writable(out.parent)
+    if args.time_indexed:
+        return _run_gait_time(args)
+    if args.rate is not None:
+        raise CliError("--rate goes with --time-indexed (the sampling rate of a time-indexed recording)")
     bar, update = _progress("generate", "stride", args.quiet)
     with bar:
         result = gait.generate(
@@ -191,6 +206,21 @@ def _run_gait(args: argparse.Namespace) -> int:
         )
     print(f"wrote {result.n_rows:,} rows ({result.n_strides:,} strides, {len(result.subjects)} subjects, "
           f"{len(result.tasks)} tasks, {len(result.features)} features) to {result.path}")
+    return 0
+
+
+def _run_gait_time(args: argparse.Namespace) -> int:
+    from ..sample.gait_time import generate_time_indexed
+
+    bar, update = _progress("generate", "stride", args.quiet)
+    with bar:
+        r = generate_time_indexed(args.out, subjects=args.subjects, strides_per_task=args.strides_per_task,
+                                  n_features=args.features, seed=args.seed, scale=args.scale, faults=not args.clean,
+                                  rate_hz=args.rate or 100.0, progress=update)
+    phase = r.path.with_name(f"{r.path.stem}_phase.parquet")
+    print(f"wrote {r.n_rows:,} rows ({r.n_strides:,} strides at {r.rate_hz:g} Hz, {len(r.subjects)} subjects, "
+          f"{len(r.tasks)} tasks, {len(r.features)} features) to {r.path}\n"
+          f"convert it with: cadence gait phase {r.path} {phase}")
     return 0
 
 

@@ -7,9 +7,11 @@ the whole file in one streamed pass. See docs/gait.md.
 
 from .features import DROP_REASONS, STATS
 from .locomotion_data import LocomotionData, efficient_reshape_3d
+from .outputs import FeatureMatrix, load_feature_matrix
 from .phase import to_phase
 from .reader import FEATURE_MARKERS, POINTS_PER_CYCLE
 from .validation import RangeReport, Ranges, load_ranges
 
 __all__ = ["LocomotionData", "efficient_reshape_3d", "STATS", "DROP_REASONS", "FEATURE_MARKERS",
-           "POINTS_PER_CYCLE", "load_ranges", "Ranges", "RangeReport", "to_phase"]
+           "POINTS_PER_CYCLE", "load_ranges", "Ranges", "RangeReport", "to_phase", "load_feature_matrix",
+           "FeatureMatrix"]

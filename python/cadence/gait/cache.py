@@ -47,10 +47,16 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import __version__
+from ..atomic import atomic_path
 
 #: Bumped when the entry layout changes; part of every key.
 FORMAT = 1
 _MANIFEST = "manifest.json"
+#: The directory's own settings (its size limit), so that every process using it, and
+#: ``cadence gait cache info``, see the limit set in Python.
+_SETTINGS = "settings.json"
+#: max_cache_size when neither the caller nor the directory names one: the guide's 1000 MB.
+DEFAULT_MAX_MB = 1000
 _MISSING = object()
 
 
@@ -263,25 +269,49 @@ class LocomotionDataCache:
     ----------
     cache_dir : str or Path
         Created when missing.
-    max_cache_size : int or str
+    max_cache_size : int or str, optional
         Megabytes (the guide's unit) or a size such as ``"2G"``. Least recently used entries are
-        evicted past it.
+        evicted past it. Given, it is recorded in the directory (``settings.json``) and becomes
+        the limit of every later user of it, ``--cache DIR`` and ``cadence gait cache info``
+        included; None: the limit recorded there, else 1000 MB.
     full_hash : bool
         Identify input files by a hash of every byte instead of size + mtime + Parquet footer.
     """
 
-    def __init__(self, cache_dir: str | os.PathLike = ".cache", max_cache_size: int | str = 1000, *,
+    def __init__(self, cache_dir: str | os.PathLike = ".cache", max_cache_size: int | str | None = None, *,
                  full_hash: bool = False) -> None:
         from ..runtime import parse_bytes
 
         self.cache_dir = Path(cache_dir)
-        self.max_cache_size = max_cache_size
-        self.max_bytes = int(max_cache_size * 2**20) if isinstance(max_cache_size, (int, float)) \
-            else parse_bytes(max_cache_size)
         self.full_hash = full_hash
         (self.cache_dir / "entries").mkdir(parents=True, exist_ok=True)
         self._lock_path = self.cache_dir / "lock"
         self.counters = CacheStats()
+        if max_cache_size is None:
+            recorded = self._recorded_limit()
+            self.max_bytes = DEFAULT_MAX_MB * 2**20 if recorded is None else recorded
+        else:
+            self.max_bytes = int(max_cache_size * 2**20) if isinstance(max_cache_size, (int, float)) \
+                else parse_bytes(max_cache_size)
+            self._record_limit()
+        self.max_cache_size = max_cache_size if max_cache_size is not None else self.max_bytes / 2**20
+
+    def _recorded_limit(self) -> int | None:
+        try:
+            value = json.loads((self.cache_dir / _SETTINGS).read_text())["max_bytes"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # none recorded, or unreadable: the default
+        return value if isinstance(value, int) and value >= 0 else None
+
+    def _record_limit(self) -> None:
+        if self._recorded_limit() == self.max_bytes:
+            return
+        try:
+            with self._locked(exclusive=True), atomic_path(self.cache_dir / _SETTINGS) as tmp:
+                tmp.write_text(json.dumps({"max_bytes": self.max_bytes}))
+        except OSError as e:
+            warnings.warn(f"cache {self.cache_dir}: could not record max_cache_size ({e}); other users of the "
+                          f"directory keep its earlier limit", CacheWriteWarning, stacklevel=3)
 
     # ---- locking ---------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -504,7 +534,7 @@ class LocomotionDataCache:
             f["bytes"] += size
             f["last_used"] = max(f["last_used"], mtime)
         return {"directory": str(self.cache_dir), "entries": len(entries), "bytes": sum(t[1] for t in entries),
-                "max_bytes": self.max_bytes, "functions": per}
+                "max_bytes": self.max_bytes, "limit_recorded": self._recorded_limit() is not None, "functions": per}
 
     def clear(self) -> int:
         """Remove every entry; returns how many."""

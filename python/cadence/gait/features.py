@@ -25,7 +25,8 @@ from .. import _core
 from ..atomic import AtomicFiles
 from ..runtime import make_job, run_job
 from . import reader
-from .reader import POINTS_PER_CYCLE, FileIndex, GaitFile, column_view, feature_kind
+from .outputs import COLUMNS_KEY, MATRIX_KEY, companion
+from .reader import POINTS_PER_CYCLE, FileIndex, GaitFile, column_view, feature_kind, warn_nulls
 
 #: Per-cycle statistics, in the engine's order (see src/cadence/gait/cycle_stats.h).
 STATS: tuple[str, ...] = tuple(_core.gait_stat_names())
@@ -128,6 +129,7 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callab
         return cycles
 
     run_job(work, job, desc=desc, unit="row", done_counter="rows", show_progress=show_progress)
+    warn_nulls(noted)  # here, not in the worker: one warning for the pass, on the caller's thread
     return FeatureRun(cycles, pa.table(engine.range_failures()), job.peak_reserved_bytes, job.memory_waits,
                       job.stages())
 
@@ -250,7 +252,8 @@ class NpySink(_FileSink):
     """The guide's feature matrix, done safely: a memory-mapped float32 ``.npy`` matrix (one row
     per cycle, columns ``<feature>__<stat>``) plus ``<stem>.meta.parquet`` with the per-cycle
     metadata (subject, task, step, cycle, row, valid, is_outlier, rmse) whose key-value metadata
-    lists the matrix columns. Open it with ``np.load(path, mmap_mode='r')``; no pickle anywhere.
+    lists the matrix columns. Read both back with :func:`cadence.gait.load_feature_matrix` (or
+    the matrix alone with ``np.load(path, mmap_mode='r')``); no pickle anywhere.
     Both are written under temporary names and renamed together at :meth:`close`, so a matrix
     never appears with unfinished (zero) rows or beside another run's metadata."""
 
@@ -265,7 +268,7 @@ class NpySink(_FileSink):
 
     @property
     def meta_path(self) -> Path:
-        return self.path.with_suffix(".meta.parquet")
+        return companion(self.path, ".meta.parquet")
 
     def abort(self) -> None:
         self.matrix = None  # unmapped; the temporary file is removed, no metadata is written
@@ -285,6 +288,5 @@ class NpySink(_FileSink):
         matrix.flush()
         del matrix
         table = pa.Table.from_batches(self.meta) if self.meta else empty_schema([]).empty_table()
-        table = table.replace_schema_metadata({"cadence.gait.columns": json.dumps(self.columns),
-                                               "cadence.gait.matrix": self.path.name})
+        table = table.replace_schema_metadata({COLUMNS_KEY: json.dumps(self.columns), MATRIX_KEY: self.path.name})
         pq.write_table(table, self.files.path(self.meta_path))

@@ -88,6 +88,18 @@ class Selection:
             steps = steps + (Step(cycles, conditions, points),)
         return replace(self, subjects=s, tasks=t, points=points, steps=steps)
 
+    def describe(self) -> str:
+        """What the view keeps beyond its subjects and tasks, for its repr: '' for none."""
+        parts = []
+        if not self.whole_cycles:
+            lo, hi = PHASE_GRID_PCT[self.points.start], PHASE_GRID_PCT[self.points.stop - 1]
+            parts.append(f"phase {lo:.1f}-{hi:.1f} % ({self.points.stop - self.points.start} points)")
+        for step in self.steps:
+            if step.cycles is not None:
+                parts.append(f"cycles {_short(step.cycles)}")
+            parts += [f"{name} in [{lo:g}, {hi:g}]" for name, lo, hi in step.where]
+        return ", ".join(parts)
+
     def condition_features(self) -> list[str]:
         return sorted({name for step in self.steps for name, _, _ in step.where})
 
@@ -113,6 +125,18 @@ class Selection:
                         ok &= np.all((x >= lo) & (x <= hi), axis=1)  # NaN fails a condition
                 kept = kept[ok]
         return kept
+
+
+def _short(cycles) -> str:
+    """A cycles argument in a few characters: 3, 0:10, [0, 2, 5], a mask of 40 (12 kept)."""
+    if isinstance(cycles, slice):
+        return f"{'' if cycles.start is None else cycles.start}:{'' if cycles.stop is None else cycles.stop}" + (
+            "" if cycles.step is None else f":{cycles.step}")
+    arr = np.atleast_1d(np.asarray(cycles))
+    if arr.dtype == bool:
+        return f"a mask of {arr.size} ({int(arr.sum())} kept)"
+    shown = ", ".join(str(int(v)) for v in arr[:5])
+    return f"[{shown}{', ...' if arr.size > 5 else ''}]"
 
 
 def _points_of(phase_range, within: slice) -> slice:

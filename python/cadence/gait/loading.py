@@ -19,8 +19,9 @@ PHASE_COLUMNS = ("phase_ipsi", "phase", "phase_percent")
 _PACKAGE_DIR = str(Path(__file__).parent)
 
 
-def warn(message: str) -> None:
-    """A UserWarning attributed to the first caller outside cadence.gait (the user's line)."""
+def warn(message: str | Warning) -> None:
+    """A UserWarning (or the given warning) attributed to the first caller outside cadence.gait
+    (the user's line)."""
     frame, level = sys._getframe(1), 1  # level: how far `frame` is above this function
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
@@ -58,8 +59,38 @@ def peek_columns(path: Path, file_type: str) -> list[str]:
     except (pa.ArrowException, OSError, ValueError) as e:
         other = "csv" if file_type == "parquet" else "parquet"
         label = "CSV" if file_type == "csv" else "parquet"
+        # A Parquet file named .csv made pyarrow quote its binary bytes here: say what it is.
+        said = content_mismatch(path, file_type, lambda kind: f"file_type={kind!r}")
+        if said is not None:
+            raise ValueError(f"Failed to load data from {path}: Failed to read {label} file: {said}") from e
         raise ValueError(f"Failed to load data from {path}: Failed to read {label} file: {e}. Check the file, "
                          f"or pass file_type={other!r} if it is {other}") from e
+
+
+def content_mismatch(path: Path, file_type: str, option=None) -> str | None:
+    """What to tell a user whose file's bytes contradict ``file_type`` (read from its name): a
+    Parquet file named .csv, binary data named .csv, text named .parquet; None when they agree
+    or the file cannot be read (the reader then says why). The advice is to rename the file
+    (the CLI reads a file by its suffix), and to pass ``option(kind)`` where the caller can
+    name the type (LocomotionData's ``file_type=``)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    if not head:
+        return None
+    # PAR1: Parquet's magic bytes; a NUL byte: not text (in any 8-bit encoding or UTF-8)
+    is_parquet, text = head[:4] == b"PAR1", b"\0" not in head
+    also = (lambda kind: f" or pass {option(kind)}") if option else (lambda kind: "")
+    if file_type == "csv" and is_parquet:
+        return (f"{path} is a Parquet file, not CSV; rename it to {path.with_suffix('.parquet').name}"
+                f"{also('parquet')}")
+    if file_type == "csv" and not text:
+        return f"{path} holds binary data, not CSV text; check that it is the file you meant"
+    if file_type == "parquet" and not is_parquet and text:
+        return f"{path} is a text file (CSV?), not Parquet; rename it to {path.with_suffix('.csv').name}{also('csv')}"
+    return None
 
 
 def find_phase_column(path: Path, columns: list[str]) -> str:

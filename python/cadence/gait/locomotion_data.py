@@ -32,9 +32,10 @@ from ..runtime import default_memory_limit_bytes, make_job, parse_bytes
 from . import features as feat
 from . import naming
 from .bulk import BulkAnalyses
-from .frames import efficient_reshape_3d, parse_task_info  # noqa: F401 - LocoHub's module functions
+from .frames import FrameMethods, efficient_reshape_3d, parse_task_info  # noqa: F401 - LocoHub's module functions
 from .filtering import Selection, analyse_points
 from .loading import PHASE_COLUMNS, file_type_of, find_phase_column, peek_columns, phase_warnings, warn
+from .plots import PlotMethods
 from .reader import FEATURE_MARKERS, NON_FEATURES, POINTS_PER_CYCLE, GaitFile, feature_kind
 
 #: ``api="current"``: LocoHub's newest package; ``"legacy"``: lib/core and user_libs versions.
@@ -49,6 +50,12 @@ _NOT_FEATURES = NON_FEATURES | {"leading_leg_step"}
 _PATTERN_INDEX = np.linspace(0.0, 100.0, POINTS_PER_CYCLE, endpoint=False)
 
 
+class OutlierNaNWarning(UserWarning):
+    """``find_outlier_cycles`` found no outlier only because of NaN: under LocoHub's rule one
+    cycle holding NaN makes the mean pattern, and so every RMSE, NaN. The answer (LocoHub's) is
+    kept; the warning says how to get one."""
+
+
 class _Shared:
     """What a LocomotionData and the views ``filter`` makes of it hold in common."""
 
@@ -58,17 +65,7 @@ class _Shared:
         self.analyse = lru_cache(maxsize=256)(analyse)
 
 
-class _FlatPatterns:
-    """The object handed to plots.py: get_mean_patterns in the flat form it draws."""
-
-    def __init__(self, loco: "LocomotionData") -> None:
-        self._loco = loco
-
-    def get_mean_patterns(self, subject, task, features=None):
-        return self._loco._mean_arrays(subject, task, features)
-
-
-class LocomotionData(BulkAnalyses):
+class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
     """Phase-indexed locomotion data (LocoHub standard: 150 points per gait cycle).
 
     Parameters
@@ -242,31 +239,23 @@ class LocomotionData(BulkAnalyses):
         """Groups and cycles the engine's bulk methods leave out, each with its reason."""
         return feat.drop_log(self._index)
 
-    @property
-    def df(self) -> pd.DataFrame:
-        """The rows of the file (of the selected subjects and tasks, for a filtered view) as a
-        pandas DataFrame, as LocoHub holds it: loaded on first use, the one access that needs
-        the whole file in memory."""
-        if self._shared.df is None:
-            whole = self._read_columns(self._file.columns).to_pandas()
-            legacy = {c: f for f, c in self.feature_mappings.items() if c != f}
-            self._shared.df = whole.rename(columns=legacy) if legacy else whole
-        whole = self._shared.df
-        if self._sel.subjects is None and self._sel.tasks is None:
-            return whole
-        keep = np.ones(len(whole), dtype=bool)
-        if self._sel.subjects is not None:
-            keep &= whole[self.subject_col].astype(str).isin(self._sel.subjects).to_numpy()
-        if self._sel.tasks is not None:
-            keep &= whole[self.task_col].astype(str).isin(self._sel.tasks).to_numpy()
-        return whole[keep]
-
     def __len__(self) -> int:
         """Rows of the selected subjects x tasks (all rows for an unfiltered object)."""
         if self._sel.subjects is None and self._sel.tasks is None:
             return int(self._index.index.rows)
         g = self._index.groups
         return int(sum(int(g["rows"][i]) for i in self._selected_groups()))
+
+    def __repr__(self) -> str:
+        """The file, its size, and for a view what it keeps (a notebook prints this)."""
+        def few(what: str, names: list[str]) -> str:
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            return f"{len(names)} {what}{'' if len(names) == 1 else 's'} ({shown})"
+
+        view = "" if self._sel == Selection() else " view"
+        kept = self._sel.describe()
+        return (f"<LocomotionData{view} of {str(self.data_path)!r}: {len(self):,} rows, {few('subject', self.subjects)}, "
+                f"{few('task', self.tasks)}, {len(self.features)} features" + (f"; {kept}" if kept else "") + ">")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -275,38 +264,6 @@ class LocomotionData(BulkAnalyses):
     @property
     def columns(self) -> pd.Index:
         return pd.Index(self._file.columns)
-
-    @property
-    def dtypes(self) -> pd.Series:
-        return self.df.dtypes
-
-    def head(self, n: int = 5) -> pd.DataFrame:
-        return self.df.head(n)
-
-    def memory_usage(self) -> int:
-        return int(self.df.memory_usage(deep=True).sum())
-
-    # ---- task information (LocoHub's task_info 'key:value,...' strings) -----------------------------
-    @staticmethod
-    def parse_task_info(task_info_str) -> dict:
-        """``"incline_deg:10,speed_m_s:1.2,treadmill:true"`` -> ``{'incline_deg': 10,
-        'speed_m_s': 1.2, 'treadmill': True}``; empty or missing -> {}."""
-        return parse_task_info(task_info_str)
-
-    def get_task_metadata(self, subject: str, task: str, metadata_key: str):
-        """One value of the group's ``task_info`` (its first row), or None."""
-        groups = self._groups(subject, task)
-        if "task_info" not in self._file.columns or not groups:
-            return None
-        first = min(self._index.group_runs(groups[0]))[0]
-        value = self._read_columns(["task_info"]).column(0)[first].as_py()
-        return parse_task_info(value).get(metadata_key)
-
-    def filter_by_task_id(self, task_id: str) -> pd.DataFrame:
-        if "task_id" not in self._file.columns:
-            raise ValueError("Dataset does not contain 'task_id' column")
-        df = self.df
-        return df[df["task_id"] == task_id].copy()
 
     # ---- filtered views ------------------------------------------------------------------------
     def filter(self, subject=None, task=None, subjects=None, tasks=None, *, phase_range=None, cycles=None,
@@ -432,6 +389,7 @@ class LocomotionData(BulkAnalyses):
                 parts.append(piece.chunk(0) if piece.num_chunks == 1 else piece.combine_chunks())
             views = [feat.column_view(p, name, noted) for p in parts]
             out.append(views[0] if len(views) == 1 else np.concatenate(views))
+        feat.warn_nulls(noted)
         return out
 
     def _read_rows(self, runs: list[tuple[int, int]], names: list[str]) -> pa.Table:
@@ -546,9 +504,10 @@ class LocomotionData(BulkAnalyses):
         return self._engine(columns, names, threshold, among_valid, self.nan_policy), names
 
     # ---- LocoHub's statistics ---------------------------------------------------------------
-    def _mean_arrays(self, subject, task, features) -> dict[str, np.ndarray]:
+    def _mean_and_std(self, subject, task, features) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{feature: (mean pattern, std pattern)}, flat, of one engine call (the plots draw these)."""
         r, names = self._analysis(subject, task, features)
-        return {} if r is None else {f: r["mean_pattern"][i] for i, f in enumerate(names)}
+        return {} if r is None else {f: (r["mean_pattern"][i], r["std_pattern"][i]) for i, f in enumerate(names)}
 
     def get_mean_patterns(self, subject: str | None, task: str, features: list[str] | None = None) -> dict:
         """Mean pattern of each feature over the cycles (over all subjects when subject is None).
@@ -582,9 +541,19 @@ class LocomotionData(BulkAnalyses):
         """Indices of cycles whose RMSE to the mean pattern (over all points and features) exceeds
         mean + threshold x std of the RMSEs. ``valid_only=True`` judges outliers among the cycles
         that pass :meth:`validate_cycles` only (LocoHub uses all cycles, so one NaN anywhere in
-        the group makes every RMSE NaN and finds none)."""
+        the group makes every RMSE NaN and finds none: that case gives an
+        :class:`OutlierNaNWarning`, the empty answer kept)."""
         r, _ = self._analysis(subject, task, features, threshold, valid_only)
-        return np.array([], dtype=np.int64) if r is None else np.flatnonzero(r["outlier"])
+        found = np.array([], dtype=np.int64) if r is None else np.flatnonzero(r["outlier"])
+        if r is not None and not found.size and not valid_only and self.nan_policy == "propagate":
+            with_nan = int(np.isnan(r["stats"][feat.STATS.index("min")]).any(axis=0).sum())
+            if with_nan:  # silent [] would read as "no outlier"; it means "no answer"
+                among = self._analysis(subject, task, features, threshold, True)[0]
+                warn(OutlierNaNWarning(
+                    f"find_outlier_cycles({subject!r}, {task!r}) finds no outlier: NaN values in {with_nan} of "
+                    f"{len(r['valid'])} cycles make every RMSE NaN under LocoHub's rule; valid_only=True judges "
+                    f"the {int(r['valid'].sum())} valid cycles and finds {int(among['outlier'].sum())}"))
+        return found
 
     def calculate_rom(self, subject: str | None, task: str, features: list[str] | None = None,
                       by_cycle: bool = True) -> dict:
@@ -662,55 +631,10 @@ class LocomotionData(BulkAnalyses):
         summary.index.name = "feature"
         return summary
 
-    def merge_with_task_data(self, task_data: pd.DataFrame, join_keys: list[str] | None = None,
-                             how: str = "outer") -> pd.DataFrame:
-        """The data joined with a table of task information (loads the whole file, as LocoHub)."""
-        if join_keys is None:
-            join_keys = [self.subject_col, self.task_col]
-        missing = set(join_keys) - set(self._file.columns)
-        if missing:
-            raise ValueError(f"Join keys {missing} not found in locomotion data")
-        missing = set(join_keys) - set(task_data.columns)
-        if missing:
-            raise ValueError(f"Join keys {missing} not found in task data")
-        return pd.merge(self.df, task_data, on=join_keys, how=how)
-
     # ---- plots (matplotlib; written to a file when save_path is given) --------------------------
-    def _plots(self):
+    def _check_plotting(self) -> None:
+        """Before any plot (plots.PlotMethods): matplotlib present (tests patch the flag here), whole cycles."""
         if not MATPLOTLIB_AVAILABLE:
             raise ImportError(_MATPLOTLIB_MISSING)
         if not self._sel.whole_cycles:
             raise ValueError("plots draw whole cycles (0-100 %): plot from the view before its phase_range")
-        from . import plots
-
-        return plots
-
-    def plot_phase_patterns(self, subject: str, task: str, features: list[str], plot_type: str = "both",
-                            save_path: str | Path | None = None):
-        """Mean +- SD of valid cycles, with individual cycles (invalid ones in red). Returns the
-        saved path, or the Figure when ``save_path`` is None (LocoHub calls plt.show())."""
-        plots = self._plots()
-        if not self._groups(subject, task):
-            print(f"No data found for {subject} - {task}")
-            return None
-        return plots.plot_phase_patterns(self, subject, task, features, plot_type, save_path)
-
-    def plot_task_comparison(self, subject: str, tasks: list[str], features: list[str],
-                             save_path: str | Path | None = None):
-        """Mean patterns of several tasks, one panel per feature."""
-        return self._plots().plot_task_comparison(_FlatPatterns(self), subject, tasks, features, save_path)
-
-    def plot_time_series(self, subject: str, task: str, features: list[str], time_col: str = "time_s",
-                         save_path: str | Path | None = None):
-        """Each feature against ``time_col``, one panel per feature (LocoHub's plot; a feature or
-        time column the file lacks gets a 'not found' panel)."""
-        plots = self._plots()
-        groups = self._groups(subject, task)
-        if not groups:
-            print(f"No data found for {subject} - {task}")
-            return None
-        present = [c for c in dict.fromkeys([time_col, *features]) if self._column(c) in self._file.columns]
-        table = self._read_rows(self._runs(groups), [self._column(c) for c in present]) if present else None
-        table = None if table is None else table.rename_columns(present)
-        return plots.plot_time_series(table, subject, task, features, time_col, save_path)
-

@@ -6,8 +6,9 @@ This module streams the input (Parquet row groups, or CSV blocks) in batches of 
 has the engine (src/cadence/gait/phase_convert.h) find heel strikes, apply LocoHub's stride rules
 and interpolate each kept stride on all cores, and writes the strides in LocoHub's layout as
 they come (subject, task, task_id/task_info, step, phase_ipsi, then the variables), which
-``LocomotionData`` and ``cadence gait features`` read directly. Every stride left out is in
-``OUT.drops.csv`` with its reason.
+``LocomotionData`` and ``cadence gait features`` read directly, as Parquet or CSV (OUT's
+suffix says which). Every stride left out is in ``OUT.drops.csv`` (OUT's extension replaced,
+:func:`cadence.gait.outputs.companion`) with its reason.
 
 Memory: one batch of rows plus the one trial that crosses into the next batch.
 """
@@ -29,6 +30,8 @@ import pyarrow.parquet as pq
 from .. import _core
 from ..atomic import atomic_files
 from ..runtime import make_job, run_job
+from .loading import content_mismatch
+from .outputs import companion
 from .reader import POINTS_PER_CYCLE
 
 #: LocoHub's stride segmentation defaults (../shared/DOMAIN.md, section 2).
@@ -42,6 +45,8 @@ KEY_COLUMNS = ("subject", "task")
 CONDITION_COLUMNS = ("task_id", "task_info")
 NOT_VARIABLES = {"time", "time_s", "step", "phase", "phase_ipsi", "phase_percent", "cycle"}
 BATCH_ROWS = 1 << 18
+#: Output formats by OUT's suffix: the file holds what its name says.
+OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv"}
 
 
 def find_grf(columns: list[str]) -> str | None:
@@ -77,7 +82,8 @@ def to_phase(source: str | os.PathLike, out: str | os.PathLike, *, grf: str | No
         trial), optionally ``task_id``/``task_info``, and the variables. A trial is a run of
         consecutive rows with the same subject, task and task_id (or task_info).
     out
-        Phase-indexed Parquet written atomically; the drop log goes to ``OUT.drops.csv``.
+        Phase-indexed output written atomically: Parquet for ``.parquet``, CSV for ``.csv`` (any
+        other suffix is refused); the drop log goes to ``OUT.drops.csv`` (OUT's extension replaced).
     grf
         Vertical GRF column for heel strikes (default: ``grf_vertical_ipsi_BW``, else ``_N``).
     events
@@ -97,6 +103,9 @@ def to_phase(source: str | os.PathLike, out: str | os.PathLike, *, grf: str | No
         Counts: trials, heel strikes, strides found, kept and dropped by reason, rows written.
     """
     source, out = Path(source), Path(out)
+    fmt = OUTPUT_FORMATS.get(out.suffix.lower())
+    if fmt is None:  # checked before any work: a .csv used to receive Parquet bytes
+        raise ValueError(f"{out}: the output must end in .parquet or .csv (its format follows its name)")
     _check(smooth_samples, min_contact_gap_s, min_stride_s, max_stride_s, drop_first, drop_last, iqr_factor,
            batch_rows)
     reader = _Reader(source, batch_rows)
@@ -133,7 +142,7 @@ def to_phase(source: str | os.PathLike, out: str | os.PathLike, *, grf: str | No
     job = make_job(jobs, None)
     state = _State(keys + extra_keys, variables)
     with atomic_files() as group:
-        tmp_out, tmp_drops = group.path(out), group.path(out.with_name(out.name + ".drops.csv"))
+        tmp_out, tmp_drops = group.path(out), group.path(companion(out, ".drops.csv"))
         writer = None
         drops_file = open(tmp_drops, "w", newline="", encoding="utf-8")
         try:
@@ -146,10 +155,10 @@ def to_phase(source: str | os.PathLike, out: str | os.PathLike, *, grf: str | No
                     table = _convert(chunk, keys, extra_keys, force, variables, rules, job, state, drop_writer)
                     if table is not None and table.num_rows:
                         if writer is None:
-                            writer = pq.ParquetWriter(tmp_out, table.schema, compression="zstd")
+                            writer = _writer(tmp_out, table.schema, fmt)
                         writer.write_table(table)
                 if writer is None:  # nothing kept: an empty file with the right columns
-                    writer = pq.ParquetWriter(tmp_out, state.schema(), compression="zstd")
+                    writer = _writer(tmp_out, state.schema(), fmt)
 
             run_job(work, job, desc="to phase", show_progress=show_progress)
         finally:
@@ -157,6 +166,27 @@ def to_phase(source: str | os.PathLike, out: str | os.PathLike, *, grf: str | No
             if writer is not None:
                 writer.close()
     return state.summary(out, force, threshold, variables)
+
+
+def _writer(path: Path, schema: pa.Schema, fmt: str):
+    if fmt == "parquet":
+        return pq.ParquetWriter(path, schema, compression="zstd")
+    return _CsvWriter(path, schema)
+
+
+class _CsvWriter:
+    """pyarrow's CSV writer with dictionary-encoded keys written as their text."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.schema = pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+                                 for f in schema])
+        self.writer = pacsv.CSVWriter(path, self.schema)
+
+    def write_table(self, table: pa.Table) -> None:
+        self.writer.write_table(table.cast(self.schema))
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def _check(smooth, gap, lo, hi, first, last, iqr, batch_rows) -> None:
@@ -181,6 +211,9 @@ class _Reader:
             raise FileNotFoundError(2, f"{path}: input not found", str(path))
         self.path, self.batch_rows = path, batch_rows
         self.csv = path.suffix.lower() == ".csv"
+        said = content_mismatch(path, "csv" if self.csv else "parquet")  # the suffix decides the reader
+        if said is not None:
+            raise ValueError(said)
         self.schema = (pacsv.open_csv(path).schema if self.csv else pq.ParquetFile(path).schema_arrow)
         self.columns = list(self.schema.names)
 
@@ -249,7 +282,7 @@ class _State:
         return pa.schema(fields + [pa.field(v, pa.float64()) for v in self.variables])
 
     def summary(self, out, force, threshold, variables) -> dict:
-        return {"output": str(out), "drops": str(out.with_name(out.name + ".drops.csv")), "trials": self.trials,
+        return {"output": str(out), "drops": str(companion(out, ".drops.csv")), "trials": self.trials,
                 "heel_strikes": self.strikes, "strides": self.kept + sum(self.dropped.values()),
                 "strides_kept": self.kept, "strides_dropped": dict(self.dropped), "rows": self.rows,
                 "heel_strikes_from": force, "threshold": threshold, "variables": len(variables)}

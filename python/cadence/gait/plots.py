@@ -1,8 +1,10 @@
 """Plots written to files (matplotlib's Agg backend: no display needed).
 
-LocoHub's two plots (phase patterns with invalid cycles in red; task comparison) and the
-report's per-task panels (TaskSummaryFigure, fed by report.py): mean +- SD of the valid cycles
-of all subjects, invalid cycles in the variables that failed, outliers, robust y limits.
+LocomotionData's plot methods (:class:`PlotMethods`, a mixin; pyplot is imported on the first
+plot, not with this module), LocoHub's three plots (phase patterns with invalid cycles in red;
+task comparison; time series) and the report's per-task panels (TaskSummaryFigure, fed by
+report.py): mean +- SD of the valid cycles of all subjects, invalid cycles in the variables
+that failed, outliers, robust y limits.
 """
 
 from __future__ import annotations
@@ -61,6 +63,41 @@ def save_figure(plt, fig, save_path) -> Path:
     return target
 
 
+class PlotMethods:
+    """Mixed into LocomotionData: LocoHub's three plot methods, drawn by this module's functions.
+    Each returns the saved path, or the Figure when ``save_path`` is None (LocoHub calls
+    plt.show(), which the Agg backend cannot)."""
+
+    def plot_phase_patterns(self, subject: str, task: str, features: list[str], plot_type: str = "both",
+                            save_path: str | Path | None = None):
+        """Mean +- SD of valid cycles, with individual cycles (invalid ones in red)."""
+        self._check_plotting()
+        if not self._groups(subject, task):
+            print(f"No data found for {subject} - {task}")
+            return None
+        return plot_phase_patterns(self, subject, task, features, plot_type, save_path)
+
+    def plot_task_comparison(self, subject: str, tasks: list[str], features: list[str],
+                             save_path: str | Path | None = None):
+        """Mean +- SD patterns of several tasks, one panel per feature."""
+        self._check_plotting()
+        return plot_task_comparison(self._mean_and_std, subject, tasks, features, save_path)
+
+    def plot_time_series(self, subject: str, task: str, features: list[str], time_col: str = "time_s",
+                         save_path: str | Path | None = None):
+        """Each feature against ``time_col``, one panel per feature (LocoHub's plot); a panel says
+        what the file lacks: the time column, or the feature."""
+        self._check_plotting()
+        groups = self._groups(subject, task)
+        if not groups:
+            print(f"No data found for {subject} - {task}")
+            return None
+        present = [c for c in dict.fromkeys([time_col, *features]) if self._column(c) in self._file.columns]
+        table = self._read_rows(self._runs(groups), [self._column(c) for c in present]) if present else None
+        table = None if table is None else table.rename_columns(present)
+        return plot_time_series(table, subject, task, features, time_col, save_path)
+
+
 def plot_phase_patterns(loco, subject, task, features, plot_type="both", save_path=None):
     """LocoHub's plot: individual cycles (valid grey, invalid red) and mean +- SD of valid ones."""
     if plot_type not in ("mean", "spaghetti", "both"):
@@ -91,29 +128,35 @@ def plot_phase_patterns(loco, subject, task, features, plot_type="both", save_pa
     return _finish(plt, fig, save_path)
 
 
-def plot_task_comparison(loco, subject, tasks, features, save_path=None):
-    """LocoHub's plot: mean patterns of several tasks of one subject, one panel per feature."""
+def plot_task_comparison(mean_and_std, subject, tasks, features, save_path=None):
+    """LocoHub's plot: mean patterns of several tasks of one subject, one panel per feature,
+    each with its ± 1 SD band (ddof 0) as plot_phase_patterns draws it.
+    ``mean_and_std(subject, task, features)`` gives ``{feature: (mean, std)}``; it is called once
+    per task, so a task without data warns once (LocoHub asks, and warns, per feature)."""
     plt = _pyplot()
     fig, axes = _grid(plt, len(features))
     colors = plt.cm.tab10(np.linspace(0, 1, max(len(tasks), 1)))
+    patterns = {task: mean_and_std(subject, task, features) for task in tasks}
     for ax, feature in zip(axes, features):
         for color, task in zip(colors, tasks):
-            patterns = loco.get_mean_patterns(subject, task, [feature])
-            if feature in patterns:
-                ax.plot(PHASE_PCT, patterns[feature], color=color, linewidth=2, label=task)
+            if feature in patterns[task]:
+                m, s = patterns[task][feature]
+                ax.fill_between(PHASE_PCT, m - s, m + s, color=color, alpha=0.2, linewidth=0)
+                ax.plot(PHASE_PCT, m, color=color, linewidth=2, label=task)
         ax.set_xlabel("Gait Cycle (%)")
         ax.set_ylabel(feature.replace("_", " "))
         ax.set_title(feature, fontsize=10)
         ax.grid(True, alpha=0.3)
         ax.set_xlim(0, 100)
         ax.legend(fontsize=7)
-    plt.suptitle(f"{subject} - Task Comparison")
+    plt.suptitle(f"{subject} - Task Comparison (mean ± SD)")
     return _finish(plt, fig, save_path)
 
 
 def plot_time_series(table, subject, task, features, time_col, save_path=None):
     """LocoHub's plot: each feature against ``time_col`` (``table`` holds the columns the file
-    has, or is None); a missing feature or time column gets a 'not found' panel."""
+    has, or is None); a panel says what is missing: the time column (every panel), or its
+    feature."""
     present = [] if table is None else table.column_names
     plt = _pyplot()
     # pyplot's own calls (subplots, tight_layout, savefig), as LocoHub makes them.
@@ -125,7 +168,10 @@ def plot_time_series(table, subject, task, features, time_col, save_path=None):
             ax.set_ylabel(name.replace("_", " "))
             ax.grid(True, alpha=0.3)
         else:
-            ax.text(0.5, 0.5, f"Feature {name} not found", ha="center", va="center", transform=ax.transAxes)
+            missing = (f"Time column {time_col!r} not found: this file has no time axis (a phase-indexed file "
+                       f"often has none; name another with time_col=)" if time_col not in present
+                       else f"Feature {name} not found")
+            ax.text(0.5, 0.5, missing, ha="center", va="center", transform=ax.transAxes, wrap=True)
     if axes:
         axes[-1].set_xlabel("Time (s)")
     plt.suptitle(f"{subject} - {task}")

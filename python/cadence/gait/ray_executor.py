@@ -35,7 +35,8 @@ import pyarrow.parquet as pq
 from .. import cluster
 from ..runtime import Progress, parse_bytes
 from . import features as feat
-from .reader import FileIndex, GaitFile
+from .outputs import companion
+from .reader import FileIndex, GaitFile, NullValuesWarning, warn_nulls
 
 #: Rows per unit unless told (4,000 cycles): a task holds its rows' keys and features in memory
 #: (~4.8 MB per float64 feature), and a unit costs ~20 ms to schedule (bench/RESULTS.md, "Ray").
@@ -145,7 +146,10 @@ def _features_unit(spec_text: str) -> tuple[bytes, str]:
     figures = {"cycles": run.cycles, "rows": end - start, "node": node, "jobs": threads,
                "peak_reserved_bytes": run.peak_reserved_bytes, "memory_waits": run.memory_waits,
                "stages_s": {name: sec for name, sec, _ in run.stages}, "wall_s": time.perf_counter() - start_s,
-               "warnings": list(dict.fromkeys(str(w.message) for w in said))}
+               "warnings": list(dict.fromkeys(str(w.message) for w in said
+                                              if not isinstance(w.message, NullValuesWarning))),
+               "null_columns": sorted({c for w in said if isinstance(w.message, NullValuesWarning)
+                                       for c in w.message.columns})}
     return sinkbuf.getvalue(), json.dumps(figures)
 
 
@@ -214,6 +218,7 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
         refs = [task.remote(json.dumps(base | {"rows": [a, b]})) for a, b in units]
         cycles, waits, peak, rows_done = 0, 0, 0, 0
         warned: set[str] = set()
+        nulls: set[str] = set()  # columns with null values in any unit: one warning, as a local pass
         stages: Counter = Counter()
         with Progress("cycle features", "row", show_progress) as progress:
             current = 0  # the unit being read: the ones before it are done with
@@ -224,9 +229,10 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
                         if batch.num_rows:
                             sink(batch)
                     for text in figures["warnings"]:
-                        if text not in warned:  # once per run, as the local pass says it once per column
+                        if text not in warned:  # once per run, not once per unit
                             warned.add(text)
                             warnings.warn(text, UserWarning, stacklevel=2)
+                    nulls.update(figures["null_columns"])
                     cycles += figures["cycles"]
                     waits += figures["memory_waits"]
                     peak = max(peak, figures["peak_reserved_bytes"])
@@ -237,6 +243,7 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink, *, nan
                 cluster.stop_units(ray, [[fig_ref, data_ref] for data_ref, fig_ref in refs[current:]],
                                    0 if isinstance(e, KeyboardInterrupt) else cluster.STOP_GRACE_S)
                 raise
+    warn_nulls(nulls)
     # No range checks in this pass (validation runs locally): no range failures.
     return feat.FeatureRun(cycles, pa.table({}), peak, waits, [(k, v, 0) for k, v in stages.items()])
 
@@ -312,7 +319,7 @@ def staged_output(path, companions: tuple[str, ...] = ()):
         for p in written + [local]:
             cluster.put_file(fs, p, f"{folder}/{p.name}")
         for suffix in companions:
-            other = f"{folder}/{PurePosixPath(name).stem}{suffix}"
+            other = str(companion(PurePosixPath(dst), suffix))
             if not (Path(tmp) / PurePosixPath(other).name).exists() and \
                     fs.get_file_info(other).type == pafs.FileType.File:
                 fs.delete_file(other)

@@ -9,6 +9,7 @@ each batch's bytes are reserved from the job's budget before it is read.
 
 from __future__ import annotations
 
+import shlex
 import warnings
 from collections.abc import Iterator
 from contextlib import closing
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 
 from .. import _core
 from . import batches
+from .loading import warn
 
 #: Points per gait cycle (LocoHub: phase 0..100, both ends included), from the engine.
 POINTS_PER_CYCLE: int = _core.GAIT_POINTS_PER_CYCLE
@@ -73,11 +75,13 @@ class LayoutError(ValueError):
         ``lambda role, v: f"--{role[:-4]}-col {v}"`` for the CLI."""
         phase = self.roles["phase_col"]
         if self.time_indexed:
-            return (f"{self.path} is time-indexed (it has 'time_s' and no {phase!r} column). "
-                    f"LocomotionData needs phase-indexed data: {POINTS_PER_CYCLE} points per gait cycle, "
-                    f"phase 0-100 from one ipsilateral heel strike to the next. Convert it with LocoHub's "
-                    f"phase normalisation (the *_phase.parquet files), or pass "
-                    f"{option('phase_col', '<name>')} if the phase column has another name.")
+            out = self.path.with_name(f"{self.path.stem}_phase.parquet")
+            command = f"cadence gait phase {shlex.quote(str(self.path))} {shlex.quote(str(out))}"
+            also = f" (in Python: cadence.gait.to_phase({str(self.path)!r}, {str(out)!r}))" if python else ""
+            return (f"{self.path} is time-indexed (it has 'time_s' and no {phase!r} column), and this needs "
+                    f"phase-indexed data: {POINTS_PER_CYCLE} points per gait cycle, phase 0-100 from one "
+                    f"ipsilateral heel strike to the next. Convert it with: {command}{also}, then use "
+                    f"{out.name}; or pass {option('phase_col', '<name>')} if the phase column has another name.")
         if python:  # LocoHub's wording, which notebooks may match
             hint = "Hint: Use custom column names in constructor if your data uses different names"
             near = self.candidates(phase) if phase in self.missing else []
@@ -312,14 +316,34 @@ class FileIndex:
         return [(int(self.runs["row_begin"][i]), int(self.runs["rows"][i])) for i in sel]
 
 
+class NullValuesWarning(UserWarning):
+    """Feature columns held null values (a CSV's empty cells), read as NaN. ``columns``: their
+    names. One warning per pass names them all: a file with nulls in 40 columns says so once."""
+
+    def __init__(self, columns) -> None:
+        self.columns = tuple(columns)
+        n, shown = len(self.columns), ", ".join(repr(c) for c in self.columns[:5])
+        if n == 1:
+            text = f"column {shown} has null values; they are read as NaN (a copy of that column is made)"
+        else:
+            more = f" and {n - 5} more" if n > 5 else ""
+            text = f"{n} columns have null values; they are read as NaN (a copy of each is made): {shown}{more}"
+        super().__init__(text)
+
+
+def warn_nulls(noted: set[str]) -> None:
+    """The one :class:`NullValuesWarning` of a pass, naming every column :func:`column_view`
+    found nulls in (nothing when there were none)."""
+    if noted:
+        warn(NullValuesWarning(sorted(noted)))
+
+
 def column_view(array: pa.Array, name: str, noted: set[str]) -> np.ndarray:
     """A float column as a numpy view of its Arrow buffer (float32 or float64). A column with
-    nulls is filled with NaN, which needs a copy: that is said once per column."""
+    nulls is filled with NaN, which needs a copy; its name goes into ``noted``, which the caller
+    reports once per pass (:func:`warn_nulls`), from its own thread."""
     if array.null_count:
-        if name not in noted:
-            noted.add(name)
-            warnings.warn(f"column {name!r} has null values; they are read as NaN (a copy of that "
-                          f"column is made)", UserWarning, stacklevel=3)
+        noted.add(name)
         if not pa.types.is_floating(array.type):
             array = array.cast(pa.float64())
         array = pc.fill_null(array, np.nan)

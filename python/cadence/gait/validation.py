@@ -35,6 +35,9 @@ from .reader import POINTS_PER_CYCLE
 RULES: dict[int, str] = {1 << i: name for i, name in enumerate(_core.gait_fail_bits())}
 RANGE_BIT = next(b for b, name in RULES.items() if name == "range")
 LOCOHUB_BITS = sum(b for b in RULES if b != RANGE_BIT)
+#: An example ranges file shipped inside the package (level walking, a few hip and knee angles),
+#: so that it is found from any directory: ``cadence gait validate FILE --ranges example``.
+EXAMPLE_RANGES = Path(__file__).with_name("ranges_example.yaml")
 
 
 @dataclass

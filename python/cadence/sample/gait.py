@@ -175,6 +175,11 @@ _TASKS = {
         "ankle_dorsiflexion_moment": ((0, -0.1), (20, -0.4), (45, -0.3), (60, -0.3), (80, -0.3))}),
 }
 
+#: Typical stride duration of each task, seconds (velocities are derivatives over it), and its
+#: LocoHub task_info string.
+STRIDE_S = {task: spec.stride_s for task, spec in _TASKS.items()}
+TASK_INFO = {task: spec.info for task, spec in _TASKS.items()}
+
 _ANGLE_PRIMS = tuple(f"{j}_angle_{s}" for s in ("ipsi", "contra") for j in _SIDED) + tuple(
     f"{t}_angle" for t in _TRUNK)
 _MOMENT_PRIMS = tuple(f"{j}_moment_{s}" for s in ("ipsi", "contra") for j in _MOMENTS)
@@ -492,7 +497,7 @@ def generate(out_path: str | Path, *, subjects: int = 4, strides_per_task: int =
     dtype, path = np.dtype(dtype), Path(out_path)
     schema = _schema(pl.features, dtype)
     dicts = [pa.array(pl.subjects), pa.array(pl.tasks), pa.array([f"{t}_1" for t in pl.tasks]),
-             pa.array([_TASKS[t].info for t in pl.tasks])]
+             pa.array([TASK_INFO[t] for t in pl.tasks])]
     truth: dict = {"invalid_keys": [], "invalid_kinds": [], "outlier_keys": [], "nan_keys": [], "nan_count": 0}
     pending: list[pa.RecordBatch] = []
     buffered = done = 0
@@ -503,28 +508,24 @@ def generate(out_path: str | Path, *, subjects: int = 4, strides_per_task: int =
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd",
                                                     use_dictionary=list(META_COLUMNS),
                                                     use_byte_stream_split=list(pl.features)) as writer:
-        for si, subject in enumerate(pl.subjects):
-            fx = _subject_effects(seed, si)
-            for ti, task in enumerate(pl.tasks):
-                n = pl.strides[si][ti]
-                rng = np.random.default_rng((seed, 2, si, ALL_TASKS.index(task)))
-                cols = _faulty_group(pl, subject, task, n, fx, rng, faults, truth)
-                code = lambda i: pa.array(np.full(n * POINTS_PER_CYCLE, i, np.int32))  # noqa: E731
-                arrays = [pa.DictionaryArray.from_arrays(code(i), d) for i, d in zip((si, ti, ti, ti), dicts)]
-                arrays += [pa.array(np.repeat(np.arange(n, dtype=np.int64), POINTS_PER_CYCLE)),
-                           pa.array(np.tile(PHASE_IPSI, n))]
-                arrays += [pa.array(cols[f].astype(dtype, copy=False).reshape(-1)) for f in pl.features]
-                pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-                buffered += n * POINTS_PER_CYCLE
-                if buffered >= row_group_rows:  # flush whole row groups, keep the remainder
-                    table = pa.Table.from_batches(pending, schema)
-                    full = buffered // row_group_rows * row_group_rows
-                    writer.write_table(table.slice(0, full), row_group_size=row_group_rows)
-                    pending = table.slice(full).combine_chunks().to_batches() if buffered > full else []
-                    buffered -= full
-                done += n
-                if progress is not None:
-                    progress(done, pl.n_strides)
+        for (si, subject), (ti, task), cols in group_curves(pl, seed, faults, truth):
+            n = pl.strides[si][ti]
+            code = lambda i: pa.array(np.full(n * POINTS_PER_CYCLE, i, np.int32))  # noqa: E731
+            arrays = [pa.DictionaryArray.from_arrays(code(i), d) for i, d in zip((si, ti, ti, ti), dicts)]
+            arrays += [pa.array(np.repeat(np.arange(n, dtype=np.int64), POINTS_PER_CYCLE)),
+                       pa.array(np.tile(PHASE_IPSI, n))]
+            arrays += [pa.array(cols[f].astype(dtype, copy=False).reshape(-1)) for f in pl.features]
+            pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+            buffered += n * POINTS_PER_CYCLE
+            if buffered >= row_group_rows:  # flush whole row groups, keep the remainder
+                table = pa.Table.from_batches(pending, schema)
+                full = buffered // row_group_rows * row_group_rows
+                writer.write_table(table.slice(0, full), row_group_size=row_group_rows)
+                pending = table.slice(full).combine_chunks().to_batches() if buffered > full else []
+                buffered -= full
+            done += n
+            if progress is not None:
+                progress(done, pl.n_strides)
         if buffered:
             writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=row_group_rows)
         truth = {k: (tuple(v) if isinstance(v, list) else v) for k, v in truth.items()}
@@ -534,6 +535,20 @@ def generate(out_path: str | Path, *, subjects: int = 4, strides_per_task: int =
         del record["path"]  # the file may move; read_truth fills it in
         writer.add_key_value_metadata({METADATA_KEY: json.dumps(record)})
     return sample
+
+
+def group_curves(pl: GaitPlan, seed: int = 0, faults: bool = True, truth: dict | None = None):
+    """The curves :func:`generate` writes, one subject x task at a time, in file order:
+    ``((subject index, subject), (task index, task), {feature: (n strides, 150) array})``.
+    ``truth`` (a dict of lists, as :func:`generate` keeps it) receives what was injected."""
+    truth = {"invalid_keys": [], "invalid_kinds": [], "outlier_keys": [], "nan_keys": [], "nan_count": 0} \
+        if truth is None else truth
+    for si, subject in enumerate(pl.subjects):
+        fx = _subject_effects(seed, si)
+        for ti, task in enumerate(pl.tasks):
+            rng = np.random.default_rng((seed, 2, si, ALL_TASKS.index(task)))
+            yield (si, subject), (ti, task), _faulty_group(pl, subject, task, pl.strides[si][ti], fx, rng, faults,
+                                                           truth)
 
 
 def _faulty_group(pl: GaitPlan, subject: str, task: str, n: int, fx: dict, rng: np.random.Generator,
