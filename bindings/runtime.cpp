@@ -4,6 +4,7 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include "cadence/runtime/build_info.h"
 #include "cadence/runtime/job.h"
 #include "register.h"
 
@@ -14,6 +15,9 @@ using cadence::runtime::JobOptions;
 namespace cadence::bindings {
 
 void register_runtime(nb::module_& m) {
+  m.def("build_info", &runtime::build_info,
+        "(name, value) pairs: native library versions and origin (system or vendored), compiler, "
+        "SIMD paths taken on this CPU.");
   nb::exception<runtime::Cancelled>(m, "Cancelled");
 
   nb::class_<Job>(m, "Job",

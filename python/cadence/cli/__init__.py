@@ -31,6 +31,20 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
 
+class _VersionAction(argparse.Action):
+    """`cadence --version`: the version, then what the engine was built with (cadence.build_info),
+    gathered only when asked."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .. import build_info
+        info = build_info()
+        lines = [f"cadence {info.pop('cadence')}"] + [f"  {k}: {v}" for k, v in info.items()]
+        parser.exit(message="\n".join(lines) + "\n")
+
+
 class CliError(Exception):
     """A user-facing error: printed without a traceback, exit status 2."""
 
@@ -78,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit status: 0 done, 1 problems found (verify, validate), 2 bad usage or input, "
         "130 interrupted, 141 output pipe closed (as Unix tools)",
     )
-    parser.add_argument("--version", action="version", version=f"cadence {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="show the version, the native libraries and the SIMD paths, then exit")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     sample.register(groups)
     drums.register(groups)

@@ -1,11 +1,11 @@
 #include "cadence/kernels/spectrogram.h"
 
-#include <fftw3.h>
+#define POCKETFFT_NO_MULTITHREADING
+#include <pocketfft_hdronly.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <numbers>
 #include <stdexcept>
 
@@ -16,12 +16,8 @@ namespace {
 // Double precision throughout (FFT, power, band sums), float32 out: a float32 FFT's rounding is
 // relative to the frame's loudest bin, so quiet bands of a loud frame would be off by more than
 // 1e-4 of their own value; in double they match librosa and madmom to their float32 rounding.
-// FFTW's planner is not thread-safe (fftwf_execute_* is): every plan is made and destroyed
-// under this lock.
-std::mutex& planner_mutex() {
-  static std::mutex m;
-  return m;
-}
+// The FFT is pocketfft's (numpy's and scipy's, BSD; vendor/pocketfft): a plan is immutable once
+// made and its exec is const, so one plan serves every thread, and the same bits run after run.
 
 // librosa.hz_to_mel / mel_to_hz (Slaney's scale unless htk).
 double hz_to_mel(double hz, bool htk) {
@@ -37,10 +33,6 @@ double mel_to_hz(double mel, bool htk) {
   const double logstep = std::log(6.4) / 27.0;
   return mel >= min_log_mel ? min_log_hz * std::exp(logstep * (mel - min_log_mel)) : f_sp * mel;
 }
-
-struct FftwFree {
-  void operator()(void* p) const noexcept { fftw_free(p); }
-};
 
 }  // namespace
 
@@ -172,7 +164,8 @@ Filterbank log_filterbank(int sr, int frame_size, const LogFilterOptions& o) {
 }
 
 struct Spectrogram::Plan {
-  fftw_plan plan = nullptr;
+  explicit Plan(int n_fft) : fft(static_cast<std::size_t>(n_fft)) {}
+  pocketfft::detail::pocketfft_r<double> fft;
 };
 
 Spectrogram::Spectrogram(SpectrogramOptions o, Filterbank bank) : options_(o), bank_(std::move(bank)) {
@@ -192,23 +185,10 @@ Spectrogram::Spectrogram(SpectrogramOptions o, Filterbank bank) : options_(o), b
   const double denom = o.symmetric_window ? win - 1 : win;
   for (int j = 0; j < win; ++j)
     window_[lpad + j] = win == 1 ? 1.0 : 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * j / denom);
-  std::unique_ptr<double, FftwFree> in(fftw_alloc_real(o.n_fft));
-  std::unique_ptr<fftw_complex, FftwFree> out(fftw_alloc_complex(o.n_fft / 2 + 1));
-  plan_ = std::make_unique<Plan>();
-  {
-    std::lock_guard lock(planner_mutex());
-    // FFTW_ESTIMATE: the same algorithm in every process, so the same bits run after run.
-    plan_->plan = fftw_plan_dft_r2c_1d(o.n_fft, in.get(), out.get(), FFTW_ESTIMATE);
-  }
-  if (plan_->plan == nullptr) throw std::runtime_error("spectrogram: FFTW could not plan an FFT of n_fft");
+  plan_ = std::make_unique<Plan>(o.n_fft);
 }
 
-Spectrogram::~Spectrogram() {
-  if (plan_ && plan_->plan) {
-    std::lock_guard lock(planner_mutex());
-    fftw_destroy_plan(plan_->plan);
-  }
-}
+Spectrogram::~Spectrogram() = default;
 
 std::int64_t Spectrogram::n_frames(std::int64_t n) const noexcept {
   if (n < 0) return 0;
@@ -219,15 +199,12 @@ std::int64_t Spectrogram::n_frames(std::int64_t n) const noexcept {
 void Spectrogram::compute(const float* x, std::int64_t n, float* out) const {
   const int nfft = options_.n_fft, n_bins = nfft / 2 + 1, n_bands = bank_.n_bands();
   const std::int64_t frames = n_frames(n);
-  std::unique_ptr<double, FftwFree> in(fftw_alloc_real(nfft));
-  std::unique_ptr<fftw_complex, FftwFree> spec(fftw_alloc_complex(n_bins));
-  if (!in || !spec) throw std::bad_alloc();
-  std::vector<double> mag(n_bins);
+  std::vector<double> in(nfft), mag(n_bins);
   const double* w = window_.data();
   const double power = options_.power;
   for (std::int64_t t = 0; t < frames; ++t) {
     const std::int64_t start = t * options_.hop_length - (options_.center ? nfft / 2 : 0);
-    double* buf = in.get();
+    double* buf = in.data();
     if (start >= 0 && start + nfft <= n) {
       const float* src = x + start;
       for (int j = 0; j < nfft; ++j) buf[j] = src[j] * w[j];
@@ -237,14 +214,15 @@ void Spectrogram::compute(const float* x, std::int64_t n, float* out) const {
         buf[j] = i >= 0 && i < n ? x[i] * w[j] : 0.0;
       }
     }
-    fftw_execute_dft_r2c(plan_->plan, buf, spec.get());
-    const fftw_complex* s = spec.get();
-    if (power == 2.0) {
-      for (int k = 0; k < n_bins; ++k) mag[k] = s[k][0] * s[k][0] + s[k][1] * s[k][1];
-    } else if (power == 1.0) {
-      for (int k = 0; k < n_bins; ++k) mag[k] = std::sqrt(s[k][0] * s[k][0] + s[k][1] * s[k][1]);
-    } else {
-      for (int k = 0; k < n_bins; ++k) mag[k] = std::pow(std::sqrt(s[k][0] * s[k][0] + s[k][1] * s[k][1]), power);
+    // In place, FFTPACK's half-complex order: r0, r1, i1, r2, i2, ..., r(n/2) (n even).
+    plan_->fft.exec(buf, 1.0, true);
+    mag[0] = buf[0] * buf[0];
+    for (int k = 1; k < n_bins - 1; ++k) mag[k] = buf[2 * k - 1] * buf[2 * k - 1] + buf[2 * k] * buf[2 * k];
+    mag[n_bins - 1] = buf[nfft - 1] * buf[nfft - 1];
+    if (power == 1.0) {
+      for (int k = 0; k < n_bins; ++k) mag[k] = std::sqrt(mag[k]);
+    } else if (power != 2.0) {
+      for (int k = 0; k < n_bins; ++k) mag[k] = std::pow(std::sqrt(mag[k]), power);
     }
     float* row = out + t * n_bands;
     for (int b = 0; b < n_bands; ++b) {

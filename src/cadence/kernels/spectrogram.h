@@ -1,7 +1,7 @@
 // Spectrogram features of audio windows, computed in the engine (per window, on the job's
 // threads) for sequence-level drum-transcription models: librosa's mel spectrogram (optionally
-// in dB, as power_to_db) and madmom's log-filtered spectrogram. The FFT is FFTW's (Debian's
-// libfftw3); the framing, windows and filterbanks follow the two libraries' conventions exactly
+// in dB, as power_to_db) and madmom's log-filtered spectrogram. The FFT is pocketfft's
+// (vendor/pocketfft); the framing, windows and filterbanks follow the two libraries' conventions exactly
 // so that models trained on their output see the same numbers (tests compare with librosa).
 //
 // Layout: one window of n samples gives n_frames x n_bands floats, time-major (frame after
