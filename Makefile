@@ -180,7 +180,7 @@ demo: demo/drums/e-gmd-v1.0.0.csv demo/gait.parquet
 	$(CADENCE) sample summary demo/gait.parquet
 	$(CADENCE) gait features demo/gait.parquet -o demo/gait-features.parquet
 	@# exit 1 = failing strides found (the sample has injected ones); 2 or more is an error
-	$(CADENCE) gait validate demo/gait.parquet --ranges docs/gait_ranges_example.yaml --list 10 || [ $$? -eq 1 ]
+	$(CADENCE) gait validate demo/gait.parquet --ranges example --list 10 || [ $$? -eq 1 ]
 	$(CADENCE) gait report demo/gait.parquet -o demo/gait-report \
 	  --features hip_flexion_angle_ipsi_rad,knee_flexion_angle_ipsi_rad,ankle_dorsiflexion_angle_ipsi_rad,knee_flexion_moment_ipsi_Nm_kg
 	@rm -rf demo/drums-index demo/drums-clips

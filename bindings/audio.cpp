@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cadence/io/audio/decoder.h"
+#include "cadence/io/audio/soundfont_synth.h"
 #include "numpy.h"
 #include "register.h"
 
@@ -40,6 +41,30 @@ nb::tuple samples_and_info(std::unique_ptr<audio::DecodedAudio> decoded, bool mo
 
 void register_audio(nb::module_& m) {
   nb::exception<audio::AudioError>(m, "AudioError", PyExc_ValueError);
+  nb::exception<audio::SoundFontError>(m, "SoundFontError", PyExc_ValueError);
+
+  m.def(
+      "render_drum_kit",
+      [](const std::string& soundfont_path, int program, Matrix<std::int64_t> events,
+         std::int64_t n_samples, int sample_rate_hz) {
+        if (events.shape(1) != 4) throw std::invalid_argument("events must have 4 columns: sample, kind, a, b");
+        std::vector<audio::SynthEvent> list(events.shape(0));
+        const std::int64_t* e = events.data();
+        for (std::size_t i = 0; i < list.size(); ++i, e += 4)
+          list[i] = {e[0], static_cast<std::int32_t>(e[1]), static_cast<std::int32_t>(e[2]), static_cast<std::int32_t>(e[3])};
+        std::vector<float> out;
+        {
+          nb::gil_scoped_release unlocked;
+          out = audio::render_drum_kit(soundfont_path, program, std::move(list), n_samples, sample_rate_hz);
+        }
+        return to_numpy(std::move(out), {static_cast<std::size_t>(n_samples), 2});
+      },
+      nb::arg("soundfont_path"), nb::arg("program"), nb::arg("events"), nb::arg("n_samples"),
+      nb::arg("sample_rate_hz"),
+      "Render MIDI events through drum kit `program` (bank 128) of a SoundFont 2 file with "
+      "TinySoundFont: events is an int64 (n, 4) array of (sample, kind, a, b), kind 0 note off "
+      "(a = key), 1 control change (a = controller, b = value), 2 note on (a = key, b = "
+      "velocity). Returns float32 stereo frames, shape (n_samples, 2).");
 
   m.def(
       "audio_probe",

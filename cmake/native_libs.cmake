@@ -5,13 +5,17 @@
 #                            dev builds, quick to configure)
 #   CADENCE_SYSTEM_LIBS=OFF  the pinned sources in vendor/, built static with PIC once into
 #                            CADENCE_VENDOR_DIR/<key> (wheels and sdists: no apt needed)
-# The FFT (pocketfft, header-only) is vendored in both cases.
+# The FFT (pocketfft) and the SoundFont renderer (TinySoundFont), header-only, are vendored in both
+# cases.
 option(CADENCE_SYSTEM_LIBS "Link the system's libsndfile, libFLAC, libsoxr, libzip and libdeflate (pkg-config) instead of building the vendored sources" OFF)
 set(CADENCE_VENDOR_DIR "${CMAKE_BINARY_DIR}/vendor" CACHE PATH
     "Where the vendored libraries are built; one folder per source/compiler key, reused across builds")
 
 add_library(cadence_pocketfft INTERFACE)
 target_include_directories(cadence_pocketfft SYSTEM INTERFACE ${PROJECT_SOURCE_DIR}/vendor/pocketfft)
+# TinySoundFont (single header, MIT): the sample corpus's renderer, in every build too.
+add_library(cadence_tsf INTERFACE)
+target_include_directories(cadence_tsf SYSTEM INTERFACE ${PROJECT_SOURCE_DIR}/vendor/tsf)
 
 if(CADENCE_SYSTEM_LIBS)
   find_package(PkgConfig REQUIRED)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 from test_wheel import ROOT, check, make_venv, pip_install, wheel_for
 

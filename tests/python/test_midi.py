@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cadence import midi
-from cadence.sample import drums, soundfont
-from cadence.sample.smf_writer import Track, encode_vlq, to_bytes, write_bytes_atomic
+from cadence.sample import drums
+from cadence.sample.smf_writer import Track, encode_vlq, to_bytes
 
 mido = pytest.importorskip("mido")
 pretty_midi = pytest.importorskip("pretty_midi")
@@ -138,22 +138,12 @@ def check_against_references(data: bytes, name: str = "<bytes>") -> midi.MidiNot
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """A generated E-GMD-shaped corpus (MIDI only without the cadence[sample] renderer) and its
-    plan."""
+    """A generated E-GMD-shaped corpus and its plan."""
     root = tmp_path_factory.mktemp("egmd")
     plan = drums.plan_corpus(6, seed=3)
-    try:
-        soundfont.load_renderer()
-        drums.find_soundfont()
-        drums.generate(root, performances=6, kits=1, seed=3)
-        with open(root / drums.CSV_NAME, newline="") as f:
-            files = {row["midi_filename"]: row["id"] for row in csv.DictReader(f)}
-    except FileNotFoundError:
-        files = {}
-        for perf in plan:
-            (root / perf.session).mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(root / f"{perf.session}/{perf.stem(1)}.midi", drums.midi_bytes(perf))
-            files[f"{perf.session}/{perf.stem(1)}.midi"] = perf.id
+    drums.generate(root, performances=6, kits=1, seed=3)
+    with open(root / drums.CSV_NAME, newline="") as f:
+        files = {row["midi_filename"]: row["id"] for row in csv.DictReader(f)}
     by_id = {perf.id: perf for perf in plan}
     return [(root / name, by_id[perf_id]) for name, perf_id in sorted(files.items())]
 

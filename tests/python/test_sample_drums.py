@@ -1,7 +1,8 @@
 """The E-GMD-shaped sample corpus: layout, CSV, audio and MIDI format, ground truth, determinism.
 
 One corpus is rendered per module (about a second); mido and soundfile are the independent readers.
-Rendering needs the `cadence[sample]` extra (tinysoundfont, pretty_midi's TimGM6mb.sf2).
+Rendering is the engine's (TinySoundFont) with pretty_midi's TimGM6mb.sf2 (the `cadence[sample]`
+extra, part of the test extra: these tests never skip for want of it).
 """
 
 from __future__ import annotations
@@ -30,25 +31,10 @@ NAME = re.compile(r"^(drummer\d+)/(session\d+|eval_session)/(\d+)_([a-z]+-[a-z0-
 TD17_ONLY = {22, 26, 58, 50, 47, 40, 55, 52, 59}
 
 
-def _can_render() -> bool:
-    try:
-        soundfont.load_renderer()
-        drums.find_soundfont()
-    except FileNotFoundError:
-        return False
-    return True
-
-
-needs_renderer = pytest.mark.skipif(not _can_render(),
-                                    reason="tinysoundfont and a GM soundfont (cadence[sample])")
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     calls = []
     root = tmp_path_factory.mktemp("egmd")
-    if not _can_render():
-        pytest.skip("tinysoundfont and a GM soundfont (cadence[sample]) are needed to render")
     sample = drums.generate(root, seed=0, jobs=2, progress=lambda d, t: calls.append((d, t)))
     with open(sample.csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
@@ -85,7 +71,6 @@ def _read_notes(path: Path):
 
 
 # --- CSV and layout ---------------------------------------------------------------------------
-@needs_renderer
 def test_csv_header_and_counts(corpus):
     sample, rows, _ = corpus
     assert sample.csv_path.read_text().splitlines()[0] == HEADER
@@ -94,7 +79,6 @@ def test_csv_header_and_counts(corpus):
     assert sample.total_audio_s == pytest.approx(sum(float(r["duration"]) for r in rows), abs=1e-3)
 
 
-@needs_renderer
 def test_rows_point_at_files_named_like_egmd(corpus):
     sample, rows, _ = corpus
     sessions = set()
@@ -116,7 +100,6 @@ def test_rows_point_at_files_named_like_egmd(corpus):
     assert not list(sample.root.rglob("*.part")), "temporary files left behind"
 
 
-@needs_renderer
 def test_kits_distinct_within_a_performance(corpus):
     _, rows, _ = corpus
     by_id: dict[str, list[str]] = {}
@@ -126,7 +109,6 @@ def test_kits_distinct_within_a_performance(corpus):
     assert len({k for kits in by_id.values() for k in kits}) == 8  # cycles through all kits
 
 
-@needs_renderer
 def test_splits_per_performance(corpus):
     _, rows, _ = corpus
     split_of: dict[str, set[str]] = {}
@@ -143,7 +125,6 @@ def test_every_split_present_from_three_performances(n):
 
 
 # --- audio ------------------------------------------------------------------------------------
-@needs_renderer
 def test_wav_format_and_duration(corpus):
     sample, rows, _ = corpus
     for row in rows:
@@ -157,7 +138,6 @@ def test_wav_format_and_duration(corpus):
         assert 8.0 <= float(row["duration"]) <= 20.0
 
 
-@needs_renderer
 def test_audio_starts_on_the_first_onset_and_sounds_at_every_onset(corpus, plan):
     sample, rows, _ = corpus
     for row in rows:
@@ -173,7 +153,6 @@ def test_audio_starts_on_the_first_onset_and_sounds_at_every_onset(corpus, plan)
         assert 0.5 <= perf.duration_s - perf.hits[-1].onset_s <= 1.0
 
 
-@needs_renderer
 def test_audio_peaks_stay_below_full_scale(corpus):
     sample, rows, _ = corpus
     peaks = []
@@ -184,7 +163,6 @@ def test_audio_peaks_stay_below_full_scale(corpus):
     assert all(0.25 * 32767 < p < 0.8 * 32767 for p in peaks), peaks
 
 
-@needs_renderer
 def test_render_wav_places_notes_on_their_samples():
     sf2 = drums.find_soundfont()
     for program, _ in drums.list_kits(sf2):
@@ -203,7 +181,6 @@ def test_render_wav_places_notes_on_their_samples():
         soundfont.render_wav(sf2, 99, [], channel=9, n_samples=10, sample_rate_hz=44_100, gain=1)
 
 
-@needs_renderer
 def test_render_turns_a_loud_render_down_instead_of_clipping():
     sf2 = drums.find_soundfont()
     events = [(0, soundfont.NOTE_ON, pitch, 127) for pitch in (36, 38, 49, 57, 42, 51, 45, 48)]
@@ -214,7 +191,6 @@ def test_render_turns_a_loud_render_down_instead_of_clipping():
 
 
 # --- MIDI -------------------------------------------------------------------------------------
-@needs_renderer
 def test_midi_structure(corpus):
     sample, rows, _ = corpus
     multi_tempo = 0
@@ -233,7 +209,6 @@ def test_midi_structure(corpus):
     assert multi_tempo >= 3  # at least one performance, rendered with 3 kits
 
 
-@needs_renderer
 def test_midi_onsets_match_ground_truth(corpus, plan):
     sample, rows, _ = corpus
     for row in rows:
@@ -298,7 +273,6 @@ def test_grooves_fill_their_bars():
 
 
 # --- determinism ------------------------------------------------------------------------------
-@needs_renderer
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_same_seed_same_bytes_whatever_jobs(corpus, tmp_path, jobs):
     sample, _, _ = corpus  # rendered with jobs=2
@@ -316,14 +290,12 @@ def test_different_seed_different_midi():
     assert all(x != y for x, y in zip(a, b))
 
 
-@needs_renderer
 def test_progress_reports_every_render(corpus):
     _, _, calls = corpus
     assert calls == [(i, 12) for i in range(1, 13)]
 
 
 # --- failures ---------------------------------------------------------------------------------
-@needs_renderer
 def test_interrupted_generate_leaves_no_half_file(tmp_path, monkeypatch):
     real_render, count = drums._render, []
 
@@ -352,7 +324,6 @@ def test_errors_say_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pretty_midi", None)  # `import pretty_midi` fails
     with pytest.raises(FileNotFoundError, match=re.escape("pip install 'cadence[sample]'")):
         drums.find_soundfont()
-    monkeypatch.setitem(sys.modules, "tinysoundfont", None)
     with pytest.raises(FileNotFoundError, match=re.escape("pip install 'cadence[sample]'")):
         drums.generate(tmp_path)
     assert not list(tmp_path.iterdir())
@@ -360,17 +331,18 @@ def test_errors_say_what_to_install(tmp_path, monkeypatch):
         drums.plan_corpus(2, min_duration_s=10.0, max_duration_s=5.0)
 
 
-def test_cli_without_the_renderer_says_what_to_install(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "tinysoundfont", None)  # as if not installed
+def test_cli_without_the_soundfont_says_what_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(soundfont, "SOUNDFONT_DIR", tmp_path / "none")
+    monkeypatch.setitem(sys.modules, "pretty_midi", None)  # as if the [sample] extra were missing
     assert main(["sample", "drums", str(tmp_path / "out"), "-q"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
-    assert "pip install 'cadence[sample]'" in err and "tinysoundfont" in err
+    assert "pip install 'cadence[sample]'" in err and "soundfont" in err
     assert not list(tmp_path.iterdir())  # nothing left behind
 
 
 def test_default_soundfont_is_pretty_midis():
-    pretty_midi = pytest.importorskip("pretty_midi")
+    import pretty_midi
     shipped = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
     assert drums.find_soundfont() == shipped
     assert [name for _, name in drums.list_kits(shipped)] == [
@@ -379,7 +351,6 @@ def test_default_soundfont_is_pretty_midis():
     assert drums.find_soundfont(shipped) == shipped  # an explicit path comes first
 
 
-@needs_renderer
 def test_too_many_kits(tmp_path):
     n_kits = len(drums.list_kits(drums.find_soundfont()))
     with pytest.raises(ValueError, match=f"1..{n_kits}"):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadence.sample import drums, soundfont
+from cadence.sample import drums
 
 mido = pytest.importorskip("mido")
 sf = pytest.importorskip("soundfile")
@@ -43,11 +43,6 @@ def plan():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, plan):
-    try:
-        soundfont.load_renderer()
-        drums.find_soundfont()
-    except FileNotFoundError:
-        pytest.skip("tinysoundfont and a GM soundfont (cadence[sample]) are needed to render")
     root = tmp_path_factory.mktemp("egmd")
     drums.generate(root, performances=PERFORMANCES, kits=1, seed=SEED, min_duration_s=MIN_S,
                    max_duration_s=MAX_S, jobs=2)

@@ -22,7 +22,6 @@ import errno
 import os
 import sys
 
-from .. import __version__
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1

@@ -1,8 +1,10 @@
 """SoundFont rendering for the sample corpus: finding a GM soundfont, listing its drum kits,
-rendering scheduled MIDI events to a mono 16-bit WAV with TinySoundFont.
+rendering scheduled MIDI events to a mono 16-bit WAV.
 
-Everything here comes from pip (``pip install 'cadence[sample]'``): the renderer is the
-``tinysoundfont`` package, the default soundfont the TimGM6mb.sf2 that ``pretty_midi`` ships.
+The renderer is TinySoundFont inside the engine (``_core.render_drum_kit``, vendor/tsf): the
+PyPI package of the same name requires PyAudio, which has no Linux wheels and needs PortAudio's
+headers to build. The default soundfont is the TimGM6mb.sf2 that ``pretty_midi`` ships
+(``pip install 'cadence[sample]'``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ HEADROOM = 0.95  # a render whose peak would pass this fraction of full scale is
 # Events for render_wav, as (sample, kind, a, b) tuples; sorting them puts note-offs before
 # control changes before note-ons at the same sample, as in the stored MIDI.
 NOTE_OFF, CONTROL, NOTE_ON = 0, 1, 2
+GM_DRUM_CHANNEL = 9
 
 
 def _pretty_midi_soundfont() -> Path | None:
@@ -51,14 +54,10 @@ def find_soundfont(soundfont: str | os.PathLike[str] | None = None) -> Path:
 
 
 def load_renderer():
-    """The ``tinysoundfont`` module; a FileNotFoundError (a missing piece, as for the soundfont,
-    so the CLI says it in one line with exit 2) that names the extra when it is not installed."""
-    try:
-        import tinysoundfont
-    except ImportError:
-        raise FileNotFoundError("the `tinysoundfont` package is needed to render audio; install "
-                                f"it with `{INSTALL_HINT}`") from None
-    return tinysoundfont
+    """The engine's renderer, ``_core.render_drum_kit`` (always built in; kept as the one place
+    the sample asks for it)."""
+    from .. import _core
+    return _core.render_drum_kit
 
 
 def list_kits(soundfont: str | os.PathLike[str]) -> list[tuple[int, str]]:
@@ -98,31 +97,17 @@ def render_wav(soundfont: Path, program: int, events, *, channel: int, n_samples
 
     The synth is advanced to each event's sample and the event applied there, so onsets are
     sample-exact and the bytes depend only on the arguments (TinySoundFont has no randomness and
-    no clock). Events at or after `n_samples` are dropped: the audio is cut there. `gain` scales
-    full-scale float output to int16; a render whose peak would pass HEADROOM of full scale is
-    turned down to it instead of clipping.
+    no clock; the engine sorts the events by sample, then note-off, control, note-on). Events
+    at or after `n_samples` are dropped: the audio is cut there. `gain` scales full-scale float
+    output to int16; a render whose peak would pass HEADROOM of full scale is turned down to it
+    instead of clipping.
     """
-    tsf = load_renderer()
-    synth = tsf.Synth(samplerate=sample_rate_hz)
-    sfid = synth.sfload(str(soundfont))
-    synth.program_select(channel, sfid, 128, program, is_drums=True)
-    if synth.program_info(channel)[1:] != (128, program):
-        raise ValueError(f"{soundfont}: no drum kit {program} in bank 128")
-    stereo = memoryview(bytearray(n_samples * 2 * 4))  # float32 L/R interleaved, 8 bytes a frame
-    done = 0
-    for at, kind, a, b in sorted(e for e in events if e[0] < n_samples):
-        if at > done:
-            synth.generate_simple(at - done, buffer=stereo[done * 8: at * 8])
-            done = at
-        if kind == NOTE_ON:
-            synth.noteon(channel, a, b)
-        elif kind == NOTE_OFF:
-            synth.noteoff(channel, a)
-        else:
-            synth.control_change(channel, a, b)
-    if done < n_samples:
-        synth.generate_simple(n_samples - done, buffer=stereo[done * 8:])
-    frames = np.frombuffer(stereo, dtype=np.float32).reshape(-1, 2).astype(np.float64)
+    render = load_renderer()
+    if channel != GM_DRUM_CHANNEL:
+        raise ValueError(f"the renderer plays drum kits on channel {GM_DRUM_CHANNEL}, not {channel}")
+    table = np.array([e for e in events if e[0] < n_samples], dtype=np.int64).reshape(-1, 4)
+    stereo = render(str(soundfont), program, table, n_samples, sample_rate_hz)
+    frames = stereo.astype(np.float64)
     mono = frames.mean(axis=1) * (gain * FULL_SCALE)
     peak = float(np.abs(mono).max(initial=0.0))
     if peak > HEADROOM * FULL_SCALE:
