@@ -14,10 +14,11 @@ __version__ = "0.1.0"
 try:
     from . import _core
 except ImportError as _e:
-    _found = sorted(p.name for p in _Path(__file__).parent.glob("_core*"))
+    _found = sorted(p.name for p in _Path(__file__).parent.glob("_core*.so"))
     raise ImportError(
         f"cadence's native engine (cadence._core in {_Path(__file__).parent}, files: "
-        f"{', '.join(_found) or 'none'}) failed to load: {_e}. The installation is damaged or was "
+        f"{', '.join(_found) or 'none'}) failed to load: {_e if _found else 'the file is missing'}. "
+        "The installation is damaged or was "
         "built for another Python or platform; reinstall it: pip install --force-reinstall "
         "--no-deps cadence (or the wheel you installed from)") from None
 

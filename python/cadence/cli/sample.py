@@ -29,7 +29,8 @@ def register(groups: argparse._SubParsersAction) -> None:
         help="an E-GMD-shaped MIDI + WAV corpus with its CSV",
         description="Write an E-GMD-shaped corpus: drummerN/sessionM/*.midi + .wav (44.1 kHz, "
         "16-bit mono) and e-gmd-v1.0.0.csv. Each performance is rendered through several kits "
-        "with TinySoundFont; needs `pip install 'cadence[sample]'`.",
+        "with TinySoundFont (in the engine) and pretty_midi's GM soundfont (`pip install "
+        "'cadence[sample]'`).",
         epilog="example: cadence sample drums data/egmd-mini --performances 8 --kits 4",
     )
     d.add_argument("out", type=Path, help="output directory (created)")

@@ -1,5 +1,6 @@
 """A deterministic, E-GMD-shaped drum corpus: TD-17-style MIDI performances rendered through the
-drum kits of a GM soundfont with TinySoundFont (``pip install 'cadence[sample]'``).
+drum kits of a GM soundfont with the engine's TinySoundFont (the soundfont: ``pip install
+'cadence[sample]'``).
 
 The real E-GMD is ~132 GB; tests and demos need something with the same layout, CSV, MIDI habits
 (format 1, 480 PPQN, note-off as velocity-0 note-on, hi-hat pedal CC 4, tempo maps) and audio
