@@ -41,7 +41,8 @@ class _VersionAction(argparse.Action):
         from .. import build_info
         info = build_info()
         lines = [f"cadence {info.pop('cadence')}"] + [f"  {k}: {v}" for k, v in info.items()]
-        parser.exit(message="\n".join(lines) + "\n")
+        print("\n".join(lines))  # stdout, as argparse's own --version and --help print
+        parser.exit()
 
 
 class CliError(Exception):
