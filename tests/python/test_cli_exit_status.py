@@ -12,16 +12,9 @@ import pytest
 from cadence import runtime
 from cadence.cli import main
 from read_only import run_read_only
+from cli_support import run
 
 CADENCE = Path(sys.executable).with_name("cadence")
-
-
-def run(capsys, *argv):
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

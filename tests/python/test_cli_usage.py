@@ -12,16 +12,9 @@ from pathlib import Path
 import pytest
 
 from cadence.cli import EXIT_BROKEN_PIPE, main
+from cli_support import run
 
 CADENCE = Path(sys.executable).with_name("cadence")
-
-
-def run(capsys, *argv):
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def free_port() -> int:

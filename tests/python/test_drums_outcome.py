@@ -9,18 +9,10 @@ import warnings
 import pytest
 
 from cadence import drums
-from cadence.cli import main
 from cadence.drums import store
+from cli_support import run
 
 INCOMPLETE = "run the same `cadence drums prepare` command with --resume"
-
-
-def run(capsys, *argv):
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +107,7 @@ def test_fewer_inputs_in_the_journal_than_planned_is_incomplete(capsys, finished
     journal.write_text("".join(lines[:-1]))  # the last commit dropped
     assert json.loads((out / "report.json").read_text())["interrupted"] is False
     code, text, _ = run(capsys, "drums", "verify", out, "--no-decode")
-    assert code == 1 and f"PROBLEM incomplete: " in text and " of 8 inputs; " in text
+    assert code == 1 and "PROBLEM incomplete: " in text and " of 8 inputs; " in text
 
 
 def test_a_finished_directory_is_not_incomplete(finished):
