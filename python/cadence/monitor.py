@@ -1,7 +1,9 @@
 """``PerformanceMonitor``: the guide's real-time monitor, for both pipelines (``--monitor``).
 
-A daemon thread samples every ``interval`` seconds: this process's CPU % (100 = one core busy,
-from /proc/self/stat, or psutil where there is no /proc), its resident memory, system memory %
+A daemon thread samples every ``interval`` seconds (every :data:`EARLY_INTERVAL_S` during the
+first :data:`EARLY_S`, so that a run under a second still has a timeline): this process's CPU %
+(100 = one core busy, from /proc/self/stat, or psutil where there is no /proc), its resident
+memory, system memory %
 and available MB (the guide's columns), the bytes the engine's memory budgets hold reserved
 (every job made by :func:`cadence.runtime.make_job` while the monitor runs), and the progress of
 the current stage (what the progress bar shows: done, total, throughput per second).
@@ -21,6 +23,11 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+
+#: The first second is sampled more often: a run shorter than the interval otherwise has two
+#: samples (start, end), no throughput and no progress to draw. 10 more samples cost ~0.5 ms.
+EARLY_S = 1.0
+EARLY_INTERVAL_S = 0.1
 
 _active: list["PerformanceMonitor"] = []
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -142,8 +149,14 @@ class PerformanceMonitor:
     def __exit__(self, *exc) -> None:
         self.stop_monitoring()
 
+    def _period(self) -> float:
+        """The wait before the next sample (shorter during the first :data:`EARLY_S`)."""
+        interval = getattr(self, "interval", 0.5)
+        early = self.start_time is not None and time.time() - self.start_time < EARLY_S
+        return min(interval, EARLY_INTERVAL_S) if early else interval
+
     def _monitor_loop(self, interval: float) -> None:
-        while not self._stop.wait(interval):
+        while not self._stop.wait(self._period()):
             self._sample()
 
     def _sample(self) -> None:
@@ -172,7 +185,7 @@ class PerformanceMonitor:
         rate = 0.0
         if stage is not None and last_stage is not None and stage[0] == last_stage[0] and dt > 0:
             rate = max(0, stage[2] - last_stage[2]) / dt
-        if dt < 0.25 * getattr(self, "interval", 0.5) and self.stage_throughput:
+        if dt < 0.25 * self._period() and self.stage_throughput:
             rate = self.stage_throughput[-1]  # the final sample, just after the last: too short a span
         self.stage_throughput.append(rate)
         self._last = (now, cpu, stage)
@@ -227,11 +240,17 @@ class PerformanceMonitor:
         tl = self.timeline()
         t = tl["t_s"]
         fig, ((a1, a2), (a3, a4)) = plt.subplots(2, 2, figsize=(11, 7))
-        a1.plot(t, tl["cpu_percent"], "b-", lw=1)
+        # A sample's CPU % (and throughput) is the mean over the span before it: steps, each
+        # over its span (the first sample has none).
+        if len(t) > 1:
+            a1.plot(t, [*tl["cpu_percent"][1:], tl["cpu_percent"][-1]], "b-", lw=1, drawstyle="steps-post")
         a1.set(title="CPU (100 % = one core)", xlabel="time (s)", ylabel="CPU %")
         a1.set_ylim(0, max(100, *tl["cpu_percent"], 1) * 1.05)
         a2.plot(t, [b / 2**20 for b in tl["rss_bytes"]], "r-", lw=1, label="RSS")
-        a2.plot(t, [b / 2**20 for b in tl["reserved_bytes"]], "k--", lw=1, label="budget reserved")
+        a2.plot(t, [b / 2**20 for b in tl["reserved_bytes"]], "k--", lw=1, label="budget reserved (sampled)")
+        peak = tl["peak_reserved_bytes"] / 2**20
+        if peak:  # the engine's own peak, which the command's summary prints: a short run's samples miss it
+            a2.axhline(peak, color="k", linestyle=":", lw=1.2, label=f"budget peak {peak:,.1f} MiB (engine)")
         a2.set(title="Memory", xlabel="time (s)", ylabel="MiB")
         a2.legend(loc="upper left", fontsize=8)
         stages = [s for s in dict.fromkeys(tl["stage"]) if s]
@@ -239,11 +258,25 @@ class PerformanceMonitor:
         for name in stages:  # one line per stage: stages count different units
             idx = [i for i, s in enumerate(tl["stage"]) if s == name]
             unit = tl["stage_unit"][idx[0]] or "item"
+            marker = "o" if len(t) < 30 else None  # few samples: each one seen
             ys = [tl["throughput_per_s"][i] for i in idx]
             rates += [y for y in ys if y > 0]
-            a3.plot([t[i] for i in idx], ys, lw=1.2, label=f"{name} ({unit}s/s)")
-            a4.plot([t[i] for i in idx], [100.0 * tl["stage_done"][i] / tl["stage_total"][i] if tl["stage_total"][i]
-                                          else 0.0 for i in idx], lw=1.5, label=name)
+            # it was not running at the sample before it was first seen: 0 % done there
+            start = idx[0] - 1 if idx[0] > 0 else idx[0]
+            done = [tl["stage_done"][i] or 0 for i in idx]
+            if any(y > 0 for y in ys):
+                a3.plot([t[i] for i in idx], ys, lw=1.2, drawstyle="steps-pre", label=f"{name} ({unit}s/s)")
+            elif done[-1]:  # all done between two samples: at least its work over that span
+                end = idx[done.index(done[-1])]
+                if t[end] > t[start]:
+                    mean = done[-1] / (t[end] - t[start])
+                    rates.append(mean)
+                    a3.plot([t[start], t[end]], [mean, mean], lw=1.2, linestyle="--",
+                            label=f"{name} ({unit}s/s, at least: done between two samples)")
+            pct = [100.0 * d / tl["stage_total"][i] if tl["stage_total"][i] else 0.0 for d, i in zip(done, idx)]
+            if start != idx[0]:
+                pct, idx = [0.0, *pct], [start, *idx]
+            a4.plot([t[i] for i in idx], pct, lw=1.5, marker=marker, ms=3, label=name)
         if rates and max(rates) > 100 * min(rates):
             a3.set_yscale("log")
         a3.set(title="Throughput per stage", xlabel="time (s)", ylabel="per second")
@@ -252,6 +285,9 @@ class PerformanceMonitor:
         if stages:
             a3.legend(loc="upper left", fontsize=8)
             a4.legend(loc="lower right", fontsize=8)
+        else:
+            for a in (a3, a4):
+                a.text(0.5, 0.5, "no stage reported progress", ha="center", va="center", transform=a.transAxes)
         end = max(t[-1] if t else 0.0, 1e-3)
         for a in (a1, a2, a3, a4):
             a.set_xlim(0, end)

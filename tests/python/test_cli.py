@@ -87,7 +87,11 @@ def test_gait_report_writes_a_plot_per_task_and_the_cycle_lists(tmp_path, capsys
     capsys.readouterr()
     loco = LocomotionData(sample.path)
     table = loco.cycle_features(show_progress=False)
-    assert sorted(p.stem for p in out.glob("*.png")) == sorted(set(table["task"].astype(str)))
+    from cadence.gait.report import report_pages
+
+    pages = [key for key, _, _ in report_pages(loco.features)]  # one PNG per task and kind of variable
+    assert sorted(p.name for p in out.glob("*.png")) == sorted(f"{t}.{k}.png" for t in set(table["task"].astype(str))
+                                                               for k in pages)
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in out.glob("*.png"))
     import pandas as pd
 

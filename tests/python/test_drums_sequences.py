@@ -312,3 +312,17 @@ def test_inspect_draws_one_sequence_to_png(stores, tmp_path, capsys):
                      "--png", str(tmp_path / "no.png")]) == 2
     assert not (tmp_path / "no.png").exists()
     assert "out of range" in capsys.readouterr().err
+
+
+def test_inspect_png_has_hz_ticks_and_colour_bars(stores, tmp_path, monkeypatch):
+    """Issue 22, point 16. Before: band numbers on the y axis and no colour bar (the figure's
+    properties: tests/python/test_drums_plots.py)."""
+    from cadence.drums import plots
+
+    drawn, real = [], plots.sequence_figure
+    monkeypatch.setattr(plots, "sequence_figure", lambda *a, **kw: drawn.append(real(*a, **kw)) or drawn[-1])
+    assert cli_main(["drums", "inspect", str(stores["resampled"]), "--sequences", "--features", "log_filtered",
+                     "--png", str(tmp_path / "seq.png")]) == 0
+    top, top_bar, _, bottom_bar = drawn[0].axes  # closed once saved, still readable
+    assert top.get_ylabel().startswith("frequency (Hz)") and "10k" in [t.get_text() for t in top.get_yticklabels()]
+    assert top_bar.get_ylabel().startswith("log10(") and bottom_bar.get_ylabel() == "target weight"

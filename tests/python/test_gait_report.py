@@ -108,7 +108,8 @@ def test_report_writes_reasons_and_a_legend(crafted, tmp_path, capsys):
     invalid = pd.read_csv(out / "invalid.csv")
     assert list(invalid.columns) == ["subject", "task", "step", "cycle", "variable", "rules"]
     assert invalid["rules"].tolist() == ["angle_jump"]
-    assert sorted(p.name for p in out.iterdir()) == ["invalid.csv", "outliers.csv", "summary.txt", "walk.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["invalid.csv", "outliers.csv", "summary.txt", "walk.angles.png",
+                                                     "walk.moments.png"]  # a page per kind of variable
     assert "invalid     1 cycles; 1 cycle x variable" in (out / "summary.txt").read_text()
 
 

@@ -106,7 +106,7 @@ def test_cli_features_validate_report(sample, tmp_path, capsys):
     assert main(["gait", "report", str(sample.path), "-o", str(tmp_path / "rep"),
                  "--features", "knee_flexion_angle_ipsi_rad,hip_flexion_moment_ipsi_Nm_kg"]) == 0
     pngs = sorted(p.name for p in (tmp_path / "rep").glob("*.png"))
-    assert pngs == sorted(f"{t}.png" for t in sample.tasks)
+    assert pngs == sorted(f"{t}.{page}.png" for t in sample.tasks for page in ("angles", "moments"))
     assert (tmp_path / "rep" / "outliers.csv").read_text().startswith("subject,task,step,cycle,rmse")
 
 

@@ -109,3 +109,59 @@ def test_drums_prepare_with_monitor(drum_corpus, tmp_path):
     doc = json.loads((out / "report.json").read_text())
     assert "monitor" in doc and doc["monitor"]["samples"] >= 2 and "prepare" in doc["monitor"]["stage"]
     assert doc["monitor"]["peak_reserved_bytes"] > 0 and (out / "report.png").read_bytes()[:8] == PNG
+
+
+def _lines(ax):
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def test_a_run_under_a_second_fills_every_panel():
+    """Issue 22, point 16. Before: a 0.4 s run had two samples (start, end): no throughput, no
+    progress, and the budget drawn at 0 although the engine reserved 7 MiB in between."""
+    mon = PerformanceMonitor()
+    mon.start_monitoring()  # the default 0.5 s interval
+    job = make_job(1, 0)
+    with Progress("stage-a", "row", False) as bar:
+        _core.gait_reserve(job, 7 * 2**20)
+        end = time.monotonic() + 0.4
+        while (now := time.monotonic()) < end:
+            bar.update(int(1000 * (0.4 - (end - now))), 400)
+            time.sleep(0.005)
+        _core.gait_release(job, 7 * 2**20)
+    mon.stop_monitoring()
+    tl = mon.timeline()
+    assert tl["samples"] >= 4  # every 0.1 s during the first second
+    fig = mon.plot_performance()
+    try:
+        cpu, memory, throughput, progress = fig.axes
+        peak = [line for label, line in _lines(memory).items() if label.startswith("budget peak")]
+        assert len(peak) == 1 and list(peak[0].get_ydata()) == [7.0, 7.0]  # MiB, the engine's peak
+        assert "7.0 MiB" in peak[0].get_label()
+        assert any(max(line.get_ydata()) > 0 for line in throughput.get_lines())
+        (done,) = progress.get_lines()
+        assert len(done.get_xdata()) >= 3 and done.get_ydata()[0] == 0 and max(done.get_ydata()) > 50
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
+def test_the_budget_line_equals_the_summary(sample, tmp_path, capsys, monkeypatch):
+    """The PNG's budget peak is the number the command's summary prints (before: a line at 0)."""
+    figures, real = [], PerformanceMonitor.plot_performance
+
+    def spy(self, save_path=None):
+        figures.append(real(self, None))
+        return real(self, save_path)
+
+    monkeypatch.setattr(PerformanceMonitor, "plot_performance", spy)
+    assert main(["gait", "features", str(sample), "-o", str(tmp_path / "f.parquet"), "--monitor"]) == 0
+    said = float(capsys.readouterr().out.rsplit("peak engine memory ", 1)[1].split()[0])
+    doc = json.loads((tmp_path / "f.report.json").read_text())["monitor"]
+    _, memory, _, _ = figures[0].axes
+    (peak,) = [line for label, line in _lines(memory).items() if label.startswith("budget peak")]
+    assert peak.get_ydata()[0] == doc["peak_reserved_bytes"] / 2**20 > 0
+    assert round(peak.get_ydata()[0]) == said
+    import matplotlib.pyplot as plt
+
+    plt.close(figures[0])

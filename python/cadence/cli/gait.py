@@ -72,9 +72,11 @@ def register(groups: argparse._SubParsersAction) -> None:
     r = sub.add_parser(
         "report", help="PNG plots (mean +- SD per task and variable, invalid cycles marked) and outlier list",
         formatter_class=HelpFormatter,
-        description="Write DIR/<task>.png (per variable: mean +- SD of the valid cycles, invalid "
-        "cycles in red where that variable failed, outliers dashed, robust y limits with clipped "
-        "cycles counted), DIR/outliers.csv, DIR/invalid.csv (cycle x variable x rules broken) and "
+        description="Write DIR/<task>.<page>.png, one page per kind of variable (angles, velocities, "
+        "moments, powers, grf: GRF and COP; at most 16 panels a page), per variable: mean +- SD of the "
+        "valid cycles, invalid cycles in red where that variable failed (NaN stretches marked), "
+        "outliers dashed, y limits showing every cycle but far-out spikes (cut, counted, their value "
+        "given), DIR/outliers.csv, DIR/invalid.csv (cycle x variable x rules broken) and "
         "DIR/summary.txt. The files appear together when all are written.",
         epilog="example: cadence gait report data/gait.parquet -o report/")
     _common(r)
@@ -552,7 +554,7 @@ def _run_report(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace, out: Path, mon) -> int:
     from ..atomic import atomic_files
     from ..gait.plots import TaskSummaryFigure
-    from ..gait.report import invalid_rows, task_panels
+    from ..gait.report import invalid_rows, report_pages, task_panels
     from ..runtime import Progress, make_job
 
     loco, names = _open(args)
@@ -564,8 +566,9 @@ def _report(args: argparse.Namespace, out: Path, mon) -> int:
     outliers = table.loc[table["is_outlier"], ["subject", "task", "step", "cycle", "rmse"]]
     invalid = invalid_rows(table, names)
     tasks = [t for t in loco.tasks if (table["task"] == t).any()]
+    pages = report_pages(names)
     job = make_job(args.jobs, 0)
-    written, figure = [], None
+    written, figures = [], {}
     with atomic_files() as files:
         outliers.to_csv(files.path(out / "outliers.csv"), index=False)
         invalid.to_csv(files.path(out / "invalid.csv"), index=False)
@@ -574,20 +577,22 @@ def _report(args: argparse.Namespace, out: Path, mon) -> int:
                 bar.update(0, len(tasks))
                 for i, task in enumerate(tasks):
                     panels = task_panels(loco, table, task, names, args.max_invalid, job)
-                    if panels is not None:
-                        figure = figure or TaskSummaryFigure(names)  # made once, redrawn per task
-                        figure.save(panels, files.path(out / f"{task}.png"))
-                        written.append(task)
+                    for key, heading, page in pages if panels is not None else []:
+                        if key not in figures:  # one figure per page, made once, redrawn per task
+                            figures[key] = TaskSummaryFigure(page, heading)
+                        figures[key].save(panels.subset(page), files.path(out / f"{task}.{key}.png"))
+                        written.append(f"{task}.{key}.png")
                     bar.update(i + 1, len(tasks), postfix=task)
         finally:
-            if figure is not None:
+            for figure in figures.values():
                 figure.close()
         lines = [f"file        {args.file}", f"cycles      {len(table):,}",
                  f"valid       {int(table['valid'].sum()):,}",
                  f"outliers    {len(outliers):,} (listed in outliers.csv)",
                  f"invalid     {int((~table['valid']).sum()):,} cycles; {len(invalid):,} cycle x variable "
                  f"failures with their rules in invalid.csv",
-                 f"dropped     {len(loco.drop_log)} group(s)/cycle(s)", f"plots       {len(written)}"]
+                 f"dropped     {len(loco.drop_log)} group(s)/cycle(s)",
+                 f"plots       {len(written)} (<task>.<page>.png; pages: {', '.join(k for k, _, _ in pages)})"]
         files.path(out / "summary.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {len(written)} plots, outliers.csv, invalid.csv and summary.txt to {out}")

@@ -328,8 +328,9 @@ class SequenceDataset:
             yield from self.__getitems__(np.arange(start, min(start + 64, len(self))))
 
     def save_png(self, i: int, path: str | os.PathLike) -> Path:
-        """Draw sequence `i` to a PNG (atomically): its features (or, without features, a log-mel
-        of its audio) with the onset roll drawn over them, one row of markers per class."""
+        """Draw sequence `i` to a PNG (atomically, drums.plots.sequence_figure): its features (or,
+        without features, a log-mel of its audio), y axis in Hz, with a colour bar; onsets as
+        lines over it, coinciding hits one piece per class; the onset roll below, per class."""
         n = len(self)
         if not -n <= i < n:
             raise ValueError(f"sequence {i} out of range: {self.path} has {n} sequences of {self.length_s} s")
@@ -339,33 +340,19 @@ class SequenceDataset:
             view.features, view._spec = MelSpec(), MelSpec().engine(self.sample_rate_hz, self.hop_samples)
             view.band_hz = np.asarray(view._spec.band_hz)
         b = view.read_batch([i])
-        spec, roll = b["features"][0], b["onset_roll"][0]
-        import matplotlib  # noqa: PLC0415 - only pictures need it
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-
         from ..atomic import atomic_path  # noqa: PLC0415
+        from .plots import sequence_figure  # noqa: PLC0415 - only pictures need matplotlib
 
-        k = len(self.class_names)
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 7), sharex=True, height_ratios=(3, 1.4))
-        t = np.arange(self.n_frames + 1) * self.hop_samples / self.sample_rate_hz
-        top.pcolormesh(t, np.arange(spec.shape[1] + 1), spec.T, shading="flat", cmap="magma")
-        frames, classes = np.nonzero(roll >= 1.0)
-        colours = plt.get_cmap("tab10")
-        for c in range(k):
-            hit = frames[classes == c]
-            if len(hit):
-                x = (hit + 0.5) * self.hop_samples / self.sample_rate_hz
-                top.vlines(x, 0, spec.shape[1], colors=[colours(c % 10)], linewidth=0.6, alpha=0.8)
-        top.set_ylabel(f"{type(view.features).__name__} band")
-        bottom.pcolormesh(t, np.arange(k + 1), roll.T, shading="flat", cmap="Greys", vmin=0, vmax=1)
-        bottom.set_yticks(np.arange(k) + 0.5, self.class_names, fontsize=7)
-        bottom.set_xlabel(f"seconds from {b['start_s'][0]:.2f} s of the file ({self.frame_rate_hz:.2f} frames/s)")
+        spec, roll = b["features"][0], b["onset_roll"][0]
         meta = self.__getitems__([i]).strings
-        top.set_title(f"{meta['pair_id'][0]} ({meta['kit'][0]}, {meta['split'][0]}): sequence {i % n}, "
-                      f"{int(roll.max(axis=1).astype(bool).sum())} onset frames", fontsize=9)
-        fig.tight_layout()
+        fig = sequence_figure(
+            spec, roll, band_hz=view.band_hz, spec=view.features, class_names=list(self.class_names),
+            seconds_per_frame=self.hop_samples / self.sample_rate_hz,
+            title=f"{meta['pair_id'][0]} ({meta['kit'][0]}, {meta['split'][0]}): sequence {i % n}, "
+                  f"{int(roll.max(axis=1).astype(bool).sum())} onset frames",
+            xlabel=f"seconds from {b['start_s'][0]:.2f} s of the file ({self.frame_rate_hz:.2f} frames/s)")
+        import matplotlib.pyplot as plt  # noqa: PLC0415 - set to Agg by sequence_figure
+
         path = Path(path)
         try:
             with atomic_path(path) as tmp:

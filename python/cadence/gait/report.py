@@ -1,14 +1,18 @@
 """What ``cadence gait report`` shows, computed before anything is drawn.
 
-Per task and variable (one panel each in ``plots.TaskSummaryFigure``):
+Per task, the variables are drawn on pages of one kind each (:func:`report_pages`: angles,
+velocities, moments, powers, GRF and COP; at most :data:`PANELS_PER_PAGE` panels, so that the
+text stays readable at 100 % zoom). Per task and variable (one panel each in
+``plots.TaskSummaryFigure``):
 
 - the mean +- SD band of the valid cycles of every subject. Each subject x task group's mean and
   standard deviation patterns come from the engine (two-pass, in C++); groups are pooled exactly
   (``pool_patterns``), never through E[x^2] - E[x]^2, which cancels badly when the SD is small
   next to the mean;
-- y limits from robust quartiles of the valid cycles' extremes (the engine's per-cycle min and
-  max, Tukey's far-out fences), so that one spike cannot flatten the band; every cycle beyond
-  them is counted and drawn clipped at the edge;
+- y limits that show every valid cycle (outliers included) and every drawn invalid cycle, unless
+  a cycle reaches further than :data:`Y_REACH` spans beyond Tukey's far-out fences of the valid
+  cycles' extremes (the engine's per-cycle min and max): such a spike would flatten the band, so
+  it is cut at the edge, counted, and its extreme value printed in the panel;
 - the invalid cycles *in the variables that failed only* (LocoHub's per-variable fail bits),
   and the outlier cycles (RMSE to the mean pattern over all variables), up to a cap per task.
 
@@ -32,8 +36,44 @@ from .validation import RANGE_BIT, RULES
 #: Q3 of the maxima + 3 IQR above, Q1 of the minima - 3 IQR below (never past the data). Plain
 #: percentiles are not enough: with 35 cycles the 99th lies two thirds of the way to the largest.
 Y_FENCE_IQR = 3.0
+#: How far beyond those fences the axis still reaches, in spans of the fenced range: the
+#: sample's outlier strides lie within 0.7 span of the fences, a spike tens of spans out.
+Y_REACH = 1.0
 #: Space added above and below, as a fraction of the range.
 Y_MARGIN = 0.08
+
+#: Report pages, one kind of variable each: (file key, heading, markers a name contains; the
+#: first marker found decides, in this order). Variables with none go on the "other" page.
+PAGE_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("angles", "joint and segment angles", ("angle",)),
+    ("velocities", "angular velocities", ("velocity",)),
+    ("moments", "joint moments", ("moment",)),
+    ("powers", "joint powers", ("power",)),
+    ("grf", "ground reaction forces and centre of pressure", ("grf", "cop")),
+    ("other", "other variables", ()),
+)
+#: At most 4 x 4 panels a page: at 100 dpi a page is then at most ~1500 x 1300 px, its text 9 pt
+#: or more (12 px), readable at 100 % zoom. A larger group is split into equal pages.
+PANELS_PER_PAGE = 16
+
+
+def report_pages(names: list[str]) -> list[tuple[str, str, list[str]]]:
+    """The report's pages: ``(key, heading, names)``, groups in :data:`PAGE_GROUPS` order, names
+    in file order within a group; a group of more than :data:`PANELS_PER_PAGE` names is split
+    into pages of near equal size (keys ``angles-1``, ``angles-2``, ...)."""
+    markers = [(key, m) for key, _, ms in PAGE_GROUPS for m in ms]
+    groups: dict[str, list[str]] = {key: [] for key, _, _ in PAGE_GROUPS}
+    for name in names:
+        groups[next((key for key, m in markers if m in name), "other")].append(name)
+    pages = []
+    for key, heading, _ in PAGE_GROUPS:
+        group = groups[key]
+        n_pages = -(-len(group) // PANELS_PER_PAGE)
+        for i, part in enumerate(np.array_split(np.arange(len(group)), n_pages) if n_pages else []):
+            tag = f"{key}-{i + 1}" if n_pages > 1 else key
+            title = f"{heading} ({i + 1} of {n_pages})" if n_pages > 1 else heading
+            pages.append((tag, title, [group[j] for j in part]))
+    return pages
 
 
 def rules_text(bits: int) -> str:
@@ -84,16 +124,28 @@ class TaskPanels:
     sd: np.ndarray
     ylim: list[tuple[float, float]]            # per feature
     clipped: list[int]                         # per feature: cycles of the task beyond ylim
+    beyond: list[tuple[float, float]] = field(default_factory=list)  # per feature: furthest values cut (NaN: none)
     invalid: dict[str, list[np.ndarray]] = field(default_factory=dict)   # failing cycles, per variable
     outliers: dict[str, list[np.ndarray]] = field(default_factory=dict)  # outlier cycles, per variable
     n_invalid: int = 0    # invalid cycles of the task (drawn: up to the cap)
     n_outliers: int = 0
 
+    def subset(self, names: list[str]) -> "TaskPanels":
+        """The panels of ``names`` only (one report page)."""
+        idx = [self.names.index(n) for n in names]
+        return TaskPanels(self.task, list(names), self.n_valid, self.mean[idx], self.sd[idx],
+                          [self.ylim[i] for i in idx], [self.clipped[i] for i in idx],
+                          [self.beyond[i] for i in idx] if self.beyond else [],
+                          {n: self.invalid.get(n, []) for n in names}, {n: self.outliers.get(n, []) for n in names},
+                          self.n_invalid, self.n_outliers)
 
-def y_limits(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float]:
-    """Robust limits from the valid cycles' minima ``lo`` and maxima ``hi`` (see
-    :data:`Y_FENCE_IQR`). Not widened for the SD band: a spike in a valid cycle widens the band
-    at its point, and following it would flatten the rest again; the band is cut there."""
+
+def y_limits(lo: np.ndarray, hi: np.ndarray, drawn_lo=(), drawn_hi=()) -> tuple[float, float]:
+    """Limits from the valid cycles' minima ``lo`` and maxima ``hi`` and the drawn invalid
+    cycles' finite extremes ``drawn_lo``/``drawn_hi``: every value within :data:`Y_REACH` spans
+    of the valid cycles' far-out fences (:data:`Y_FENCE_IQR`) is inside; values further out do
+    not move the axis at all (a spike would flatten the band; it is cut and counted instead).
+    Not widened for the SD band: a spike in a valid cycle widens the band at its point only."""
     lo, hi = lo[np.isfinite(lo)], hi[np.isfinite(hi)]
     if lo.size == 0 or hi.size == 0:
         return (-1.0, 1.0)
@@ -101,6 +153,12 @@ def y_limits(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float]:
     a = max(float(q1 - Y_FENCE_IQR * (q3 - q1)), float(lo.min()))
     q1, q3 = np.percentile(hi, [25, 75])
     b = min(float(q3 + Y_FENCE_IQR * (q3 - q1)), float(hi.max()))
+    reach = Y_REACH * ((b - a) or max(abs(a), abs(b), 1.0))
+    lows = np.r_[lo, np.asarray(drawn_lo, dtype=np.float64)]
+    highs = np.r_[hi, np.asarray(drawn_hi, dtype=np.float64)]
+    with np.errstate(invalid="ignore"):
+        lows, highs = lows[lows >= a - reach], highs[highs <= b + reach]
+    a, b = min(a, float(lows.min(initial=a))), max(b, float(highs.max(initial=b)))
     pad = (b - a) * Y_MARGIN or max(abs(a), 1.0) * Y_MARGIN
     return (a - pad, b + pad)
 
@@ -147,15 +205,24 @@ def task_panels(loco, table: pd.DataFrame, task: str, names: list[str], max_draw
     shape = (len(names), POINTS_PER_CYCLE)
     mean, sd, n_valid = pool_patterns(counts, means, stds) if counts else (np.full(shape, np.nan),
                                                                            np.full(shape, np.nan), 0)
-    ylim, clipped = [], []
+    ylim, clipped, furthest = [], [], []
     valid_rows = rows[rows["valid"]]
     for i, name in enumerate(names):
         lo = valid_rows[f"{name}__min"].to_numpy(dtype=np.float64)
         hi = valid_rows[f"{name}__max"].to_numpy(dtype=np.float64)
-        limits = y_limits(lo, hi)
-        ylim.append(limits)
+        # A cycle holding NaN has NaN extremes in the table (numpy's propagation): the drawn
+        # ones count by their finite part, which is what the panel shows.
+        drawn = [c for c in invalid[name] if np.isfinite(c).any()]
+        with_nan = [c for c in drawn if np.isnan(c).any()]
         with np.errstate(invalid="ignore"):
-            beyond = (rows[f"{name}__min"].to_numpy() < limits[0]) | (rows[f"{name}__max"].to_numpy() > limits[1])
-        clipped.append(int(beyond.sum()))
-    return TaskPanels(task, names, n_valid, mean, sd, ylim, clipped, invalid, outliers,
+            limits = y_limits(lo, hi, [np.nanmin(c) for c in drawn], [np.nanmax(c) for c in drawn])
+            all_lo, all_hi = rows[f"{name}__min"].to_numpy(), rows[f"{name}__max"].to_numpy()
+            below = np.r_[all_lo[all_lo < limits[0]], [np.nanmin(c) for c in with_nan if np.nanmin(c) < limits[0]]]
+            above = np.r_[all_hi[all_hi > limits[1]], [np.nanmax(c) for c in with_nan if np.nanmax(c) > limits[1]]]
+            n_out = int(((all_lo < limits[0]) | (all_hi > limits[1])).sum())
+            n_out += sum(bool(np.nanmin(c) < limits[0] or np.nanmax(c) > limits[1]) for c in with_nan)
+        ylim.append(limits)
+        clipped.append(n_out)
+        furthest.append((float(below.min()) if below.size else np.nan, float(above.max()) if above.size else np.nan))
+    return TaskPanels(task, names, n_valid, mean, sd, ylim, clipped, furthest, invalid, outliers,
                       n_invalid=int((~rows["valid"]).sum()), n_outliers=int((rows["is_outlier"] & rows["valid"]).sum()))
