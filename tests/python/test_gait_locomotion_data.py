@@ -218,7 +218,8 @@ def test_reading_per_call_when_the_data_does_not_fit(sample, loco):
 
 @pytest.fixture(scope="module")
 def docs_sample(tmp_path_factory):
-    """`cadence sample gait data/gait.parquet`'s file: the one docs/gait.md's examples use."""
+    """`cadence sample gait data/gait.parquet`'s file: the one docs/gait.md's examples use
+    (tests/python/test_docs_examples.py runs them)."""
     return gait.generate(tmp_path_factory.mktemp("docs") / "gait.parquet").path
 
 
@@ -277,36 +278,3 @@ def test_views_print_what_they_hold(loco):
     assert repr(view) == (f"<LocomotionData view of {str(loco.data_path)!r}: {len(view):,} rows, 1 subject ({s}), "
                           f"1 task ({t}), {len(loco.features)} features; phase 0.0-59.7 % (90 points), cycles 0:10, "
                           f"knee_flexion_angle_ipsi_rad in [-0.2, 1.4]>")
-
-
-def test_the_notebook_examples_of_docs_gait_md_run_on_the_sample(docs_sample, tmp_path, monkeypatch):
-    """docs/gait.md's Python examples ("In a notebook" and the bulk methods after it) run as
-    written on the sample the docs name, with warnings as errors. Before: `task_table` was not
-    defined, plot_task_comparison warned three times about a task the sample lacks, and
-    find_outlier_cycles answered [] without a word."""
-    import re
-    from pathlib import Path
-
-    text = (Path(__file__).parents[2] / "docs" / "gait.md").read_text()
-    found = re.findall(r"```python\n(.*?)```", text, re.S)
-    # In the order they build on each other: the notebook, the bulk methods (which write
-    # features.npy), the matrix read back.
-    blocks = [next(b for b in found if marker in b) for marker in
-              ('loco = LocomotionData("data/gait.parquet")', "table = loco.cycle_features()",
-               'load_feature_matrix("features.npy")')]
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "gait.parquet").symlink_to(docs_sample)
-    monkeypatch.chdir(tmp_path)
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        scope: dict = {}
-        for block in blocks:
-            exec(compile(block, "docs/gait.md", "exec"), scope)  # noqa: S102 - the docs' own code
-    assert scope["outliers"].tolist() == [12]
-    assert {"mass_kg"} <= set(scope["merged"].columns)
-    assert scope["m"].matrix.shape == (len(scope["table"]), len(scope["m"].columns))
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
