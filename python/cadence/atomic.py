@@ -31,6 +31,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -205,3 +206,18 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     normally, remove it when the block raises (``final`` is then untouched)."""
     with atomic_files() as group:
         yield group.path(final)
+
+
+def replace_dir(new: str | os.PathLike, final: str | os.PathLike) -> None:
+    """Put the whole directory ``new`` (written beside ``final``, e.g. at :func:`temp_name`) in
+    place of ``final``: absent, or an old directory, which is moved aside first and removed once
+    the new one is in place. A reader sees the old directory or the new one, never a mix."""
+    new, final = Path(new), Path(final)
+    if final.exists():
+        old = temp_name(final)
+        os.replace(final, old)
+        os.replace(new, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, final)
+    fsync_dir(final.parent)

@@ -160,7 +160,7 @@ def test_iter_batches_in_storage_order(stores):
 
 
 def test_dataloader_default_collate_and_drums_collate(stores):
-    torch = pytest.importorskip("torch")
+    import torch  # pinned in the test extra: a missing torch is a broken environment
     ds = drums.open(stores["resampled"])
     n = 3 * 32
     plain = next(iter(torch.utils.data.DataLoader(ds, batch_size=n)))
@@ -175,7 +175,7 @@ def test_dataloader_default_collate_and_drums_collate(stores):
 def test_a_worker_batch_is_written_once_into_shared_memory(stores):
     """What a DataLoader worker's collate returns: every array over one storage that is already
     in shared memory, so sending it passes a handle, not a copy of the audio."""
-    torch = pytest.importorskip("torch")
+    import torch  # pinned in the test extra: a missing torch is a broken environment
     from cadence.drums import sampling
 
     batch = drums.open(stores["resampled"]).read_batch(np.arange(40))
@@ -187,7 +187,7 @@ def test_a_worker_batch_is_written_once_into_shared_memory(stores):
 
 @pytest.mark.parametrize("context", ["fork", "spawn"])
 def test_dataloader_workers_read_every_record_once(stores, context):
-    torch = pytest.importorskip("torch")
+    import torch  # pinned in the test extra: a missing torch is a broken environment
     ds = drums.open(stores["resampled"])
     ds[0]  # the parent has used its engine threads before the workers fork
     sampler = BlockShuffleSampler(len(ds), block_records=16, seed=2)
@@ -299,7 +299,7 @@ def test_output_rate_chosen_at_open(stores):
 
 
 def test_stream_splits_records_across_dataloader_workers(stores):
-    torch = pytest.importorskip("torch")
+    import torch  # pinned in the test extra: a missing torch is a broken environment
     ds = drums.open(stores["resampled"])
     loader = torch.utils.data.DataLoader(drums.stream(ds, 50), batch_size=None, num_workers=2,
                                          collate_fn=drums.collate)

@@ -168,7 +168,7 @@ def test_render_wav_places_notes_on_their_samples():
     for program, _ in drums.list_kits(sf2):
         events = [(4_000, soundfont.NOTE_ON, 36, 100), (4_000 + 2_205, soundfont.NOTE_OFF, 36, 0),
                   (9_000, soundfont.NOTE_ON, 38, 127), (20_000, soundfont.NOTE_ON, 36, 127)]
-        data = soundfont.render_wav(sf2, program, events, channel=drums.DRUM_CHANNEL,
+        data = soundfont.render_wav(sf2, program, events,
                                     n_samples=12_000, sample_rate_hz=44_100, gain=0.5)
         with wave.open(io.BytesIO(data), "rb") as w:
             assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 44_100)
@@ -178,13 +178,13 @@ def test_render_wav_places_notes_on_their_samples():
         before_snare = np.abs(audio[8_800:9_000]).max()
         assert np.abs(audio[9_000:9_200]).max() > 2 * before_snare + 100, program
     with pytest.raises(ValueError, match="no drum kit 99"):
-        soundfont.render_wav(sf2, 99, [], channel=9, n_samples=10, sample_rate_hz=44_100, gain=1)
+        soundfont.render_wav(sf2, 99, [], n_samples=10, sample_rate_hz=44_100, gain=1)
 
 
 def test_render_turns_a_loud_render_down_instead_of_clipping():
     sf2 = drums.find_soundfont()
     events = [(0, soundfont.NOTE_ON, pitch, 127) for pitch in (36, 38, 49, 57, 42, 51, 45, 48)]
-    data = soundfont.render_wav(sf2, 16, events, channel=9, n_samples=4_410,
+    data = soundfont.render_wav(sf2, 16, events, n_samples=4_410,
                                 sample_rate_hz=44_100, gain=20.0)
     audio = np.frombuffer(data[44:], dtype="<i2").astype(np.int32)
     assert np.abs(audio).max() == round(soundfont.HEADROOM * 32767)

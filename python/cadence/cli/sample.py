@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import summary
 from ..drums.archive import is_zip
-from ..atomic import TEMP_MARK, check_writable, temp_name
+from ..atomic import TEMP_MARK, check_writable, replace_dir, temp_name
 from ..runtime import Progress
 from ..sample import drums, gait
 
@@ -131,7 +131,7 @@ def _run_drums(args: argparse.Namespace) -> int:
                 jobs=args.jobs or None,
                 progress=update,
             )
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -165,17 +165,6 @@ def _run_drums_zip(args: argparse.Namespace) -> int:
     print(f"wrote {result.n_pairs} MIDI/WAV pairs ({result.n_performances} performances, "
           f"{result.total_audio_s:.1f} s of audio) to {out}")
     return 0
-
-
-def _replace_dir(new: Path, final: Path) -> None:
-    """Put the whole directory `new` in place of `final` (absent, empty, or an old corpus)."""
-    if final.exists():
-        old = temp_name(final)
-        os.replace(final, old)
-        os.replace(new, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, final)
 
 
 def _run_gait(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from .. import _core
+from ..atomic import atomic_path
 from ..runtime import make_job, parse_bytes, run_job
 from . import alignment as alignment_mod
 from . import archive as archive_mod
@@ -371,9 +372,8 @@ def prepare_config(root: str | os.PathLike, options: dict) -> dict:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 class _Totals:

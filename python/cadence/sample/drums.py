@@ -22,7 +22,7 @@ import numpy as np
 
 from ..drums.inputs import EGMD_COLUMNS, EGMD_CSV_NAME
 from .smf_writer import Track, to_bytes, write_bytes_atomic
-from .soundfont import (CONTROL, NOTE_OFF, NOTE_ON, find_soundfont, list_kits, load_renderer,
+from .soundfont import (CONTROL, NOTE_OFF, NOTE_ON, find_soundfont, list_kits,
                         render_wav)
 
 __all__ = ["CSV_COLUMNS", "CSV_NAME", "DrumHit", "DrumsSample", "Performance", "find_soundfont",
@@ -388,7 +388,7 @@ def _render(soundfont: Path, perf: Performance, program: int) -> bytes:
     events = [(round(tick_to_seconds(tick, perf.tempo_map) * SAMPLE_RATE_HZ), kind, a, b)
               for tick, kind, a, b in _events(perf, GM_RENDER_PITCH)]
     try:
-        return render_wav(soundfont, program, events, channel=DRUM_CHANNEL,
+        return render_wav(soundfont, program, events,
                           n_samples=round(perf.duration_s * SAMPLE_RATE_HZ),
                           sample_rate_hz=SAMPLE_RATE_HZ, gain=RENDER_GAIN)
     except RuntimeError as e:
@@ -421,7 +421,6 @@ def generate(out_dir: str | os.PathLike[str], *, performances: int = 4, kits: in
     progress : callable, optional
         ``progress(n_done, n_total)`` after each render.
     """
-    load_renderer()  # FileNotFoundError naming `pip install 'cadence[sample]'` if missing
     sf2 = find_soundfont(soundfont)
     available = list_kits(sf2)
     if not available:

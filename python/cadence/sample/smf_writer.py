@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
+
+from ..atomic import atomic_path
 
 __all__ = ["Track", "encode_vlq", "to_bytes", "write_bytes_atomic", "write_smf"]
 
@@ -200,20 +200,10 @@ def to_bytes(tracks: Sequence[Track], ppq: int = 480, format: int = 1,
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling and ``os.replace``.
-
-    An interrupted write therefore never leaves a half file under the final name.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; corpus files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` through :func:`cadence.atomic.atomic_path`: an interrupted
+    write never leaves a half file under the final name."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_smf(path: str | os.PathLike[str], tracks: Sequence[Track], ppq: int = 480,

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _core
+
 INSTALL_HINT = "pip install 'cadence[sample]'"
 SOUNDFONTS = ("TimGM6mb.sf2", "FluidR3_GM.sf2", "default-GM.sf2")
 SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")  # Debian's soundfont packages: a fallback only
@@ -26,7 +28,6 @@ HEADROOM = 0.95  # a render whose peak would pass this fraction of full scale is
 # Events for render_wav, as (sample, kind, a, b) tuples; sorting them puts note-offs before
 # control changes before note-ons at the same sample, as in the stored MIDI.
 NOTE_OFF, CONTROL, NOTE_ON = 0, 1, 2
-GM_DRUM_CHANNEL = 9
 
 
 def _pretty_midi_soundfont() -> Path | None:
@@ -51,13 +52,6 @@ def find_soundfont(soundfont: str | os.PathLike[str] | None = None) -> Path:
     raise FileNotFoundError(f"no GM soundfont found (pretty_midi's TimGM6mb.sf2, or one in "
                             f"{SOUNDFONT_DIR}); install one with `{INSTALL_HINT}` or pass "
                             "soundfont=PATH")
-
-
-def load_renderer():
-    """The engine's renderer, ``_core.render_drum_kit`` (always built in; kept as the one place
-    the sample asks for it)."""
-    from .. import _core
-    return _core.render_drum_kit
 
 
 def list_kits(soundfont: str | os.PathLike[str]) -> list[tuple[int, str]]:
@@ -89,10 +83,10 @@ def list_kits(soundfont: str | os.PathLike[str]) -> list[tuple[int, str]]:
     return sorted(kits.items())
 
 
-def render_wav(soundfont: Path, program: int, events, *, channel: int, n_samples: int,
+def render_wav(soundfont: Path, program: int, events, *, n_samples: int,
                sample_rate_hz: int, gain: float) -> bytes:
     """Render `events` ``(sample, kind, a, b)`` -- note-on (a = key, b = velocity), note-off
-    (a = key) or control change (a = controller, b = value) -- on `channel` with drum kit
+    (a = key) or control change (a = controller, b = value) -- with drum kit
     `program` (bank 128) to mono 16-bit WAV bytes of exactly `n_samples` samples.
 
     The synth is advanced to each event's sample and the event applied there, so onsets are
@@ -102,11 +96,8 @@ def render_wav(soundfont: Path, program: int, events, *, channel: int, n_samples
     output to int16; a render whose peak would pass HEADROOM of full scale is turned down to it
     instead of clipping.
     """
-    render = load_renderer()
-    if channel != GM_DRUM_CHANNEL:
-        raise ValueError(f"the renderer plays drum kits on channel {GM_DRUM_CHANNEL}, not {channel}")
     table = np.array([e for e in events if e[0] < n_samples], dtype=np.int64).reshape(-1, 4)
-    stereo = render(str(soundfont), program, table, n_samples, sample_rate_hz)
+    stereo = _core.render_drum_kit(str(soundfont), program, table, n_samples, sample_rate_hz)
     frames = stereo.astype(np.float64)
     mono = frames.mean(axis=1) * (gain * FULL_SCALE)
     peak = float(np.abs(mono).max(initial=0.0))
