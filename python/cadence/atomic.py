@@ -21,6 +21,13 @@ Two shapes:
           meta.to_parquet(group.path(out.with_suffix(".meta.parquet")))
           group.discard(out.with_suffix(".drops.csv"))   # a stale sidecar of an earlier run
 
+A file written over a long time (a shard streamed row group by row group) takes its temporary
+name from :meth:`AtomicFiles.path` and is renamed by :meth:`AtomicFiles.commit` when it is closed;
+a whole file written elsewhere (another process's shard) enters a group with
+:meth:`AtomicFiles.adopt`. :func:`publish_dir` puts a whole directory in place once (the gait
+cache's entries), :func:`replace_dir` swaps one, and :func:`replace_on` is the same rule on a
+pyarrow file system that renames.
+
 A process killed outright (SIGKILL, power loss) can leave a temporary file behind; its name
 starts with ``.`` and contains :data:`TEMP_MARK`, so it is never mistaken for an output.
 :func:`check_writable` makes sure an output directory can be written *before* a long run starts.
@@ -28,16 +35,17 @@ starts with ``.`` and contains :data:`TEMP_MARK`, so it is never mistaken for an
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["TEMP_MARK", "OutputNotWritable", "AtomicFiles", "atomic_path", "atomic_files", "check_writable",
-           "temp_name"]
+           "temp_name", "publish_dir", "replace_dir", "replace_on", "fsync_dir"]
 
 #: Part of every temporary name (``.<final name>.cadence-tmp-<random>``).
 TEMP_MARK = ".cadence-tmp-"
@@ -145,6 +153,15 @@ class AtomicFiles:
             self._temps[final] = temp_name(final)
         return self._temps[final]
 
+    def adopt(self, final: str | os.PathLike, written: str | os.PathLike) -> None:
+        """Take ``written``, a whole file on ``final``'s file system (another process's output),
+        as ``final``'s content: renamed at commit like a file written at :meth:`path`, removed
+        by :meth:`abort`."""
+        final = Path(final)
+        if self._done:
+            raise RuntimeError("this group of outputs is already committed or aborted")
+        self._temps[final] = Path(written)
+
     def discard(self, final: str | os.PathLike) -> None:
         """Remove ``final`` at commit unless it is written in this group (a stale output of an
         earlier run, e.g. a drop log that this run has no entries for)."""
@@ -206,6 +223,33 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     normally, remove it when the block raises (``final`` is then untouched)."""
     with atomic_files() as group:
         yield group.path(final)
+
+
+def publish_dir(new: str | os.PathLike, final: str | os.PathLike) -> bool:
+    """Rename the whole directory ``new`` (written beside ``final``, its files flushed) to
+    ``final`` unless ``final`` exists; False then (another writer was first) and ``new`` is left
+    for the caller to remove. Callers that race hold a lock around the check and the rename."""
+    new, final = Path(new), Path(final)
+    if final.exists():
+        return False
+    os.rename(new, final)  # not os.replace: a directory that appeared meanwhile is never replaced
+    fsync_dir(final.parent)
+    return True
+
+
+def replace_on(fs, path: str, write: Callable[[str], None]) -> None:
+    """The rule of this module on a pyarrow file system that renames (not an object store, where
+    one PUT is atomic already): ``write(tmp)`` fills a temporary name beside ``path``, which is
+    then moved over ``path``; the temporary is deleted when writing or moving fails."""
+    folder, _, name = path.rpartition("/")
+    tmp = f"{folder}/.{name}{TEMP_MARK}{secrets.token_hex(4)}"
+    try:
+        write(tmp)
+        fs.move(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            fs.delete_file(tmp)
+        raise
 
 
 def replace_dir(new: str | os.PathLike, final: str | os.PathLike) -> None:

@@ -13,10 +13,11 @@ import logging
 import os
 import re
 import socket
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from .atomic import replace_on
 
 INSTALL_HINT = "pip install 'cadence[ray]'"
 #: Retries of a unit whose worker died (killed, out of memory, node lost) before the run fails.
@@ -224,12 +225,12 @@ def put_whole(fs, path: str, data: bytes) -> None:
         with fs.open_output_stream(path) as g:
             g.write(data)
         return
-    folder, _, name = path.rpartition("/")
-    fs.create_dir(folder, recursive=True)
-    tmp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
-    with fs.open_output_stream(tmp) as g:
-        g.write(data)
-    fs.move(tmp, path)
+    fs.create_dir(path.rpartition("/")[0], recursive=True)
+
+    def write(tmp: str) -> None:
+        with fs.open_output_stream(tmp) as g:
+            g.write(data)
+    replace_on(fs, path, write)
 
 
 def join_uri(uri: str, *names: str) -> str:
@@ -290,7 +291,4 @@ def put_file(fs, src: Path, dst: str) -> None:
     if fs.type_name in OBJECT_STORES:
         upload(fs, src, dst)
         return
-    folder, _, name = dst.rpartition("/")
-    tmp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
-    upload(fs, src, tmp)
-    fs.move(tmp, dst)
+    replace_on(fs, dst, lambda tmp: upload(fs, src, tmp))

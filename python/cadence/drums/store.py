@@ -22,9 +22,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..atomic import fsync_dir
+from ..atomic import TEMP_MARK, AtomicFiles, atomic_path, fsync_dir
 
 JOURNAL = "journal.jsonl"
+#: Per file (pair) columns: written on every row by prepare, kept once per file by the reader.
+PAIR_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
 #: The run report (drums/prepare.py); while a run works it says ``"interrupted": true``.
 REPORT = "report.json"
 #: The points of a commit where :data:`fault_hook` is called, in order.
@@ -50,6 +52,11 @@ BLOB_ALIGN = 64
 # Small enough for random access and for the writer's memory (it holds ~2-3x a row group while
 # encoding it), large enough for zstd to work well.
 ROW_GROUP_BYTES = 8 << 20
+
+
+def shard_file(kind: str, shard: int, suffix: str = "parquet") -> str:
+    """The one shard file naming rule: ``records-00003.parquet``, ``audio-00003.bin``."""
+    return f"{kind}-{shard:05d}.{suffix}"
 
 
 def sha256_of(path: Path) -> str:
@@ -103,7 +110,8 @@ class _TableWriter:
 
     def __init__(self, final: Path, schema: pa.Schema):
         self.final = final
-        self.tmp = final.with_name(f".{final.name}.tmp")
+        self.group = AtomicFiles()  # written for minutes, renamed at close
+        self.tmp = self.group.path(final)
         # Clip audio is not in Parquet (it goes to audio-NNNNN.bin): every column gets zstd,
         # dictionaries and statistics.
         compression = "zstd"
@@ -139,7 +147,7 @@ class _TableWriter:
         self.writer.close()
         digest, size = self.sink.finish()
         _fault("before_rename")
-        os.replace(self.tmp, self.final)
+        self.group.commit()
         return {"rows": self.rows, "bytes": size, "sha256": digest}
 
     def close_files(self) -> dict:
@@ -154,7 +162,7 @@ class _TableWriter:
             finally:
                 self.sink.close()
         finally:
-            self.tmp.unlink(missing_ok=True)
+            self.group.abort()
 
 
 class _BlobWriter:
@@ -163,7 +171,8 @@ class _BlobWriter:
 
     def __init__(self, final: Path):
         self.final = final
-        self.tmp = final.with_name(f".{final.name}.tmp")
+        self.group = AtomicFiles()
+        self.tmp = self.group.path(final)
         self.sink = _HashingFile(self.tmp)
         self.items = 0
 
@@ -180,14 +189,14 @@ class _BlobWriter:
     def close(self) -> dict:
         digest, size = self.sink.finish()
         _fault("before_rename")
-        os.replace(self.tmp, self.final)
+        self.group.commit()
         return {"rows": self.items, "bytes": size, "sha256": digest}
 
     def abort(self) -> None:
         try:
             self.sink.close()
         finally:
-            self.tmp.unlink(missing_ok=True)
+            self.group.abort()
 
 
 class _AudioTableWriter:
@@ -274,7 +283,7 @@ class Store:
         else:
             if any(p for p in root.iterdir() if not p.name.startswith(".")):
                 raise FileExistsError(f"{root} is not empty and holds no {JOURNAL}; choose an empty directory")
-            for stale in root.glob(".*.tmp"):
+            for stale in [*root.glob(f".*{TEMP_MARK}*"), *root.glob(".*.tmp")]:  # .tmp: names of earlier versions
                 stale.unlink()
             store._append({"type": "header", "version": FORMAT_VERSION, "config": config}, create=True)
         return store
@@ -292,7 +301,7 @@ class Store:
                 good.append(c)
         keep = {name for c in good for name in c.files} | {JOURNAL}
         for name in files:
-            if name not in keep and name.endswith((".parquet", ".bin", ".tmp")):
+            if name not in keep and (name.endswith((".parquet", ".bin", ".tmp")) or TEMP_MARK in name):
                 self.recovered.append(f"removed uncommitted {name}")
                 self._delete(name)
         self.commits = good
@@ -301,15 +310,10 @@ class Store:
 
     def _rewrite_journal(self) -> None:
         """The journal anew, atomically: the header and the kept commits."""
-        tmp = self.root / f".{JOURNAL}.tmp"
-        with open(tmp, "w") as f:
+        with atomic_path(self.root / JOURNAL) as tmp, open(tmp, "w") as f:
             f.write(json.dumps({"type": "header", "version": FORMAT_VERSION, "config": self.config}) + "\n")
             for c in self.commits:
                 f.write(json.dumps({"type": "commit", **c.__dict__}) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.root / JOURNAL)
-        fsync_dir(self.root)
 
     # Where OUT's files are: here a local directory; drums/ray_executor.py's remote store
     # overrides these three for a pyarrow file system.
@@ -345,9 +349,9 @@ class Store:
         def make(kind: str, schema: pa.Schema):
             if "audio" in schema.names:
                 table = "files" if kind == "audio" else kind
-                return _AudioTableWriter(self.root / f"{table}-{shard:05d}.parquet",
-                                         self.root / f"audio-{shard:05d}.bin", schema)
-            return _TableWriter(self.root / f"{kind}-{shard:05d}.parquet", schema)
+                return _AudioTableWriter(self.root / shard_file(table, shard),
+                                         self.root / shard_file("audio", shard, "bin"), schema)
+            return _TableWriter(self.root / shard_file(kind, shard), schema)
         return {kind: make(kind, schema) for kind, schema in schemas.items()}
 
     def commit(self, shard: int, writers: dict[str, _TableWriter], inputs: list[str], rejects: list[dict],
@@ -364,8 +368,10 @@ class Store:
             problems = check_file(Path(src), meta, checksum=False)
             if problems:
                 raise OSError(f"{src}: cannot commit it as {name}: {problems[0]}")
+        group = AtomicFiles()
         for name, (src, _) in files.items():
-            os.replace(src, self.root / name)
+            group.adopt(self.root / name, src)
+        group.commit()
         return self._commit_files(shard, {name: meta for name, (_, meta) in files.items()}, inputs, rejects, stats)
 
     def _commit_files(self, shard: int, files: dict, inputs: list[str], rejects: list[dict],
