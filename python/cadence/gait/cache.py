@@ -47,7 +47,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import __version__
-from ..atomic import atomic_path
+from ..atomic import atomic_path, publish_dir
 
 #: Bumped when the entry layout changes; part of every key.
 FORMAT = 1
@@ -440,10 +440,8 @@ class LocomotionDataCache:
                 with open(path, "rb") as f:
                     os.fsync(f.fileno())
             with self._locked(exclusive=True):
-                entry = self._entry(key)
-                if entry.exists():  # another process stored the same result first
+                if not publish_dir(tmp, self._entry(key)):  # another process stored the same result first
                     return
-                os.rename(tmp, entry)
                 self.counters.bytes_written += manifest["bytes"]
                 self._evict(keep=key)
         finally:

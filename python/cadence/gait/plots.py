@@ -9,13 +9,12 @@ mean +- SD of the valid cycles of all subjects, invalid cycles in the variables 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import temp_name
+from ..atomic import atomic_files
 from ..text import plural
 from .reader import POINTS_PER_CYCLE
 
@@ -54,13 +53,13 @@ def save_figure(plt, fig, save_path) -> Path:
     interrupted save leaves the old file. A replaced savefig (a LocoHub test's mock) writes
     nothing, and then nothing is renamed."""
     target = Path(save_path)
-    tmp = temp_name(target)
     try:
-        plt.savefig(tmp, dpi=100, bbox_inches="tight", format=target.suffix.lstrip(".") or "png")
-        if tmp.exists():
-            os.replace(tmp, target)
+        with atomic_files() as group:
+            tmp = group.path(target)
+            plt.savefig(tmp, dpi=100, bbox_inches="tight", format=target.suffix.lstrip(".") or "png")
+            if not tmp.exists():
+                group.abort()
     finally:
-        tmp.unlink(missing_ok=True)
         plt.close(fig)
     return target
 
