@@ -12,4 +12,5 @@ NB_MODULE(_core, m) {
   cadence::bindings::register_gait(m);
   cadence::bindings::register_zip(m);
   cadence::bindings::register_gait_phase(m);
+  cadence::bindings::register_gait_spm(m);
 }

@@ -16,5 +16,6 @@ void register_sequences(nanobind::module_& m);
 void register_gait(nanobind::module_& m);
 void register_zip(nanobind::module_& m);
 void register_gait_phase(nanobind::module_& m);
+void register_gait_spm(nanobind::module_& m);
 
 }  // namespace cadence::bindings
