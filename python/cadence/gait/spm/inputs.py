@@ -1,0 +1,61 @@
+"""The arrays the SPM tests take, checked before the engine sees them: one clear error naming
+the argument, the observation and the node, never a wrong number."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The engine's design codes (src/cadence/gait/spm_stats.h, Design).
+ONE_SAMPLE, TWO_SAMPLE, REGRESSION, ANOVA1 = 0, 1, 2, 3
+
+
+class SpmInputError(ValueError):
+    """Data an SPM test cannot use (too few observations, NaN, shapes that differ)."""
+
+
+def curves(Y, name: str = "Y", min_rows: int = 2) -> np.ndarray:
+    """``Y`` as a C-contiguous float64 (J, Q) array of finite values."""
+    try:
+        a = np.ascontiguousarray(Y, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise SpmInputError(f"{name}: not an array of numbers ({e})") from None
+    if a.ndim != 2:
+        raise SpmInputError(f"{name}: a (J, Q) array of J curves is needed, got {a.ndim}-D shape {a.shape} "
+                            f"(0-D data, one value per observation, is not supported)")
+    if a.shape[1] < 2:
+        raise SpmInputError(f"{name}: curves of at least 2 nodes are needed, got {a.shape[1]}")
+    if a.shape[0] < min_rows:
+        raise SpmInputError(f"{name}: at least {min_rows} observations are needed, got {a.shape[0]}")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        j, q = np.argwhere(bad)[0]
+        raise SpmInputError(f"{name}: observation {j} holds {a[j, q]} at node {q} ({int(bad.sum())} non-finite "
+                            f"value(s) in all); remove or fill them before the test")
+    return a
+
+
+def same_nodes(a: np.ndarray, b: np.ndarray, names: str) -> None:
+    if a.shape[1] != b.shape[1]:
+        raise SpmInputError(f"{names}: curves of different lengths ({a.shape[1]} and {b.shape[1]} nodes)")
+
+
+def group_codes(labels, rows: int, name: str = "A") -> tuple[np.ndarray, np.ndarray]:
+    """Labels -> (group index per row in the order of the sorted labels, the sorted labels)."""
+    a = np.asarray(labels)
+    if a.ndim != 1 or a.shape[0] != rows:
+        raise SpmInputError(f"{name}: one label per observation is needed ({rows}), got shape {a.shape}")
+    levels, codes = np.unique(a, return_inverse=True)
+    return np.ascontiguousarray(codes, dtype=np.int32), levels
+
+
+def unsupported(roi=None, cluster_size=0, interp=True, circular=False) -> None:
+    """spm1d options the engine does not implement: said, never ignored."""
+    if roi is not None:
+        raise NotImplementedError("roi (regions of interest) is not supported by cadence.gait.spm")
+    if cluster_size:
+        raise NotImplementedError("cluster_size > 0 is not supported by cadence.gait.spm (spm1d ignores it too)")
+    if not interp:
+        raise NotImplementedError("interp=False is not supported: cluster endpoints are interpolated to the "
+                                  "threshold, as spm1d's default")
+    if circular:
+        raise NotImplementedError("circular=True is not supported by cadence.gait.spm")
