@@ -8,6 +8,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "arrow_batch.h"
+#include "codes.h"
 #include <nanobind/ndarray.h>
 
 #include "cadence/drums/corpus_scan.h"
@@ -43,7 +44,7 @@ nb::dict stats_dict(const drums::PairStats& s) {
   d["onsets_past_audio"] = s.onsets_past_audio;
   d["samples_out"] = s.samples_out;
   nb::dict clips, bytes;
-  for (int c = 1; c < 5; ++c) {
+  for (int c = 1; c < drums::kCodecCount; ++c) {  // 0 is auto, never a stored codec
     const char* name = drums::codec_name(static_cast<drums::Codec>(c));
     if (s.clips_by_codec[c]) clips[name] = s.clips_by_codec[c];
     if (s.bytes_by_codec[c]) bytes[name] = s.bytes_by_codec[c];
@@ -55,6 +56,9 @@ nb::dict stats_dict(const drums::PairStats& s) {
   d["align_peak_ratio"] = s.align_peak_ratio;
   d["aligned"] = s.aligned;
   d["onsets_before_audio"] = s.onsets_before_audio;
+  nb::dict labels;  // annotation labels with no GM pitch (label_table.h)
+  for (const auto& [label, n] : s.unmapped_labels) labels[nb::str(label.c_str())] = n;
+  d["unmapped_labels"] = labels;
   return d;
 }
 
@@ -89,9 +93,64 @@ drums::PrepareConfig make_config(const std::string& layout, int sample_rate_hz, 
   return c;
 }
 
+// One input of PrepareRun: (midi_path, audio_path, csv_duration_s), or
+// (annotation_paths, annotation_format, audio_paths, csv_duration_s).
+drums::PairInput pair_input(nb::handle item) {
+  const std::size_t n = nb::len(item);
+  if (n == 3) {
+    auto [midi, audio, duration] = nb::cast<std::tuple<std::string, std::string, double>>(item);
+    return {std::move(midi), std::move(audio), duration};
+  }
+  if (n == 4) {
+    auto [annotations, format, audio, duration] =
+        nb::cast<std::tuple<std::vector<std::string>, std::string, std::vector<std::string>, double>>(item);
+    if (annotations.empty() || audio.empty())
+      throw nb::value_error("a PrepareRun input needs at least one annotation path and one audio path");
+    drums::PairInput in;
+    in.csv_duration_s = duration;
+    in.annotation_paths = std::move(annotations);
+    in.annotation_format = drums::parse_annotation_format(format);
+    in.audio_paths = std::move(audio);
+    return in;
+  }
+  throw nb::value_error(
+      "a PrepareRun input is (midi_path, audio_path, csv_duration_s) or "
+      "(annotation_paths, annotation_format, audio_paths, csv_duration_s)");
+}
+
 }  // namespace
 
 void register_drums(nb::module_& m) {
+  // The engine's codes and defaults, so that Python never mirrors them by hand.
+  m.def(
+      "drums_codecs",
+      [] { return names_by_code(drums::kCodecCount, [](int c) { return drums::codec_name(static_cast<drums::Codec>(c)); }); },
+      "Names of the clip codecs, by code (a record's codec id; 0 is auto, never stored).");
+  m.def(
+      "drums_reject_reasons",
+      [] { return names_by_code(drums::kRejectCount, [](int r) { return drums::reject_name(static_cast<drums::Reject>(r)); }); },
+      "Names of the reject reasons, by code (0 is none: the pair was kept).");
+  m.def(
+      "drums_prepare_defaults",
+      [] {
+        const drums::PrepareConfig c;
+        nb::dict d;
+        d["layout"] = c.layout == drums::Layout::Clips ? "clips" : "index";
+        d["sample_rate_hz"] = c.sample_rate_hz;
+        d["mapping"] = c.class_map.name();
+        d["merge_s"] = c.merge_s;
+        d["pad_before_s"] = c.pad_before_s;
+        d["clip_s"] = c.clip_s;
+        d["codec"] = drums::codec_name(c.codec);
+        d["index_codec"] = drums::codec_name(c.index_codec);
+        d["flac_level"] = c.flac_level;
+        d["csv_tolerance_s"] = c.csv_tolerance_s;
+        d["midi_tolerance_s"] = c.midi_tolerance_s;
+        d["align"] = c.align_onsets;
+        return d;
+      },
+      "The defaults of one pair's processing (drums::PrepareConfig), by the engine's names.");
+
   m.def(
       "scan_corpus",
       [](const std::vector<std::string>& paths, runtime::Job& job, const std::string& archive) {
@@ -133,11 +192,14 @@ void register_drums(nb::module_& m) {
           "Give this result's bytes back to the memory budget (once written).");
 
   nb::class_<drums::PrepareRun>(m, "PrepareRun",
-                                "Processes MIDI/audio pairs on the job's workers; next() returns "
-                                "results in input order.")
+                                "Processes annotation/audio pairs on the job's workers; next() returns "
+                                "results in input order. Each input is (midi_path, audio_path, "
+                                "csv_duration_s) or (annotation_paths, annotation_format, audio_paths, "
+                                "csv_duration_s): several annotation files are merged, several audio "
+                                "files (stems) summed after each is averaged to mono (NaN duration: no CSV).")
       .def(
           "__init__",
-          [](drums::PrepareRun* self, const std::vector<std::tuple<std::string, std::string, double>>& inputs,
+          [](drums::PrepareRun* self, const std::vector<nb::object>& inputs,
              runtime::Job& job, const std::string& layout, int sample_rate_hz, double merge_s,
              double pad_before_s, double clip_s, const std::string& codec,
              const std::string& index_codec, int flac_level, double csv_tolerance_s,
@@ -146,7 +208,7 @@ void register_drums(nb::module_& m) {
              const std::vector<int>& channels, const std::string& archive, double max_offset_s, bool align) {
             std::vector<drums::PairInput> in;
             in.reserve(inputs.size());
-            for (const auto& [midi, audio, duration] : inputs) in.push_back({midi, audio, duration});
+            for (const auto& item : inputs) in.push_back(pair_input(item));
             auto config = make_config(layout, sample_rate_hz, merge_s, pad_before_s, clip_s, codec,
                                       index_codec, flac_level, csv_tolerance_s, midi_tolerance_s,
                                       map_name, classes, channels);

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "arrow_batch.h"
+#include "codes.h"
 #include "cadence/gait/cycle_index.h"
 #include "cadence/gait/correlation.h"
 #include "cadence/gait/cycle_stats.h"
@@ -119,13 +120,6 @@ nb::dict index_cycles(const gait::CycleIndex& ix) {
   return d;
 }
 
-template <class Name>
-std::vector<std::string> names_by_code(int count, Name name) {
-  std::vector<std::string> names;
-  for (int i = 0; i < count; ++i) names.emplace_back(name(i));
-  return names;
-}
-
 nb::dict index_runs(const gait::CycleIndex& ix) {
   std::vector<std::int64_t> begin, rows;
   std::vector<std::int32_t> group;
@@ -221,16 +215,6 @@ void register_gait(nb::module_& m) {
       "gait_nan_policies",
       [] { return names_by_code(gait::kNanPolicyCount, [](int p) { return gait::nan_policy_name(static_cast<gait::NanPolicy>(p)); }); },
       "Names of the NaN policy codes, by code.");
-
-  m.def(
-      "gait_reserve",
-      [](Job& job, std::uint64_t bytes) { job.budget().reserve(bytes, &job.cancellation()); },
-      nb::arg("job"), nb::arg("bytes"), nb::call_guard<nb::gil_scoped_release>(),
-      "Reserve the bytes of a batch about to be read from the job's memory budget (blocks while "
-      "the budget is spent); the gait reader calls it before holding each batch.");
-  m.def(
-      "gait_release", [](Job& job, std::uint64_t bytes) { job.budget().release(bytes); },
-      nb::arg("job"), nb::arg("bytes"), "Release bytes reserved by gait_reserve.");
 
   m.def(
       "gait_analyse_group",

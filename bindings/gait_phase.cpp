@@ -7,6 +7,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "cadence/gait/phase_convert.h"
+#include "codes.h"
 #include "numpy.h"
 #include "register.h"
 
@@ -40,6 +41,28 @@ nb::dict strides_dict(std::vector<gait::StrideRecord>&& s) {
 }  // namespace
 
 void register_gait_phase(nb::module_& m) {
+  m.def(
+      "gait_stride_drop_reasons",
+      [] {
+        return names_by_code(gait::kStrideDropCount, [](int d) { return gait::drop_name(static_cast<gait::StrideDrop>(d)); });
+      },
+      "Names of the stride drop codes, by code (0 is kept).");
+  m.def(
+      "gait_phase_defaults",
+      [] {
+        const gait::PhaseConfig c;
+        nb::dict d;
+        d["threshold"] = c.threshold;
+        d["smooth_samples"] = c.smooth_samples;
+        d["min_contact_gap_s"] = c.min_contact_gap_s;
+        d["min_stride_s"] = c.min_stride_s;
+        d["max_stride_s"] = c.max_stride_s;
+        d["drop_first"] = c.drop_first;
+        d["drop_last"] = c.drop_last;
+        d["iqr_factor"] = c.iqr_factor;
+        return d;
+      },
+      "LocoHub's stride segmentation defaults (gait::PhaseConfig); threshold is in newtons.");
   m.def(
       "gait_to_phase",
       [](Column<double> time_s, Column<double> force, Column<std::int64_t> trial_offsets,

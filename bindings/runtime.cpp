@@ -47,6 +47,15 @@ void register_runtime(nb::module_& m) {
             return out;
           },
           "Stage timers as a list of (name, seconds summed over workers, calls).")
+      .def(
+          "reserve", [](Job& j, std::uint64_t bytes) { j.budget().reserve(bytes, &j.cancellation()); },
+          nb::arg("bytes"), nb::call_guard<nb::gil_scoped_release>(),
+          "Reserve bytes from the memory budget for a buffer Python is about to hold (blocks while "
+          "the budget is spent; raises Cancelled if the job is stopped meanwhile). The gait "
+          "reader calls it before holding each batch.")
+      .def(
+          "release", [](Job& j, std::uint64_t bytes) { j.budget().release(bytes); }, nb::arg("bytes"),
+          "Give back bytes taken by reserve().")
       .def("cancel", [](Job& j) { j.cancellation().cancel(); },
            "Ask the workers to stop after their current item.")
       .def_prop_ro("cancelled", [](Job& j) { return j.cancellation().cancelled(); });

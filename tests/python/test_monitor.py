@@ -7,7 +7,6 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from cadence import _core
 from cadence.cli import main
 from cadence.monitor import MonitoredRun, PerformanceMonitor
 from cadence.runtime import Progress, make_job
@@ -28,7 +27,7 @@ def test_samples_cpu_rss_budget_and_stage_progress(tmp_path):
     cpu0 = time.process_time()
     mon.start_monitoring(interval=0.02)
     job = make_job(1, 0)  # made while the monitor runs: its budget is sampled
-    _core.gait_reserve(job, 7 * 2**20)
+    job.reserve(7 * 2**20)
     block = np.ones(30 * 2**20 // 8)  # 30 MiB resident
     with Progress("stage-a", "row", False) as bar:
         end = time.monotonic() + 0.3
@@ -36,7 +35,7 @@ def test_samples_cpu_rss_budget_and_stage_progress(tmp_path):
         while time.monotonic() < end:  # busy: CPU near one core
             done += int(np.sqrt(block[: 2**16]).sum() > 0)
             bar.update(done, 10_000)
-    _core.gait_release(job, 7 * 2**20)
+    job.release(7 * 2**20)
     time.sleep(0.05)
     mon.record_processing_time(0.5, 10)
     mon.stop_monitoring()
@@ -122,12 +121,12 @@ def test_a_run_under_a_second_fills_every_panel():
     mon.start_monitoring()  # the default 0.5 s interval
     job = make_job(1, 0)
     with Progress("stage-a", "row", False) as bar:
-        _core.gait_reserve(job, 7 * 2**20)
+        job.reserve(7 * 2**20)
         end = time.monotonic() + 0.4
         while (now := time.monotonic()) < end:
             bar.update(int(1000 * (0.4 - (end - now))), 400)
             time.sleep(0.005)
-        _core.gait_release(job, 7 * 2**20)
+        job.release(7 * 2**20)
     mon.stop_monitoring()
     tl = mon.timeline()
     assert tl["samples"] >= 4  # every 0.1 s during the first second

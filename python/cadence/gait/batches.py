@@ -69,9 +69,9 @@ def sequential(steps: Iterator[Step], job: _core.Job | None) -> Iterator[pa.Reco
         for size, read in steps:
             if job is not None:
                 if reserved:
-                    _core.gait_release(job, reserved)
+                    job.release(reserved)
                     reserved = 0
-                _core.gait_reserve(job, size)
+                job.reserve(size)
                 reserved = size
             batch = read()
             if batch is None:
@@ -79,7 +79,7 @@ def sequential(steps: Iterator[Step], job: _core.Job | None) -> Iterator[pa.Reco
             yield batch
     finally:
         if job is not None and reserved:
-            _core.gait_release(job, reserved)
+            job.release(reserved)
 
 
 def prefetched(steps: Iterator[Step], job: _core.Job | None) -> Iterator[pa.RecordBatch]:
@@ -95,7 +95,7 @@ def prefetched(steps: Iterator[Step], job: _core.Job | None) -> Iterator[pa.Reco
 
     def release(item) -> None:  # item: (batch, bytes) | done | an exception
         if job is not None and isinstance(item, tuple) and item[1]:
-            _core.gait_release(job, item[1])
+            job.release(item[1])
 
     def read() -> None:
         item = None
@@ -107,7 +107,7 @@ def prefetched(steps: Iterator[Step], job: _core.Job | None) -> Iterator[pa.Reco
                 else:
                     size, read_one = step
                     if job is not None:
-                        _core.gait_reserve(job, size)
+                        job.reserve(size)
                     try:
                         batch = read_one()
                     except BaseException:

@@ -241,11 +241,7 @@ void AudioStore::read_batch(const std::int64_t* sources, const std::int64_t* sta
     if (from_rate_hz == to_rate_hz) read(sources[i], starts[i], n, dst);
     else read_resampled(sources[i], starts[i], n, from_rate_hz, to_rate_hz, dst);
   };
-  if (job.jobs() <= 1 || count < 2) {
-    for (std::size_t i = 0; i < count; ++i) one(i);
-    return;
-  }
-  job.parallel_for(count, one);
+  job.for_each(count, one);
 }
 
 }  // namespace cadence::drums

@@ -13,6 +13,9 @@
 namespace cadence::drums {
 
 enum class Codec { Auto, Flac, Pcm16, Float16, Float32 };
+// The number of codes: a stored record's codec id is its Codec value (Python reads the names
+// by code from the bindings, drums_codecs()).
+inline constexpr int kCodecCount = 5;
 
 Codec parse_codec(const std::string& name);  // throws std::invalid_argument listing the names
 const char* codec_name(Codec codec) noexcept;

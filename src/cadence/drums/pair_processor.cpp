@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <span>
 
 #include "cadence/drums/alignment.h"
+#include "cadence/drums/annotation.h"
 #include "cadence/drums/onset_merge.h"
 #include "cadence/drums/window.h"
 #include "cadence/io/audio/decoder.h"
@@ -31,6 +33,8 @@ const char* reject_name(Reject r) noexcept {
     case Reject::ZipCrcMismatch: return "zip_crc_mismatch";
     case Reject::ZipTooLarge: return "zip_too_large";
     case Reject::Misaligned: return "misaligned";
+    case Reject::MissingAnnotation: return "missing_annotation";
+    case Reject::BadAnnotation: return "bad_annotation";
   }
   return "?";
 }
@@ -132,6 +136,35 @@ Reject zip_reject(const io::zip::ZipError& e) {
   }
 }
 
+// Several paths as a message names them: "a.wav" for one, "a.wav + b.wav" for stems.
+std::string joined(std::span<const std::string> paths) {
+  std::string s;
+  for (const auto& p : paths) s += (s.empty() ? "" : " + ") + p;
+  return s;
+}
+
+// The pair's annotation and audio paths, whichever fields of PairInput hold them.
+std::span<const std::string> annotation_paths(const PairInput& in) {
+  return in.annotation_paths.empty() ? std::span<const std::string>(&in.midi_path, 1) : in.annotation_paths;
+}
+std::span<const std::string> audio_paths(const PairInput& in) {
+  return in.audio_paths.empty() ? std::span<const std::string>(&in.audio_path, 1) : in.audio_paths;
+}
+AnnotationFormat annotation_format(const PairInput& in) {
+  return in.annotation_paths.empty() ? AnnotationFormat::Midi : in.annotation_format;
+}
+
+// Adds one file's unmapped-label counts into the pair's (both sorted by label).
+void add_unmapped(std::vector<std::pair<std::string, std::int64_t>>& into,
+                  const std::vector<std::pair<std::string, std::int64_t>>& more) {
+  for (const auto& [label, n] : more) {
+    auto it = std::lower_bound(into.begin(), into.end(), label,
+                               [](const auto& e, const std::string& l) { return e.first < l; });
+    if (it != into.end() && it->first == label) it->second += n;
+    else into.insert(it, {label, n});
+  }
+}
+
 // Where process_pair is; named in the message when a step throws.
 struct Step {
   const char* name = "setup";
@@ -154,7 +187,7 @@ PairResult process_pair(const PairInput& in, const PrepareConfig& cfg, PairScrat
   } catch (const std::exception& e) {
     PairResult r;
     r.reject = Reject::ProcessingError;
-    r.message = in.audio_path + ": " + step.name + " failed: " + e.what();
+    r.message = joined(audio_paths(in)) + ": " + step.name + " failed: " + e.what();
     return r;
   }
 }
@@ -174,131 +207,199 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
   std::error_code ec;
   // From a zip: the members' directory entries stand for the files (io/zip/archive.h).
   const bool zipped = !cfg.archive_path.empty();
-  std::optional<io::zip::MemberInfo> midi_member, audio_member;
+  const auto ann_paths = annotation_paths(in);
+  const auto wav_paths = audio_paths(in);
+  const AnnotationFormat format = annotation_format(in);
+  const bool midi_format = format == AnnotationFormat::Midi;
+  const std::string ann_name = joined(ann_paths), audio_label = joined(wav_paths);
+  std::vector<io::zip::MemberInfo> ann_members, audio_members;
   if (zipped) {
     step.name = "open archive";
     if (!scratch.archive || scratch.archive->path() != cfg.archive_path)
       scratch.archive = std::make_unique<io::zip::Archive>(cfg.archive_path);
-    midi_member = scratch.archive->stat(in.midi_path);
-    if (!midi_member)
-      return reject(Reject::MissingMidi, member_name(cfg, in.midi_path) + ": MIDI member not found in the archive");
-    audio_member = scratch.archive->stat(in.audio_path);
-    if (!audio_member)
-      return reject(Reject::MissingAudio, member_name(cfg, in.audio_path) + ": audio member not found in the archive");
+    for (const auto& p : ann_paths) {
+      auto m = scratch.archive->stat(p);
+      if (!m)
+        return midi_format ? reject(Reject::MissingMidi, member_name(cfg, p) + ": MIDI member not found in the archive")
+                           : reject(Reject::MissingAnnotation, member_name(cfg, p) + ": annotation member not found in the archive");
+      ann_members.push_back(*m);
+    }
+    for (const auto& p : wav_paths) {
+      auto m = scratch.archive->stat(p);
+      if (!m) return reject(Reject::MissingAudio, member_name(cfg, p) + ": audio member not found in the archive");
+      audio_members.push_back(*m);
+    }
   } else {
-    if (!fs::is_regular_file(in.midi_path, ec))
-      return reject(Reject::MissingMidi, in.midi_path + ": MIDI file not found");
-    if (!fs::is_regular_file(in.audio_path, ec))
-      return reject(Reject::MissingAudio, in.audio_path + ": audio file not found");
+    for (const auto& p : ann_paths)
+      if (!fs::is_regular_file(p, ec))
+        return midi_format ? reject(Reject::MissingMidi, p + ": MIDI file not found")
+                           : reject(Reject::MissingAnnotation, p + ": annotation file not found");
+    for (const auto& p : wav_paths)
+      if (!fs::is_regular_file(p, ec)) return reject(Reject::MissingAudio, p + ": audio file not found");
   }
   // A member larger than the whole memory limit is refused before it is read (zip bombs).
   const std::uint64_t member_max =
       job.budget().limit_bytes() ? job.budget().limit_bytes() : std::numeric_limits<std::uint64_t>::max();
 
-  // MIDI -> hits -> merged onsets.
+  // Annotations -> hits -> merged onsets.
   std::vector<Onset> onsets;
   MergeStats merge_stats;
   {
-    step.name = "MIDI";
+    step.name = midi_format ? "MIDI" : "annotation";
     runtime::ScopedStage t(timers.stage("midi"));
-    io::midi::MidiFile midi;
-    try {
-      if (zipped) {
-        const auto bytes = scratch.archive->read(*midi_member, in.midi_path, member_max);
-        midi = io::midi::parse_smf(bytes, member_name(cfg, in.midi_path));
-      } else {
-        midi = io::midi::read_smf(in.midi_path);
-      }
-    } catch (const io::midi::MidiError& e) {
-      return reject(Reject::BadMidi, e.what());
-    } catch (const io::zip::ZipError& e) {
-      return reject(zip_reject(e), e.what());
-    }
-    r.warnings = std::move(midi.warnings);
-    if (midi.notes.empty()) return reject(Reject::NoNotes, in.midi_path + ": no notes");
     std::vector<Hit> hits;
-    hits.reserve(midi.notes.size());
-    for (const auto& n : midi.notes) {
-      ++r.stats.notes_by_channel[n.channel & 15];
-      if (cfg.channel_mask & (1u << (n.channel & 15))) {
-        hits.push_back({n.onset_s, n.pitch, n.velocity});
+    std::int64_t notes_read = 0;
+    for (std::size_t k = 0; k < ann_paths.size(); ++k) {
+      const std::string& path = ann_paths[k];
+      if (midi_format) {
+        io::midi::MidiFile midi;
+        try {
+          if (zipped) {
+            const auto bytes = scratch.archive->read(ann_members[k], path, member_max);
+            midi = io::midi::parse_smf(bytes, member_name(cfg, path));
+          } else {
+            midi = io::midi::read_smf(path);
+          }
+        } catch (const io::midi::MidiError& e) {
+          return reject(Reject::BadMidi, e.what());
+        } catch (const io::zip::ZipError& e) {
+          return reject(zip_reject(e), e.what());
+        }
+        r.warnings.insert(r.warnings.end(), std::make_move_iterator(midi.warnings.begin()),
+                          std::make_move_iterator(midi.warnings.end()));
+        notes_read += static_cast<std::int64_t>(midi.notes.size());
+        hits.reserve(hits.size() + midi.notes.size());
+        for (const auto& n : midi.notes) {
+          ++r.stats.notes_by_channel[n.channel & 15];
+          if (cfg.channel_mask & (1u << (n.channel & 15))) {
+            hits.push_back({n.onset_s, n.pitch, n.velocity});
+          } else {
+            ++r.stats.notes_other_channels;
+          }
+        }
       } else {
-        ++r.stats.notes_other_channels;
+        Annotation a;
+        try {
+          if (zipped) {
+            const auto bytes = scratch.archive->read(ann_members[k], path, member_max);
+            a = parse_annotation({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, format,
+                                 member_name(cfg, path));
+          } else {
+            a = read_annotation(path, format);
+          }
+        } catch (const AnnotationError& e) {
+          return reject(Reject::BadAnnotation, e.what());
+        } catch (const io::zip::ZipError& e) {
+          return reject(zip_reject(e), e.what());
+        }
+        notes_read += static_cast<std::int64_t>(a.hits.size());
+        add_unmapped(r.stats.unmapped_labels, a.unmapped_labels);
+        hits.insert(hits.end(), a.hits.begin(), a.hits.end());
       }
     }
+    if (!midi_format && hits.empty()) {
+      std::string labels;
+      for (const auto& [label, n] : r.stats.unmapped_labels)
+        labels += (labels.empty() ? "" : ", ") + label + ": " + std::to_string(n);
+      return reject(Reject::NoNotes, ann_name + ": no annotated hit with a pitch" +
+                                         (labels.empty() ? std::string() : " (labels without one: " + labels + ")"));
+    }
+    if (notes_read == 0) return reject(Reject::NoNotes, ann_name + ": no notes");
     if (hits.empty())
-      return reject(Reject::NoNotes, in.midi_path + ": no notes on channel(s) " + channel_list(cfg.channel_mask) +
+      return reject(Reject::NoNotes, ann_name + ": no notes on channel(s) " + channel_list(cfg.channel_mask) +
                                          "; its notes are on channel(s) " + channel_counts(r.stats.notes_by_channel));
-    // Notes are sorted by onset: the last one kept starts last.
-    r.stats.midi_end_s = hits.back().onset_s;
+    // The last hit kept (one MIDI file's notes are sorted by onset: its last one).
+    r.stats.midi_end_s = std::max_element(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+                           return a.onset_s < b.onset_s;
+                         })->onset_s;
     onsets = merge_hits(std::move(hits), cfg.merge_s, cfg.class_map, &merge_stats);
     r.stats.notes = merge_stats.hits;
     r.stats.unmapped_hits = merge_stats.unmapped_hits;
     r.stats.unmapped_by_pitch = merge_stats.unmapped_by_pitch;
+    // Annotated before 0 s (MIDI cannot be): no audio there; left out, counted.
+    const auto first = std::find_if(onsets.begin(), onsets.end(), [](const Onset& o) { return o.onset_s >= 0.0; });
+    r.stats.onsets_before_audio = static_cast<std::int64_t>(first - onsets.begin());
+    onsets.erase(onsets.begin(), first);
     r.stats.onsets = static_cast<std::int64_t>(onsets.size());
   }
 
-  // Audio: probe, reserve the decode + resample buffers, decode, resample.
-  step.name = "audio probe";
-  io::audio::AudioInfo info;
-  // From a zip, the encoded member is held in memory until decoded, its bytes reserved first.
-  std::vector<std::uint8_t> encoded;
-  runtime::Reservation encoded_hold;
-  const std::string audio_name = zipped ? member_name(cfg, in.audio_path) : in.audio_path;
-  try {
-    if (zipped) {
-      step.name = "read member";
-      if (audio_member->size <= member_max)
-        encoded_hold = runtime::Reservation(job.budget(), audio_member->read_bytes(), &job.cancellation(), may_overdraw);
-      runtime::ScopedStage t(timers.stage("unzip"));
-      encoded = scratch.archive->read(*audio_member, in.audio_path, member_max);
-      step.name = "audio probe";
-      info = io::audio::Reader(encoded.data(), encoded.size(), audio_name).info();
-    } else {
-      info = io::audio::probe(in.audio_path);
+  // Audio: each source probed, its decode + resample buffers reserved, decoded; the duration
+  // checks; then each resampled to the output rate and, for several sources, summed.
+  const int n_audio = static_cast<int>(wav_paths.size());
+  std::vector<io::audio::DecodedAudio> decoded(wav_paths.size());
+  std::vector<runtime::Reservation> work;  // held to the end, as the output replaces them
+  int rate = 0;
+  for (int k = 0; k < n_audio; ++k) {
+    const std::string& path = wav_paths[k];
+    step.name = "audio probe";
+    io::audio::AudioInfo info;
+    // From a zip, the encoded member is held in memory until decoded, its bytes reserved first.
+    std::vector<std::uint8_t> encoded;
+    runtime::Reservation encoded_hold;
+    const std::string audio_name = zipped ? member_name(cfg, path) : path;
+    try {
+      if (zipped) {
+        step.name = "read member";
+        if (audio_members[k].size <= member_max)
+          encoded_hold = runtime::Reservation(job.budget(), audio_members[k].read_bytes(), &job.cancellation(), may_overdraw);
+        runtime::ScopedStage t(timers.stage("unzip"));
+        encoded = scratch.archive->read(audio_members[k], path, member_max);
+        step.name = "audio probe";
+        info = io::audio::Reader(encoded.data(), encoded.size(), audio_name).info();
+      } else {
+        info = io::audio::probe(path);
+      }
+    } catch (const io::audio::AudioError& e) {
+      return reject(Reject::BadAudio, e.what());
+    } catch (const io::zip::ZipError& e) {
+      return reject(zip_reject(e), e.what());
     }
-  } catch (const io::audio::AudioError& e) {
-    return reject(Reject::BadAudio, e.what());
-  } catch (const io::zip::ZipError& e) {
-    return reject(zip_reject(e), e.what());
-  }
-  const int rate = cfg.sample_rate_hz > 0 ? cfg.sample_rate_hz : info.sample_rate_hz;
-  const auto out_samples =
-      kernels::resampled_length(static_cast<std::size_t>(std::max<std::int64_t>(info.frames, 0)),
-                                info.sample_rate_hz, rate);
-  runtime::Reservation work(job.budget(), io::audio::decoded_bytes(info) + out_samples * sizeof(float),
-                            &job.cancellation(), may_overdraw);
-  std::vector<float> audio;
-  {
-    io::audio::DecodedAudio decoded;
+    if (k == 0) rate = cfg.sample_rate_hz > 0 ? cfg.sample_rate_hz : info.sample_rate_hz;
+    const auto out_samples =
+        kernels::resampled_length(static_cast<std::size_t>(std::max<std::int64_t>(info.frames, 0)),
+                                  info.sample_rate_hz, rate);
+    work.emplace_back(job.budget(), io::audio::decoded_bytes(info) + out_samples * sizeof(float),
+                      &job.cancellation(), may_overdraw);
     {
       step.name = "decode";
       runtime::ScopedStage t(timers.stage("decode"));
       try {
-        decoded = zipped ? io::audio::decode_memory(encoded.data(), encoded.size(), audio_name)
-                         : io::audio::decode(in.audio_path);
+        decoded[k] = zipped ? io::audio::decode_memory(encoded.data(), encoded.size(), audio_name)
+                            : io::audio::decode(path);
       } catch (const io::audio::AudioError& e) {
         return reject(Reject::BadAudio, e.what());
       }
       std::vector<std::uint8_t>().swap(encoded);  // decoded: the member's bytes go back now
       encoded_hold.reset();
     }
-    r.stats.source_rate_hz = info.sample_rate_hz;
-    r.stats.audio_s = info.duration_s();
-    if (decoded.samples.empty()) return reject(Reject::EmptyAudio, in.audio_path + ": no audio samples");
-    if (!std::isnan(in.csv_duration_s) &&
-        std::fabs(r.stats.audio_s - in.csv_duration_s) > cfg.csv_tolerance_s)
-      return reject(Reject::DurationMismatch,
-                    in.audio_path + ": audio lasts " + fmt_s(r.stats.audio_s) + " but the CSV says " +
-                        fmt_s(in.csv_duration_s) + " (tolerance " + fmt_s(cfg.csv_tolerance_s) + ")");
-    if (r.stats.midi_end_s > r.stats.audio_s + cfg.midi_tolerance_s)
-      return reject(Reject::MidiPastAudio,
-                    in.midi_path + ": last note at " + fmt_s(r.stats.midi_end_s) +
-                        " but the audio ends at " + fmt_s(r.stats.audio_s) + " (tolerance " +
-                        fmt_s(cfg.midi_tolerance_s) + ")");
+    if (k == 0) r.stats.source_rate_hz = info.sample_rate_hz;
+    r.stats.audio_s = std::max(r.stats.audio_s, info.duration_s());
+    if (decoded[k].samples.empty()) return reject(Reject::EmptyAudio, path + ": no audio samples");
+  }
+  if (!std::isnan(in.csv_duration_s) && std::fabs(r.stats.audio_s - in.csv_duration_s) > cfg.csv_tolerance_s)
+    return reject(Reject::DurationMismatch,
+                  audio_label + ": audio lasts " + fmt_s(r.stats.audio_s) + " but the CSV says " +
+                      fmt_s(in.csv_duration_s) + " (tolerance " + fmt_s(cfg.csv_tolerance_s) + ")");
+  if (r.stats.midi_end_s > r.stats.audio_s + cfg.midi_tolerance_s)
+    return reject(Reject::MidiPastAudio,
+                  ann_name + ": last note at " + fmt_s(r.stats.midi_end_s) + " but the audio ends at " +
+                      fmt_s(r.stats.audio_s) + " (tolerance " + fmt_s(cfg.midi_tolerance_s) + ")");
+  std::vector<float> audio;
+  {
     step.name = "resample";
     runtime::ScopedStage t(timers.stage("resample"));
-    audio = kernels::resample(decoded.samples.data(), decoded.samples.size(), info.sample_rate_hz, rate);
+    for (int k = 0; k < n_audio; ++k) {
+      auto& d = decoded[k];
+      auto part = kernels::resample(d.samples.data(), d.samples.size(), d.info.sample_rate_hz, rate);
+      std::vector<float>().swap(d.samples);
+      if (k == 0) {
+        audio = std::move(part);
+      } else {
+        // Stems of one track: summed sample by sample, a shorter one padded with silence.
+        if (part.size() > audio.size()) audio.resize(part.size(), 0.0f);
+        for (std::size_t i = 0; i < part.size(); ++i) audio[i] += part[i];
+      }
+    }
   }
   r.stats.samples_out = static_cast<std::int64_t>(audio.size());
 
@@ -314,12 +415,12 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
       r.stats.align_offset_s = a.offset_s;
       r.stats.align_peak_ratio = a.peak_ratio;
       if (!std::isnan(cfg.max_offset_s) && std::fabs(a.offset_s) > cfg.max_offset_s)
-        return reject(Reject::Misaligned, in.audio_path + ": audio lies " + fmt_ms(a.offset_s) +
+        return reject(Reject::Misaligned, audio_label + ": audio lies " + fmt_ms(a.offset_s) +
                                               " from its MIDI, beyond --max-offset-ms " + fmt_ms(cfg.max_offset_s));
       if (cfg.align_onsets) {
         for (auto& o : onsets) o.onset_s += a.offset_s;
         const auto first = std::find_if(onsets.begin(), onsets.end(), [](const Onset& o) { return o.onset_s >= 0.0; });
-        r.stats.onsets_before_audio = static_cast<std::int64_t>(first - onsets.begin());
+        r.stats.onsets_before_audio += static_cast<std::int64_t>(first - onsets.begin());
         onsets.erase(onsets.begin(), first);
         r.stats.aligned = true;
       }
@@ -337,7 +438,7 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
     onsets.erase(past, onsets.end());  // sorted by onset: every later one is past the end too
     r.stats.onsets = static_cast<std::int64_t>(onsets.size());
     if (onsets.empty())
-      return reject(Reject::MidiPastAudio, in.midi_path + ": every onset lies at or after the end of the audio (" +
+      return reject(Reject::MidiPastAudio, ann_name + ": every onset lies at or after the end of the audio (" +
                                                fmt_s(r.stats.audio_s) + ")");
   }
 
@@ -382,7 +483,7 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
         blob_offsets.push_back(static_cast<std::int64_t>(blob_data.size()));
       }
       std::vector<std::string> names;
-      for (int c = 0; c < 5; ++c) names.emplace_back(codec_name(static_cast<Codec>(c)));
+      for (int c = 0; c < kCodecCount; ++c) names.emplace_back(codec_name(static_cast<Codec>(c)));
       fields.push_back({"window_start_sample", arrow::primitive(std::move(starts)), false});
       fields.push_back({"n_samples", arrow::primitive(std::vector<std::int32_t>(onsets.size(),
                                                                                  static_cast<std::int32_t>(clip_n))),

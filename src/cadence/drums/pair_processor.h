@@ -11,10 +11,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cadence/arrow/array.h"
 #include "cadence/drums/class_map.h"
 #include "cadence/drums/clip_codec.h"
+#include "cadence/drums/label_table.h"
 #include "cadence/io/audio/flac_encoder.h"
 #include "cadence/io/zip/archive.h"
 #include "cadence/runtime/job.h"
@@ -51,10 +54,19 @@ struct PrepareConfig {
   bool align_onsets = false;
 };
 
+// One pair: its annotation(s) and its audio. E-GMD and plain pairs give one MIDI file and one
+// audio file (midi_path, audio_path). The other datasets (issue 19) fill annotation_paths /
+// audio_paths instead, which then replace those two: several annotation files are merged (hits
+// sorted by time, then the merge rule), several audio files (Slakh's drum stems, StemGMD's
+// stems) are summed sample by sample after each is averaged to mono and brought to the output
+// rate (a shorter one is padded with silence).
 struct PairInput {
   std::string midi_path;
   std::string audio_path;
   double csv_duration_s = std::nan("");  // NaN when there is no CSV
+  std::vector<std::string> annotation_paths;  // non-empty: read instead of midi_path
+  AnnotationFormat annotation_format = AnnotationFormat::Midi;
+  std::vector<std::string> audio_paths;  // non-empty: read instead of audio_path
 };
 
 // Reject reasons, a fixed list (their names are what the reject log and tests use).
@@ -73,7 +85,10 @@ enum class Reject {
   ZipCrcMismatch,   // a member's CRC-32 differs from the archive directory's
   ZipTooLarge,      // a member declares more bytes than the memory limit (a zip bomb?)
   Misaligned,       // the audio lies further from the MIDI than max_offset_s
+  MissingAnnotation,  // a text/XML annotation file (annotation_paths) is not there
+  BadAnnotation,      // a text/XML annotation cannot be read: the message is FILE:LINE: reason
 };
+inline constexpr int kRejectCount = static_cast<int>(Reject::BadAnnotation) + 1;
 const char* reject_name(Reject r) noexcept;
 
 struct PairStats {
@@ -90,15 +105,17 @@ struct PairStats {
   // would hold no audio, so they are left out of the records and counted here.
   std::int64_t onsets_past_audio = 0;
   std::int64_t samples_out = 0;                // at the output rate
-  std::array<std::int64_t, 5> clips_by_codec{};  // indexed by Codec
-  std::array<std::int64_t, 5> bytes_by_codec{};
+  std::array<std::int64_t, kCodecCount> clips_by_codec{};  // indexed by Codec
+  std::array<std::int64_t, kCodecCount> bytes_by_codec{};
   std::int64_t raw_float32_bytes = 0;  // what the stored audio would take as float32
   // Alignment: audio time - MIDI time (NaN when it could not be estimated), the peak's
   // prominence, and whether the onsets were moved by it (--align).
   double align_offset_s = std::nan("");
   double align_peak_ratio = 0;
   bool aligned = false;
-  std::int64_t onsets_before_audio = 0;  // moved before 0 s by --align: left out, counted
+  std::int64_t onsets_before_audio = 0;  // before 0 s (moved there by --align, or annotated so): left out, counted
+  // Annotation labels with no GM pitch (label_table.h): label -> hits, sorted by label.
+  std::vector<std::pair<std::string, std::int64_t>> unmapped_labels;
 };
 
 struct PairResult {

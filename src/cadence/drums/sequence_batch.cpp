@@ -24,11 +24,7 @@ void read_sequence_batch(const AudioStore& store, const kernels::Spectrogram* sp
     sequence_targets(table, files + i, starts + i, 1, grid, widening, n_widening, out.onset_roll + i * rolls,
                      out.velocity_roll + i * rolls);
   };
-  if (job.jobs() <= 1 || count < 2) {
-    for (std::size_t i = 0; i < count; ++i) one(i);
-    return;
-  }
-  job.parallel_for(count, one);
+  job.for_each(count, one);
 }
 
 }  // namespace cadence::drums

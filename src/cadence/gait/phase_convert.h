@@ -33,6 +33,7 @@ struct PhaseConfig {
 
 // Drop reasons, a fixed list (their names are what the drop log says).
 enum class StrideDrop { None, TrialStart, TrialEnd, TooShort, TooLong, DurationOutlier };
+inline constexpr int kStrideDropCount = static_cast<int>(StrideDrop::DurationOutlier) + 1;
 const char* drop_name(StrideDrop d) noexcept;
 
 // Heel-strike sample indices of one trial (time ascending).

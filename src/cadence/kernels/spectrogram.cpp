@@ -280,11 +280,7 @@ void Spectrogram::compute(const float* x, std::int64_t n, float* out) const {
 void Spectrogram::compute_batch(const float* x, std::size_t count, std::int64_t n, float* out, runtime::Job& job) const {
   const std::size_t per = static_cast<std::size_t>(n_frames(n)) * static_cast<std::size_t>(n_bands());
   auto one = [&](std::size_t i) { compute(x + i * static_cast<std::size_t>(n), n, out + i * per); };
-  if (job.jobs() <= 1 || count < 2) {
-    for (std::size_t i = 0; i < count; ++i) one(i);
-    return;
-  }
-  job.parallel_for(count, one);
+  job.for_each(count, one);
 }
 
 }  // namespace cadence::kernels

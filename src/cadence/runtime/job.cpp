@@ -39,4 +39,12 @@ void Job::parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn
   pool().parallel_for(n, fn, &cancel_);
 }
 
+void Job::for_each(std::size_t n, const std::function<void(std::size_t)>& fn) {
+  if (jobs() <= 1 || n < 2) {
+    for (std::size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  parallel_for(n, fn);
+}
+
 }  // namespace cadence::runtime

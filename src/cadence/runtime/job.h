@@ -36,6 +36,9 @@ class Job {
 
   // parallel_for on this job's pool, honouring its cancellation token.
   void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn);
+  // One batch of n independent items: in the calling thread when the job has one worker or the
+  // batch one item (no pool hand-off for a single window), else parallel_for.
+  void for_each(std::size_t n, const std::function<void(std::size_t)>& fn);
 
  private:
   JobOptions options_;

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "synthetic_load.h"
 
@@ -30,4 +33,28 @@ TEST(Job, CancelFromAnotherThreadStopsTheLoad) {
   const auto snap = job.progress().snapshot();
   EXPECT_LT(snap.at(1).second, 100000);
   EXPECT_EQ(job.budget().reserved_bytes(), 0u);  // every reservation was given back
+}
+
+// for_each: one worker or one item stays in the calling thread; otherwise every item runs once
+// on the pool.
+TEST(Job, ForEachRunsSeriallyInTheCallerWithOneWorkerOrOneItem) {
+  const auto caller = std::this_thread::get_id();
+  for (auto [jobs, n] : {std::pair{1, std::size_t{5}}, std::pair{4, std::size_t{1}}}) {
+    Job job({jobs, 0});
+    std::vector<std::size_t> order;
+    job.for_each(n, [&](std::size_t i) {
+      EXPECT_EQ(std::this_thread::get_id(), caller);
+      order.push_back(i);
+    });
+    std::vector<std::size_t> expected(n);
+    for (std::size_t i = 0; i < n; ++i) expected[i] = i;
+    EXPECT_EQ(order, expected);
+  }
+}
+
+TEST(Job, ForEachRunsEveryItemOnceOnThePool) {
+  Job job({3, 0});
+  std::vector<std::atomic<int>> hits(100);
+  job.for_each(hits.size(), [&](std::size_t i) { hits[i].fetch_add(1); });
+  for (const auto& h : hits) EXPECT_EQ(h.load(), 1);
 }
