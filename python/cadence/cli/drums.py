@@ -153,10 +153,11 @@ def _prepare(a: argparse.Namespace) -> int:
         kwargs = _resume_options(a, given)
     else:
         kwargs = {_KWARGS[k]: v for k, v in PREPARE_DEFAULTS.items()} | given
+    from ..lock import output_lock
     from ..monitor import MonitoredRun
 
-    try:
-        with MonitoredRun(a.out / "report.json" if a.monitor else None):
+    try:  # one writer per OUT (lock.py): a second one exits 2 before it touches anything
+        with output_lock(a.out), MonitoredRun(a.out / "report.json" if a.monitor else None):
             report = drums.prepare(a.root, a.out, jobs=a.jobs, memory_limit=a.memory_limit, resume=a.resume,
                                    show_progress=False if a.quiet else None, **kwargs, **_cluster(a))
     except ImportError as e:  # cadence.cluster.RayMissing: says how to install Ray

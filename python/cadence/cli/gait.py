@@ -304,6 +304,13 @@ def _run(body):
 
 @_run
 def _run_phase(args: argparse.Namespace) -> int:
+    from ..lock import output_lock
+
+    with output_lock(args.output, kind="file"):  # one writer per output (lock.py)
+        return _phase(args)
+
+
+def _phase(args: argparse.Namespace) -> int:
     from ..gait.phase import to_phase
 
     lo, hi = args.stride_s or (0.4, 2.5)
@@ -367,6 +374,13 @@ def _run_cache(args: argparse.Namespace) -> int:
 
 @_run
 def _run_features(args: argparse.Namespace) -> int:
+    from ..lock import output_lock
+
+    with output_lock(args.output, kind="file"):  # OUT and its companions: one writer (lock.py)
+        return _features(args)
+
+
+def _features(args: argparse.Namespace) -> int:
     from . import CliError
     from ..cluster import is_uri
 
@@ -448,6 +462,15 @@ def _cluster(args: argparse.Namespace) -> dict:
 
 @_run
 def _run_validate(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from ..lock import output_lock
+
+    with output_lock(args.csv, kind="file") if args.csv else nullcontext():  # --csv: one writer (lock.py)
+        return _validate(args)
+
+
+def _validate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..atomic import atomic_path, check_writable
@@ -538,13 +561,15 @@ def _print_validate(args, report) -> None:
 @_run
 def _run_report(args: argparse.Namespace) -> int:
     from ..atomic import check_writable
+    from ..lock import output_lock
 
     out: Path = args.output
     created = not out.exists()
-    check_writable(out)
     try:
-        with _monitored(args, out / "report.json") as mon:
-            return _report(args, out, mon)
+        with output_lock(out):  # one writer per OUT (lock.py)
+            check_writable(out)
+            with _monitored(args, out / "report.json") as mon:
+                return _report(args, out, mon)
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a failed first run leaves no empty directory behind

@@ -12,7 +12,7 @@ from .. import summary
 from ..drums.archive import is_zip
 from ..atomic import TEMP_MARK, check_writable, replace_dir, temp_name
 from ..runtime import Progress
-from ..sample import drums, gait
+from ..sample import drums, gait, layouts
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -26,26 +26,33 @@ def register(groups: argparse._SubParsersAction) -> None:
 
     d = sub.add_parser(
         "drums",
-        help="an E-GMD-shaped MIDI + WAV corpus with its CSV",
+        help="a drum corpus: E-GMD-shaped, or laid out as another dataset (--layout)",
         description="Write an E-GMD-shaped corpus: drummerN/sessionM/*.midi + .wav (44.1 kHz, "
         "16-bit mono) and e-gmd-v1.0.0.csv. Each performance is rendered through several kits "
         "with TinySoundFont (in the engine) and pretty_midi's GM soundfont (`pip install "
-        "'cadence[sample]'`).",
-        epilog="example: cadence sample drums data/egmd-mini --performances 8 --kits 4",
+        "'cadence[sample]'`). With --layout, a few tracks laid out exactly as that dataset is "
+        "distributed (its top folder, file names, annotation format and labels, audio format) "
+        "under OUT.",
+        epilog="examples:\n  cadence sample drums data/egmd-mini --performances 8 --kits 4\n"
+        "  cadence sample drums --layout enst data/enst    # data/enst/ENST-drums-public/...",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     d.add_argument("out", type=Path, help="output directory (created)")
-    d.add_argument("--performances", type=int, default=4, help="distinct performances (default 4)")
-    d.add_argument("--kits", type=int, default=3, help="drum kits each is rendered through (default 3)")
+    d.add_argument("--layout", choices=layouts.LAYOUTS, default="egmd",
+                   help="which dataset's layout (default egmd); the options below marked "
+                   "'egmd' apply to it alone")
+    d.add_argument("--performances", type=int, default=4, help="egmd: distinct performances (default 4)")
+    d.add_argument("--kits", type=int, default=3, help="egmd: drum kits each is rendered through (default 3)")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    d.add_argument("--min-duration", type=float, default=8.0, metavar="S", help="shortest performance, seconds")
-    d.add_argument("--max-duration", type=float, default=20.0, metavar="S", help="longest performance, seconds")
+    d.add_argument("--min-duration", type=float, default=8.0, metavar="S", help="egmd: shortest performance, seconds")
+    d.add_argument("--max-duration", type=float, default=20.0, metavar="S", help="egmd: longest performance, seconds")
     d.add_argument("--soundfont", type=Path, help="GM soundfont (default: the TimGM6mb.sf2 that pretty_midi ships)")
-    d.add_argument("--jobs", type=int, default=0, help="parallel renders (default: all cores)")
+    d.add_argument("--jobs", type=int, default=0, help="egmd: parallel renders (default: all cores)")
     d.add_argument("--force", action="store_true", help="replace an existing sample corpus in OUT")
     d.add_argument("--zip", action="store_true",
                    help="write OUT as one zip (e.g. sample.zip), packed as E-GMD's download is")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    d.set_defaults(run=_run_drums)
+    d.set_defaults(run=_one_writer(_run_drums))
 
     g = sub.add_parser(
         "gait",
@@ -72,7 +79,7 @@ def register(groups: argparse._SubParsersAction) -> None:
                    help="with --time-indexed: samples per second (default 100)")
     g.add_argument("--force", action="store_true", help="replace an existing OUT file")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    g.set_defaults(run=_run_gait)
+    g.set_defaults(run=_one_writer(_run_gait))
 
     s = sub.add_parser(
         "summary",
@@ -84,6 +91,18 @@ def register(groups: argparse._SubParsersAction) -> None:
     s.add_argument("--jobs", type=int, default=0, help="worker threads (default: all cores)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     s.set_defaults(run=_run_summary)
+
+
+def _one_writer(body):
+    """``body`` holding OUT's lock (lock.py): a second sample run into the same OUT exits 2 instead
+    of removing the first one's temporary directory."""
+    def run(args: argparse.Namespace) -> int:
+        from ..lock import output_lock
+
+        kind = "directory" if body is _run_drums and not args.zip else "file"
+        with output_lock(args.out, kind=kind):
+            return body(args)
+    return run
 
 
 def _progress(desc: str, unit: str, quiet: bool):
@@ -111,12 +130,15 @@ def _run_drums(args: argparse.Namespace) -> int:
     if out.exists() and any(out.iterdir()):
         if not args.force:
             raise CliError(f"{out} is not empty; pass --force to replace a sample corpus there")
-        if not (out / drums.CSV_NAME).exists():
-            raise CliError(f"{out} is not empty and holds no {drums.CSV_NAME}; refusing to delete it")
+        marker = drums.CSV_NAME if args.layout == "egmd" else layouts.MARKERS[args.layout]
+        if not (out / marker).exists():
+            raise CliError(f"{out} is not empty and holds no {marker}; refusing to delete it")
     check_writable(out.parent)
     for stale in out.parent.glob(f".{out.name}{TEMP_MARK}*"):  # left by a run killed outright
         shutil.rmtree(stale, ignore_errors=True)
     tmp = temp_name(out)
+    if args.layout != "egmd":
+        return _run_layout(args, tmp)
     try:
         bar, update = _progress("render", "pair", args.quiet)
         with bar:
@@ -140,6 +162,27 @@ def _run_drums(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_layout(args: argparse.Namespace, tmp: Path) -> layouts.LayoutSample:
+    return layouts.generate(args.layout, tmp, seed=args.seed, soundfont=args.soundfont)
+
+
+def _layout_message(sample: layouts.LayoutSample, where: Path) -> str:
+    return (f"wrote {len(sample.files)} files ({sample.total_audio_s:.1f} s of audio) in the "
+            f"{sample.layout} layout to {where}")
+
+
+def _run_layout(args: argparse.Namespace, tmp: Path) -> int:
+    """`--layout NAME` (not egmd): written into ``tmp`` beside OUT, renamed to OUT when whole."""
+    try:
+        sample = _generate_layout(args, tmp)
+        replace_dir(tmp, args.out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    print(_layout_message(sample, args.out / layouts.TOP_FOLDERS[sample.layout]))
+    return 0
+
+
 def _run_drums_zip(args: argparse.Namespace) -> int:
     """`--zip`: rendered into a hidden directory beside OUT, packed into OUT (atomically), then
     the directory is removed."""
@@ -153,6 +196,14 @@ def _run_drums_zip(args: argparse.Namespace) -> int:
         raise CliError(f"{out} exists; pass --force to replace it")
     check_writable(out.parent)
     tmp = temp_name(out)
+    if args.layout != "egmd":
+        try:
+            sample = _generate_layout(args, tmp)
+            write_zip(tmp, out, top=None)  # the dataset's own top folder is the zip's top
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(_layout_message(sample, out))
+        return 0
     try:
         bar, update = _progress("render", "pair", args.quiet)
         with bar:

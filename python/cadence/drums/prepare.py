@@ -10,6 +10,7 @@ report and a manifest are written at the end (and re-derived from the journal on
 from __future__ import annotations
 
 import csv as csv_mod
+import errno
 import io
 import json
 import math
@@ -236,9 +237,11 @@ def prepare(
     except ConnectionError:  # a Ray cluster lost (drums/ray_executor.py): its message says what to do
         raise
     except OSError as e:  # a full disk, a vanished mount: the journal keeps what was committed
+        # Only a full disk is blamed on space (another writer of OUT is refused before this: lock.py).
+        fix = "Free some space" if e.errno in (errno.ENOSPC, errno.EDQUOT) else "Fix the cause"
         raise OSError(e.errno, f"{out}: {e.strerror or e} while writing a shard; the "
                       f"{len(store.commits)} committed commit(s) are kept and the half-written shard "
-                      f"was removed. Free some space, then run the same command with --resume") from e
+                      f"was removed. {fix}, then run the same command with --resume") from e
     report = _report(store, totals, job, time.perf_counter() - start, len(selected), len(todo), interrupted,
                      unpaired) | {"inputs_planned": planned} | extra
     write_manifest(out)

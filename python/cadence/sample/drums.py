@@ -26,7 +26,8 @@ from .soundfont import (CONTROL, NOTE_OFF, NOTE_ON, find_soundfont, list_kits,
                         render_wav)
 
 __all__ = ["CSV_COLUMNS", "CSV_NAME", "DrumHit", "DrumsSample", "Performance", "find_soundfont",
-           "generate", "list_kits", "midi_bytes", "plan_corpus", "tick_to_seconds"]
+           "generate", "list_kits", "midi_bytes", "plan_corpus", "render_performance",
+           "tick_to_seconds"]
 
 CSV_NAME = EGMD_CSV_NAME
 CSV_COLUMNS = EGMD_COLUMNS  # E-GMD's header, defined once in cadence.drums.inputs
@@ -393,6 +394,12 @@ def _render(soundfont: Path, perf: Performance, program: int) -> bytes:
                           sample_rate_hz=SAMPLE_RATE_HZ, gain=RENDER_GAIN)
     except RuntimeError as e:
         raise RuntimeError(f"rendering {perf.id}: {e}") from None
+
+
+def render_performance(soundfont: Path, perf: Performance, program: int) -> bytes:
+    """The mono 44.1 kHz WAV bytes of ``perf`` through drum kit ``program``: exactly what
+    :func:`generate` writes (the dataset-layout samples render GMD and plain pairs with it)."""
+    return _render(soundfont, perf, program)
 
 
 def generate(out_dir: str | os.PathLike[str], *, performances: int = 4, kits: int = 3,
