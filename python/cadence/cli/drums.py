@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import drums
 from ..drums.alignment import format_lines as alignment_lines
+from ..drums.prepare import DEFAULTS as PREPARE_KWARG_DEFAULTS
 from ..text import counts, plural
 from .formatting import HelpFormatter
 
@@ -108,11 +109,6 @@ def register(groups: argparse._SubParsersAction) -> None:
     ver.set_defaults(run=_verify)
 
 
-# The defaults of the options that shape the output (those a resumed run takes from the journal).
-PREPARE_DEFAULTS = {
-    "seed": 0, "layout": "index", "sample_rate": 22050, "mapping": "gmd9", "merge_ms": 10.0, "pad_before": 0.02,
-    "clip": 0.2, "codec": "auto", "index_codec": "flac", "flac_level": 0, "csv_tolerance": 1.0, "midi_tolerance": 1.0, "shard_size": "512M",
-}
 # Command-line option -> prepare() keyword, for the options the journal keeps.
 _KWARGS = {
     "csv": "csv", "split": "split", "kits": "kits", "drummers": "drummers", "sample_fraction": "sample_fraction",
@@ -122,6 +118,12 @@ _KWARGS = {
     "flac_level": "flac_level", "csv_tolerance": "csv_tolerance_s", "midi_tolerance": "midi_tolerance_s",
     "shard_size": "shard_size", "max_offset_ms": "max_offset_ms", "align": "align",
 }
+
+# The defaults of the options that shape the output (those a resumed run takes from the journal),
+# by option: prepare()'s own (drums.prepare.DEFAULTS, the engine's where it defines them).
+PREPARE_DEFAULTS = {k: PREPARE_KWARG_DEFAULTS[_KWARGS[k]] for k in (
+    "seed", "layout", "sample_rate", "mapping", "merge_ms", "pad_before", "clip", "codec", "index_codec",
+    "flac_level", "csv_tolerance", "midi_tolerance", "shard_size")}
 
 
 def _opt(group, flag: str, type_, help_: str, **kw) -> None:

@@ -31,10 +31,21 @@ from . import inputs as inputs_mod
 from . import report as report_mod
 from .class_maps import BUILTIN, ClassMap, load_class_map
 from .ray_executor import accepts_uris
-from .store import JOURNAL, REPORT, Store, read_journal
+from .store import JOURNAL, PAIR_COLUMNS, REPORT, Store, read_journal
 
-META_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
-CODECS = ("flac", "pcm16", "float16", "float32")
+#: The stored codecs, by the engine's code (0 is auto, a rule rather than a codec).
+CODECS = tuple(_core.drums_codecs()[1:])
+_ENGINE = _core.drums_prepare_defaults()  # drums::PrepareConfig's defaults
+#: prepare()'s defaults for the options that shape the output, by keyword: the engine's where it
+#: defines them (in prepare()'s units), the rest this layer's. The signature, prepare_config and
+#: the CLI read them here.
+DEFAULTS = {"csv": None, "split": None, "kits": None, "drummers": None, "sample_fraction": None, "seed": 0,
+            "limit": None, "channels": None, "layout": _ENGINE["layout"], "sample_rate_hz": _ENGINE["sample_rate_hz"],
+            "mapping": _ENGINE["mapping"], "merge_ms": _ENGINE["merge_s"] * 1e3, "pad_before_s": _ENGINE["pad_before_s"],
+            "clip_s": _ENGINE["clip_s"], "codec": _ENGINE["codec"], "index_codec": _ENGINE["index_codec"],
+            "flac_level": _ENGINE["flac_level"], "csv_tolerance_s": _ENGINE["csv_tolerance_s"],
+            "midi_tolerance_s": _ENGINE["midi_tolerance_s"], "shard_size": "512M", "max_offset_ms": None,
+            "align": _ENGINE["align"]}
 
 
 class NothingSelected(ValueError):
@@ -51,23 +62,23 @@ def prepare(
     kits: list[str | int] | None = None,
     drummers: list[str] | None = None,
     sample_fraction: float | None = None,
-    seed: int = 0,
+    seed: int = DEFAULTS["seed"],
     limit: int | None = None,
-    layout: str = "index",
-    sample_rate_hz: int = 22050,
-    mapping: str | ClassMap = "gmd9",
+    layout: str = DEFAULTS["layout"],
+    sample_rate_hz: int = DEFAULTS["sample_rate_hz"],
+    mapping: str | ClassMap = DEFAULTS["mapping"],
     channels: list[int] | None = None,
-    merge_ms: float = 10.0,
-    pad_before_s: float = 0.02,
-    clip_s: float = 0.2,
-    codec: str = "auto",
-    index_codec: str = "flac",
-    flac_level: int = 0,
-    csv_tolerance_s: float = 1.0,
-    midi_tolerance_s: float = 1.0,
+    merge_ms: float = DEFAULTS["merge_ms"],
+    pad_before_s: float = DEFAULTS["pad_before_s"],
+    clip_s: float = DEFAULTS["clip_s"],
+    codec: str = DEFAULTS["codec"],
+    index_codec: str = DEFAULTS["index_codec"],
+    flac_level: int = DEFAULTS["flac_level"],
+    csv_tolerance_s: float = DEFAULTS["csv_tolerance_s"],
+    midi_tolerance_s: float = DEFAULTS["midi_tolerance_s"],
     max_offset_ms: float | None = None,
-    align: bool = False,
-    shard_size: str | int = "512M",
+    align: bool = DEFAULTS["align"],
+    shard_size: str | int = DEFAULTS["shard_size"],
     jobs: int = 0,
     memory_limit: str | int | None = "auto",
     resume: bool = False,
@@ -349,11 +360,7 @@ def prepare_config(root: str | os.PathLike, options: dict) -> dict:
     """The output-shaping options among :func:`prepare`'s keyword arguments, normalised as the
     journal keeps them (a mapping by its classes, a size in bytes), keyed by argument name: two
     sets of options give the same output exactly when these are equal."""
-    o = {"csv": None, "split": None, "kits": None, "drummers": None, "sample_fraction": None, "seed": 0,
-         "limit": None, "channels": None, "layout": "index", "sample_rate_hz": 22050, "mapping": "gmd9",
-         "merge_ms": 10.0, "pad_before_s": 0.02, "clip_s": 0.2, "codec": "auto", "index_codec": "flac",
-         "flac_level": 0, "csv_tolerance_s": 1.0, "midi_tolerance_s": 1.0, "shard_size": "512M",
-         "max_offset_ms": None, "align": False} | options
+    o = DEFAULTS | options
     class_map = o["mapping"] if isinstance(o["mapping"], ClassMap) else load_class_map(o["mapping"])
     csv_path = o["csv"]
     c = build_config(layout=o["layout"], sample_rate_hz=o["sample_rate_hz"], class_map=class_map,
@@ -450,8 +457,8 @@ def _tables(pair: inputs_mod.PairInput, result) -> dict[str, pa.Table]:
         rb = pa.record_batch(batch)
         n = rb.num_rows
         cols = [pa.array([f"{pair.pair_id}#{k:05d}" for k in range(n)], pa.string())] if record_ids else []
-        cols += [pa.array([values[c]] * n, pa.int16() if c == "bpm" else pa.string()) for c in META_COLUMNS]
-        names = (["record_id"] if record_ids else []) + list(META_COLUMNS)
+        cols += [pa.array([values[c]] * n, pa.int16() if c == "bpm" else pa.string()) for c in PAIR_COLUMNS]
+        names = (["record_id"] if record_ids else []) + list(PAIR_COLUMNS)
         return pa.Table.from_arrays(cols + rb.columns, names=names + rb.schema.names)
 
     if result.audio is None:
@@ -583,7 +590,7 @@ def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_tod
 
 def write_manifest(out: Path) -> dict:
     """Derive manifest.json and rejects.csv from the journal (the journal stays the truth)."""
-    header, commits = read_journal(out / "journal.jsonl")
+    header, commits = read_journal(out / JOURNAL)
     shards = [{"shard": c.shard, "files": c.files, "inputs": len(c.inputs)} for c in commits if c.files]
     status = {i: {"status": "ok", "shard": c.shard} for c in commits for i in c.inputs}
     for c in commits:  # notes per MIDI channel of every input (what --channels kept or left out)

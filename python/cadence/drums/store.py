@@ -27,6 +27,8 @@ from ..atomic import TEMP_MARK, AtomicFiles, atomic_path, fsync_dir
 JOURNAL = "journal.jsonl"
 #: Per file (pair) columns: written on every row by prepare, kept once per file by the reader.
 PAIR_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
+#: Per file (pair) columns: written on every row by prepare, kept once per file by the reader.
+PAIR_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
 #: The run report (drums/prepare.py); while a run works it says ``"interrupted": true``.
 REPORT = "report.json"
 #: The points of a commit where :data:`fault_hook` is called, in order.
@@ -52,6 +54,11 @@ BLOB_ALIGN = 64
 # Small enough for random access and for the writer's memory (it holds ~2-3x a row group while
 # encoding it), large enough for zstd to work well.
 ROW_GROUP_BYTES = 8 << 20
+
+
+def shard_file(kind: str, shard: int, suffix: str = "parquet") -> str:
+    """The one shard file naming rule: ``records-00003.parquet``, ``audio-00003.bin``."""
+    return f"{kind}-{shard:05d}.{suffix}"
 
 
 def shard_file(kind: str, shard: int, suffix: str = "parquet") -> str:
