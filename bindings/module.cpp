@@ -7,6 +7,7 @@ NB_MODULE(_core, m) {
   cadence::bindings::register_audio(m);
   cadence::bindings::register_midi(m);
   cadence::bindings::register_drums(m);
+  cadence::bindings::register_annotation(m);
   cadence::bindings::register_audio_store(m);
   cadence::bindings::register_sequences(m);
   cadence::bindings::register_gait(m);

@@ -11,6 +11,7 @@ void register_arrow(nanobind::module_& m);
 void register_audio(nanobind::module_& m);
 void register_midi(nanobind::module_& m);
 void register_drums(nanobind::module_& m);
+void register_annotation(nanobind::module_& m);
 void register_audio_store(nanobind::module_& m);
 void register_sequences(nanobind::module_& m);
 void register_gait(nanobind::module_& m);
