@@ -114,6 +114,30 @@ def register(groups: argparse._SubParsersAction) -> None:
     ph.add_argument("-q", "--quiet", action="store_true", help="no progress output and no warnings")
     ph.set_defaults(run=_run_phase)
 
+    cp = sub.add_parser(
+        "compare", help="where in the cycle two tasks differ: SPM t tests of every feature (spm1d's)",
+        formatter_class=HelpFormatter,
+        description="Statistical parametric mapping of whole curves (spm1d 0.4.55's tests and numbers): "
+        "each subject's mean curve per task is one observation; --paired pairs them by subject "
+        "(ttest_paired), otherwise ttest2 with pooled variance; two-tailed, random field theory "
+        "threshold, or label permutations with --nonparametric. Writes OUT/spm.parquet and "
+        "OUT/spm.csv (one row per cluster: feature, start, end and extent in %% of the cycle, p, sign), "
+        "OUT/<feature>.png (mean +- SD of both tasks above, SPM{t} with the threshold and the "
+        "clusters below) and OUT/overview.png; the files appear together when all are written.",
+        epilog="example: cadence gait compare data/gait.parquet --tasks level_walking incline_walking "
+        "--paired -o compare/")
+    _common(cp)
+    cp.add_argument("--tasks", nargs=2, required=True, metavar=("A", "B"), help="the two tasks (t = A - B)")
+    cp.add_argument("--paired", action="store_true", help="pair the subjects' curves by subject name")
+    cp.add_argument("--nonparametric", action="store_true", help="permutation inference instead of RFT")
+    cp.add_argument("--iterations", type=int, default=-1, metavar="N",
+                    help="with --nonparametric: N random permutations (-1: every one, at most 10000)")
+    cp.add_argument("--alpha", type=float, default=0.05, help="Type I error rate")
+    cp.add_argument("--seed", type=int, default=0, help="random permutations' seed")
+    cp.add_argument("--no-figures", action="store_true", help="write the tables only")
+    cp.add_argument("-o", "--output", type=Path, required=True, help="output directory (created)")
+    cp.set_defaults(run=_run_compare)
+
     c = sub.add_parser("cache", help="inspect or empty a --cache directory", formatter_class=HelpFormatter,
                        description="A --cache directory holds decoded feature columns (memory-mapped Arrow "
                        "files) and analysis results, keyed by the input file's identity and the engine "
@@ -325,6 +349,55 @@ def _phase(args: argparse.Namespace) -> int:
     print(f"{s['output']}: {s['trials']} trials, {s['heel_strikes']} heel strikes (from {s['heel_strikes_from']}), "
           f"{s['strides_kept']} strides kept of {s['strides']}, {s['rows']:,} rows\n"
           f"  dropped  {dropped}\n  drops    {s['drops']}")
+    return 0
+
+
+@_run
+def _run_compare(args: argparse.Namespace) -> int:
+    from . import CliError
+    from ..atomic import check_writable
+
+    if not 0.0 < args.alpha < 1.0:
+        raise CliError(f"--alpha {args.alpha}: give a Type I error rate between 0 and 1")
+    out: Path = args.output
+    created = not out.exists()
+    check_writable(out)
+    try:
+        return _compare(args, out)
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a failed first run leaves no empty directory behind
+        raise
+
+
+def _compare(args: argparse.Namespace, out: Path) -> int:
+    from . import CliError
+    from ..atomic import atomic_files
+    from ..gait.compare import compare_tasks
+    from ..gait.spm.nonparam import PermutationLimitError
+
+    loco, names = _open(args)
+    try:
+        c = compare_tasks(loco, args.tasks[0], args.tasks[1], names, paired=args.paired, alpha=args.alpha,
+                          nonparametric=args.nonparametric, iterations=args.iterations, seed=args.seed,
+                          jobs=args.jobs)
+    except PermutationLimitError as e:
+        raise CliError(f"{args.file}: {e}".replace("give iterations=N", "give --iterations N")
+                       .replace("force_iterations=True to run them all", "a smaller number")) from None
+    figures = [] if args.no_figures else names
+    with atomic_files() as files:
+        c.table.to_parquet(files.path(out / "spm.parquet"), index=False)
+        c.table.to_csv(files.path(out / "spm.csv"), index=False)
+        if figures:
+            from ..gait.compare_plots import feature_figure, overview_figure
+
+            for i, name in enumerate(names):
+                feature_figure(c, i, files.path(out / f"{name}.png"))
+            overview_figure(c, files.path(out / "overview.png"))
+    differ = c.table["feature"].nunique()
+    print(f"{c.test} {c.task_a} vs {c.task_b} ({len(c.subjects_a)} and {len(c.subjects_b)} subjects, alpha "
+          f"{c.alpha:g}): {differ} of {len(names)} features differ, {len(c.table)} cluster(s)")
+    print(f"wrote spm.parquet, spm.csv{f' and {len(figures) + 1} figures' if figures else ''} to {out}")
     return 0
 
 

@@ -194,3 +194,35 @@ class BulkAnalyses:
                                               "coefficient_of_variation": cv}
         return out
 
+
+    def subject_mean_curves(self, task: str, features: list[str] | None = None) -> tuple[list[str], np.ndarray]:
+        """Each subject's mean curve of every feature in ``task`` (LocoHub's mean pattern over the
+        subject's cycles, with the object's ``nan_policy``): ``(subjects, array (subjects,
+        features, 150))``; subjects without whole cycles of the task are left out."""
+        subjects, curves = [], []
+        for subject in self.subjects:
+            r, _ = self._whole_analysis(subject, task, features)
+            if r is not None:
+                subjects.append(subject)
+                curves.append(r["mean_pattern"])
+        n = len(self.features if features is None else features)
+        return subjects, (np.stack(curves) if curves else np.empty((0, n, POINTS_PER_CYCLE)))
+
+    def spm_compare(self, task_a: str, task_b: str, features: list[str] | None = None, *, paired: bool = False,
+                    alpha: float = 0.05, nonparametric: bool = False, iterations: int = -1,
+                    two_tailed: bool = True, force_iterations: bool = False, seed: int = 0, jobs: int | None = None):
+        """Where in the cycle do two tasks differ, for every feature at once (SPM, spm1d's tests).
+
+        The observations are the subjects' mean curves (:meth:`subject_mean_curves`); ``paired``
+        pairs them by subject name (``spm.ttest_paired``, A - B), otherwise ``spm.ttest2`` with
+        ``equal_var=True``; ``nonparametric`` uses the permutation versions (``iterations`` and
+        ``force_iterations`` as spm1d's). Returns a DataFrame, one row per cluster: feature, start
+        and end (% of cycle = node x 100 / 149), extent (% of cycle), p, sign (+1: task_a above
+        task_b), and the spm1d values behind them (docs/gait.md, "Comparing conditions: SPM").
+        """
+        from .compare import compare_tasks
+
+        return compare_tasks(self, task_a, task_b, features, paired=paired, alpha=alpha,
+                             nonparametric=nonparametric, iterations=iterations, two_tailed=two_tailed,
+                             force_iterations=force_iterations, seed=seed,
+                             jobs=self.jobs if jobs is None else jobs).table

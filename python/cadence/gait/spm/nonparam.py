@@ -34,6 +34,25 @@ class PermutationLimitError(ValueError, Warning):
     ``Warning`` here; this is both, so either ``except`` catches it)."""
 
 
+def check_iterations(n: int, iterations: int, alpha: float, force_iterations: bool) -> None:
+    """spm1d's checks of a permutation count, in spm1d's order (``n``: unique permutations)."""
+    if iterations > n:
+        raise ValueError(f"Number of specified iterations ({iterations}) exceeds the maximum possible number "
+                         f"of iterations ({n})")
+    if alpha < 1 / n:
+        raise ValueError(f"Specified alpha {alpha:0.5f} must be greater than or equal to (1/nPermTotal)={1 / n:0.5f}")
+    if ((iterations == -1 and n > MAX_ITERATIONS) or iterations > MAX_ITERATIONS) and not force_iterations:
+        count = n if iterations == -1 else iterations
+        raise PermutationLimitError(
+            f"The total number of permutations ({count}) is very large; give iterations=N (N <= "
+            f"{MAX_ITERATIONS}) for random permutations, or force_iterations=True to run them all")
+    if iterations != -1 and iterations < 10:
+        raise ValueError(f"Number of specified iterations ({iterations}) must be at least 10")
+    if iterations > 0 and iterations < 1 / alpha:
+        raise ValueError(f"Number of specified iterations ({iterations}) must be at least {ceil(1 / alpha)} "
+                         f"to conduct inference at alpha={alpha:0.5f}")
+
+
 class _SnPM:
     dim = 1
     isparametric = False
@@ -50,25 +69,6 @@ class _SnPM:
         self.Q = int(self.z.size)
         self.nPermUnique = int(round(n))
 
-    def _check_iterations(self, iterations: int, alpha: float, force_iterations: bool) -> None:
-        # spm1d's checks, in spm1d's order
-        n = self.nPermUnique
-        if iterations > n:
-            raise ValueError(f"Number of specified iterations ({iterations}) exceeds the maximum possible number "
-                             f"of iterations ({n})")
-        if alpha < 1 / n:
-            raise ValueError(f"Specified alpha {alpha:0.5f} must be greater than or equal to (1/nPermTotal)={1 / n:0.5f}")
-        if ((iterations == -1 and n > MAX_ITERATIONS) or iterations > MAX_ITERATIONS) and not force_iterations:
-            count = n if iterations == -1 else iterations
-            raise PermutationLimitError(
-                f"The total number of permutations ({count}) is very large; give iterations=N (N <= "
-                f"{MAX_ITERATIONS}) for random permutations, or force_iterations=True to run them all")
-        if iterations != -1 and iterations < 10:
-            raise ValueError(f"Number of specified iterations ({iterations}) must be at least 10")
-        if iterations > 0 and iterations < 1 / alpha:
-            raise ValueError(f"Number of specified iterations ({iterations}) must be at least {ceil(1 / alpha)} "
-                             f"to conduct inference at alpha={alpha:0.5f}")
-
     def _infer(self, alpha, iterations, two_tailed, interp, circular, force_iterations, cluster_metric, seed, jobs):
         inputs.unsupported(interp=interp, circular=circular)
         if cluster_metric != "MaxClusterIntegral":
@@ -77,7 +77,7 @@ class _SnPM:
         if not 0.0 < alpha < 1.0:
             raise ValueError(f"alpha={alpha}: give a Type I error rate between 0 and 1")
         iterations = int(iterations)
-        self._check_iterations(iterations, alpha, force_iterations)
+        check_iterations(self.nPermUnique, iterations, alpha, force_iterations)
         r = _core.spm_permutation_inference(*self._args, self.z, float(alpha), bool(two_tailed), iterations,
                                             int(seed), make_job(jobs, 0))
         n_perm = iterations if iterations > 0 else self.nPermUnique
