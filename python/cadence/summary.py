@@ -18,47 +18,38 @@ import pyarrow.parquet as pq
 from . import _core
 from .text import plural
 from .drums import scan_corpus
-from .drums.archive import CSV_MAX_BYTES, ZipCorpus, is_zip
-from .drums.inputs import EGMD_COLUMNS, find_csv
+from .drums.corpus import Corpus
+from .drums.datasets import egmd
 from .drums.store import JOURNAL
 
 PHASE_POINTS: int = _core.GAIT_POINTS_PER_CYCLE  # the engine's constant, defined once
 FEATURE_MARKERS: tuple[str, ...] = tuple(_core.gait_feature_kinds())[1:]  # the engine's kinds, after "other"
 
 
-def _egmd_csv(root: Path) -> Path:
-    """The E-GMD CSV of a corpus directory, or a ValueError that says what the directory is."""
-    if (root / JOURNAL).is_file():
+def summarize_drums(root: Path, *, jobs: int = 0, show_progress: bool | None = None) -> dict:
+    """Counts per split, kit and drummer, audio totals, and CSV-vs-audio duration checks, of an
+    E-GMD corpus: its directory or its zip (read in place)."""
+    if Path(root).is_dir() and (Path(root) / JOURNAL).is_file():
         raise ValueError(f"{root} is a prepared directory, not a corpus; summarise it with "
                          f"`cadence drums inspect {root}`")
-    found = find_csv(root)
-    if found is None:
-        others = sorted(p.name for p in root.glob("*.csv"))
+    corpus = Corpus(root)
+    rel = egmd.find_csv(corpus)
+    if rel is None:
+        others = sorted(f.rpartition("/")[2] for f in corpus.files() if f.lower().endswith(".csv"))
         seen = f" (its CSV files {', '.join(others)} do not have E-GMD's columns)" if others else ""
-        raise ValueError(f"{root}: no E-GMD CSV (a .csv with the columns {', '.join(EGMD_COLUMNS)}){seen}; "
+        raise ValueError(f"{root}: no E-GMD CSV (a .csv with the columns {', '.join(egmd.COLUMNS)}){seen}; "
                          f"give the corpus root, e.g. the directory holding e-gmd-v1.0.0.csv")
-    return found
+    csv_path = corpus.where(rel)
+    top = rel.rpartition("/")[0]
+    rows = list(csv.DictReader(io.StringIO(corpus.read(rel).decode("utf-8"), newline="")))
+    names = set(corpus.files())
 
+    def member(name: str) -> str:
+        return f"{top}/{name}" if top else name
 
-def summarize_drums(root: Path, *, jobs: int = 0, show_progress: bool | None = None) -> dict:
-    """Counts per split, kit and drummer, audio totals, and CSV-vs-audio duration checks."""
-    if is_zip(root):  # read straight from the archive (drums/archive.py)
-        corpus = ZipCorpus(root)
-        member = corpus.find_csv()
-        if member is None:
-            raise ValueError(f"{root}: no E-GMD CSV member (a .csv with the columns {', '.join(EGMD_COLUMNS)})")
-        csv_path, top = f"{root}:{member}", corpus.root_of(member)
-        rows = list(csv.DictReader(io.StringIO(corpus.read(member, CSV_MAX_BYTES).decode("utf-8"), newline="")))
-        names = set(corpus.names)
-        audio = scan_corpus([top + r["audio_filename"] for r in rows], jobs=jobs, show_progress=show_progress,
-                            archive=root)
-        midi_missing = sum(top + r["midi_filename"] not in names for r in rows)
-    else:
-        csv_path = _egmd_csv(root)
-        with open(csv_path, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-        audio = scan_corpus([root / r["audio_filename"] for r in rows], jobs=jobs, show_progress=show_progress)
-        midi_missing = sum(not (root / r["midi_filename"]).is_file() for r in rows)
+    audio = scan_corpus([corpus.engine_path(member(r["audio_filename"])) for r in rows], jobs=jobs,
+                        show_progress=show_progress, archive=corpus.archive or None)
+    midi_missing = sum(member(r["midi_filename"]) not in names for r in rows)
     ok = audio.column("ok").to_numpy(zero_copy_only=False)
     duration_s = audio.column("duration_s").to_numpy()
     csv_duration_s = np.array([_number(r["duration"]) for r in rows])

@@ -34,7 +34,7 @@ def test_verify_and_inspect_of_a_missing_directory(capsys, tmp_path, command):
 @pytest.mark.parametrize("command", ["verify", "inspect"])
 def test_verify_and_inspect_of_the_raw_corpus(capsys, drum_corpus, command):
     code, _, err = run(capsys, "drums", command, drum_corpus)
-    assert code == 2 and "an E-GMD corpus" in err and f"cadence drums prepare {drum_corpus} OUT" in err
+    assert code == 2 and "a drum corpus (E-GMD)" in err and f"cadence drums prepare {drum_corpus} OUT" in err
 
 
 def test_inspect_of_a_damaged_directory_names_the_shard(capsys, prepared, tmp_path):

@@ -10,7 +10,9 @@ import pytest
 import soundfile as sf
 
 from cadence import drums
-from cadence.drums import inputs
+from cadence.drums import datasets
+from cadence.drums.corpus import Corpus
+from cadence.drums.datasets import egmd
 from cadence.drums.prepare import NothingSelected
 
 
@@ -44,8 +46,9 @@ def test_upper_case_audio_suffix_is_paired(tmp_path):
     write_wav(root / "a.WAV", 1.0)
     write_midi(root / "b.mid", [(0.1, 38)])
     write_wav(root / "b.Flac", 1.0, fmt="FLAC")
-    pairs, rejects = inputs.scan_directory(root)
-    assert [(p.pair_id, p.audio_path.rsplit("/", 1)[-1]) for p in pairs] == [("a", "a.WAV"), ("b", "b.Flac")]
+    listing = datasets.list_pairs(Corpus(root), "pairs")
+    pairs, rejects = listing.pairs, listing.rejects
+    assert [(p.pair_id, p.audio_paths[0].rsplit("/", 1)[-1]) for p in pairs] == [("a", "a.WAV"), ("b", "b.Flac")]
     assert rejects == []
 
 
@@ -55,7 +58,7 @@ def test_find_csv_passes_over_csv_files_it_cannot_read(drum_corpus, tmp_path):
     (root / "aaa-notes.csv").write_bytes("drummer;caf\xe9\n".encode("latin-1") + b"\xff\xfe\n")
     (root / "0-dir.csv").mkdir()
     (root / "rejects.csv").write_text("pair_id,reason,message\n")
-    assert inputs.find_csv(root) == root / "e-gmd-v1.0.0.csv"
+    assert egmd.find_csv(Corpus(root)) == "e-gmd-v1.0.0.csv"
 
 
 @pytest.mark.parametrize("bpm", ["inf", "nan", "-inf", "1e400"])
@@ -70,7 +73,8 @@ def test_bpm_that_is_not_a_finite_number_is_a_reject(drum_corpus, tmp_path, bpm)
         w = csv.DictWriter(f, list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    pairs, rejects = inputs.read_csv(root, path)
+    listing = datasets.list_pairs(Corpus(root), "egmd", csv=path)
+    pairs, rejects = listing.pairs, listing.rejects
     assert len(pairs) == len(rows) - 1
     assert [r.reason for r in rejects] == ["csv_bad_value"] and "line 2" in rejects[0].message
 

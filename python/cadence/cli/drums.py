@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import drums
 from ..drums.alignment import format_lines as alignment_lines
 from ..drums.prepare import DEFAULTS as PREPARE_KWARG_DEFAULTS
+from ..drums.datasets import NAMES as DATASETS
 from ..text import counts, plural
 from .formatting import HelpFormatter
 
@@ -35,6 +36,12 @@ def register(groups: argparse._SubParsersAction) -> None:
     # Options that shape the output default to None here, so that --resume can tell the ones
     # given on the command line from the ones to take from OUT's journal.
     sel = pr.add_argument_group("selection")
+    sel.add_argument("--dataset", choices=("auto", *DATASETS), default=None,
+                     help="which dataset ROOT is (default: auto, recognised from its layout; docs/drums.md, "
+                     "'Datasets')")
+    sel.add_argument("--audio", metavar="RECORDING", default=None,
+                     help="which recording where the dataset has several: enst wet_mix|dry_mix|<mic>, "
+                     "mdb full_mix|drum_only, slakh mix|drums (default: the first)")
     sel.add_argument("--csv", type=Path, help="E-GMD CSV (default: the one in ROOT, else scan ROOT)")
     sel.add_argument("--split", action="append", choices=["train", "validation", "test"],
                      help="keep this split (repeatable)")
@@ -116,7 +123,8 @@ _KWARGS = {
     "mapping": "mapping", "merge_ms": "merge_ms", "pad_before": "pad_before_s", "clip": "clip_s", "codec": "codec",
     "index_codec": "index_codec",
     "flac_level": "flac_level", "csv_tolerance": "csv_tolerance_s", "midi_tolerance": "midi_tolerance_s",
-    "shard_size": "shard_size", "max_offset_ms": "max_offset_ms", "align": "align",
+    "shard_size": "shard_size", "max_offset_ms": "max_offset_ms", "align": "align", "dataset": "dataset",
+    "audio": "audio",
 }
 
 # The defaults of the options that shape the output (those a resumed run takes from the journal),
@@ -239,7 +247,12 @@ def _resume_options(a: argparse.Namespace, given: dict, kept: dict | None = None
     """The journal's options; an option given on the command line must agree with it."""
     from . import CliError
 
-    kept = drums.journal_options(a.out, a.root) if kept is None else kept
+    if kept is None:
+        try:
+            kept = drums.journal_options(a.out, a.root)
+        except (KeyError, TypeError, AttributeError) as e:  # options missing or of the wrong type
+            raise CliError(f"{a.out / drums.JOURNAL}: the header's options are damaged ({type(e).__name__}: {e}); "
+                           f"prepare into a new directory") from None
     flags = {v: "--" + k.replace("_", "-") for k, v in _KWARGS.items()}
     merged = kept | given
     try:

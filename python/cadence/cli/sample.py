@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .. import summary
-from ..drums.archive import is_zip
+from ..drums.corpus import is_zip
 from ..atomic import TEMP_MARK, check_writable, replace_dir, temp_name
 from ..runtime import Progress
 from ..sample import drums, gait, layouts

@@ -1,163 +1,15 @@
-"""Finding a corpus's MIDI/audio pairs (E-GMD CSV or a directory scan) and filtering them.
-
-A bad CSV row is never skipped silently: it becomes a rejected input with a reason, exactly
-like a pair whose audio fails to decode, and lands in the reject log.
-"""
+"""Which inputs to prepare or read: the selection options (``--split``, ``--kits``,
+``--drummers``, ``--sample-fraction``, ``--limit``) on a corpus's pairs (datasets/) and the same
+names on a prepared directory's files (:meth:`DrumDataset.filter`), and the message that says
+why nothing is left."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import math
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
-# E-GMD's CSV header, in order: the one definition (the sample generator and the summary use it).
-EGMD_COLUMNS = (
-    "drummer", "session", "id", "style", "bpm", "beat_type", "time_signature",
-    "duration", "split", "midi_filename", "audio_filename", "kit_name",
-)
-EGMD_CSV_NAME = "e-gmd-v1.0.0.csv"
-MIDI_SUFFIXES = (".mid", ".midi")
-AUDIO_SUFFIXES = (".wav", ".flac")
+from .corpus import InputReject, PairInput
+
 SPLITS = ("train", "validation", "test")
-
-
-@dataclass(frozen=True)
-class PairInput:
-    """One MIDI + audio pair to prepare. ``pair_id`` is unique and stable across runs."""
-
-    pair_id: str
-    midi_path: str
-    audio_path: str
-    csv_duration_s: float = math.nan
-    meta: dict = field(default_factory=dict, hash=False, compare=False)
-
-
-@dataclass(frozen=True)
-class InputReject:
-    """An input rejected before processing (bad CSV row, path outside the root...)."""
-
-    pair_id: str
-    reason: str
-    message: str
-
-
-def _pair_id(root: Path, audio_rel: str) -> str:
-    return str(Path(audio_rel).with_suffix("")).replace(os.sep, "/")
-
-
-def _inside(root: Path, rel: str) -> Path | None:
-    """The absolute path of `rel` under `root`, or None if it escapes the root."""
-    if not rel or Path(rel).is_absolute():
-        return None
-    full = (root / rel).resolve()
-    return full if full.is_relative_to(root.resolve()) else None
-
-
-def find_csv(root: Path) -> Path | None:
-    """The E-GMD CSV in `root` (a .csv whose header is E-GMD's), if any.
-
-    Other CSV files are passed over, whatever they hold: a prepared directory's rejects.csv, a
-    spreadsheet in another encoding, a directory named ``x.csv``."""
-    for path in sorted(root.glob("*.csv")):
-        try:
-            with open(path, newline="", encoding="utf-8") as f:
-                header = next(csv.reader(f), [])
-        except (OSError, UnicodeDecodeError, csv.Error):
-            continue
-        if tuple(h.strip() for h in header) == EGMD_COLUMNS:
-            return path
-    return None
-
-
-def read_csv(root: Path, csv_path: Path) -> tuple[list[PairInput], list[InputReject]]:
-    """Pairs listed in an E-GMD CSV. Rows with missing fields, unreadable numbers or paths
-    that escape `root` are returned as rejects naming the CSV line."""
-    with open(csv_path, newline="", encoding="utf-8") as f:
-        return parse_csv(f, csv_path, lambda rel: _inside(root, rel), root)
-
-
-def parse_csv(lines, csv_path, resolve, root) -> tuple[list[PairInput], list[InputReject]]:
-    """The rows of an E-GMD CSV (an iterable of lines) as pairs and rejects; ``resolve(rel)``
-    gives the path of a CSV path under the dataset root (a file, or a zip member), or None when
-    it escapes the root. Shared by the directory and the zip reader (archive.py)."""
-    pairs, rejects = [], []
-    csv_name = Path(str(csv_path)).name
-    reader = csv.DictReader(lines)
-    if tuple(reader.fieldnames or ()) != EGMD_COLUMNS:
-        raise ValueError(
-            f"{csv_path}: columns {reader.fieldnames} are not E-GMD's; expected {list(EGMD_COLUMNS)}")
-    for line, row in enumerate(reader, start=2):
-        where = f"{csv_name} line {line}"
-        rid = (row.get("audio_filename") or f"{csv_name}:{line}").strip()
-        missing = [c for c in EGMD_COLUMNS if not (row.get(c) or "").strip()]
-        if missing:
-            rejects.append(InputReject(rid, "csv_missing_field", f"{where}: empty {', '.join(missing)}"))
-            continue
-        midi, audio = resolve(row["midi_filename"]), resolve(row["audio_filename"])
-        if midi is None or audio is None:
-            bad = row["midi_filename"] if midi is None else row["audio_filename"]
-            rejects.append(InputReject(rid, "path_outside_root",
-                                       f"{where}: path {bad!r} leaves the dataset root {root}"))
-            continue
-        try:
-            duration_s, bpm = float(row["duration"]), int(float(row["bpm"]))
-            if not (math.isfinite(duration_s) and duration_s >= 0):
-                raise ValueError
-        except (ValueError, OverflowError):  # "long", "inf" (int(inf) overflows), "nan"
-            rejects.append(InputReject(rid, "csv_bad_value",
-                                       f"{where}: duration {row['duration']!r} or bpm {row['bpm']!r} is not a number"))
-            continue
-        meta = {k: row[k] for k in ("drummer", "session", "style", "beat_type", "time_signature",
-                                    "split", "kit_name")}
-        meta.update(source_id=row["id"], bpm=bpm)
-        pairs.append(PairInput(_pair_id(root, row["audio_filename"]), str(midi), str(audio),
-                               duration_s, meta))
-    return pairs, rejects
-
-
-def scan_directory(root: Path) -> tuple[list[PairInput], list[InputReject]]:
-    """Without a CSV: every .mid/.midi paired with the .wav/.flac of the same stem (suffixes in
-    any case: ``.MID`` with ``.WAV``)."""
-    pairs, rejects = [], []
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    audio_by_stem: dict[Path, Path] = {}
-    for p in files:
-        if p.suffix.lower() in AUDIO_SUFFIXES:
-            stem = p.with_suffix("")
-            # .wav before .flac, as the suffix list says, whatever the case of either.
-            if stem not in audio_by_stem or _audio_rank(p) < _audio_rank(audio_by_stem[stem]):
-                audio_by_stem[stem] = p
-    for midi in (p for p in files if p.suffix.lower() in MIDI_SUFFIXES):
-        rel = midi.relative_to(root)
-        audio = audio_by_stem.get(midi.with_suffix(""))
-        pid = str(rel.with_suffix("")).replace(os.sep, "/")
-        if audio is None:
-            rejects.append(InputReject(pid, "missing_audio",
-                                       f"{midi}: no .wav or .flac with the same name beside it"))
-            continue
-        parts = rel.parts
-        meta = {"source_id": pid, "drummer": parts[0] if len(parts) > 2 else "",
-                "session": "/".join(parts[:2]) if len(parts) > 2 else "", "split": "", "kit_name": "",
-                "style": "", "beat_type": "", "time_signature": "", "bpm": 0}
-        pairs.append(PairInput(pid, str(midi), str(audio), math.nan, meta))
-    return pairs, rejects
-
-
-def _audio_rank(path: Path) -> int:
-    return AUDIO_SUFFIXES.index(path.suffix.lower())
-
-
-def unpaired_files(root: Path, pairs: list[PairInput], csv_path: Path | None = None) -> list[str]:
-    """Files under `root` that no pair uses (a .wav without its .mid, notes, stray files), as
-    paths relative to the root, for the report: nothing in the corpus is passed over silently."""
-    used = {Path(p.midi_path).resolve() for p in pairs} | {Path(p.audio_path).resolve() for p in pairs}
-    if csv_path is not None:
-        used.add(Path(csv_path).resolve())
-    return [str(p.relative_to(root)).replace(os.sep, "/") for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.startswith(".") and p.resolve() not in used]
 
 
 def _keep_fraction(pair: PairInput, fraction: float, seed: int) -> bool:
@@ -222,20 +74,10 @@ def _some(values: list[str], most: int = 12) -> str:
     return (", ".join(values[:most]) or "none") + (" ..." if len(values) > most else "")
 
 
-def explain_empty(root: Path, csv_path: Path | None, pairs: list[PairInput], rejects: list[InputReject], *,
-                  splits=None, kits=None, drummers=None, sample_fraction=None, seed=0, limit=None,
-                  found: str | None = None) -> str:
-    """Why nothing is left to prepare: what was found in `root` (or `found`, said by the
-    caller, e.g. of a zip's members), then what each filter left."""
-    if found is not None:
-        pass
-    elif csv_path is not None:
-        found = f"{csv_path} lists {len(pairs) + len(rejects)} row(s): {len(pairs)} usable, {len(rejects)} rejected"
-    else:
-        n_midi = sum(1 for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MIDI_SUFFIXES)
-        n_audio = sum(1 for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-        found = (f"{root} holds no E-GMD CSV; the scan found {n_midi} MIDI file(s) ({', '.join(MIDI_SUFFIXES)}) "
-                 f"and {n_audio} audio file(s) ({', '.join(AUDIO_SUFFIXES)}): {len(pairs)} pair(s)")
+def explain_empty(found: str, pairs: list[PairInput], rejects: list[InputReject], *,
+                  splits=None, kits=None, drummers=None, sample_fraction=None, seed=0, limit=None) -> str:
+    """Why nothing is left to prepare: what was found (`found`, the dataset reader's sentence),
+    then what each filter left."""
     steps = [found]
     if pairs:
         left = pairs

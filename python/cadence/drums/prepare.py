@@ -26,8 +26,9 @@ from .. import _core
 from ..atomic import atomic_path
 from ..runtime import make_job, parse_bytes, run_job
 from . import alignment as alignment_mod
-from . import archive as archive_mod
+from . import datasets
 from . import inputs as inputs_mod
+from .corpus import Corpus, PairInput
 from . import report as report_mod
 from .class_maps import BUILTIN, ClassMap, load_class_map
 from .ray_executor import accepts_uris
@@ -57,6 +58,8 @@ def prepare(
     root: str | os.PathLike,
     out: str | os.PathLike,
     *,
+    dataset: str = "auto",
+    audio: str | None = None,
     csv: str | os.PathLike | None = None,
     split: str | list[str] | None = None,
     kits: list[str | int] | None = None,
@@ -92,9 +95,16 @@ def prepare(
     Parameters
     ----------
     root
-        Dataset root: an E-GMD CSV in it (or ``csv``) lists the pairs; without one, every
-        ``.mid``/``.midi`` is paired with the ``.wav``/``.flac`` of the same stem. Or the
-        dataset's zip (``e-gmd-v1.0.0.zip``), read without extracting it: the same records.
+        The dataset's own top folder as distributed (``ENST-drums-public/``, ``MDB Drums/``,
+        ``slakh2100_flac_redux/``, E-GMD's with its CSV...), its zip (``e-gmd-v1.0.0.zip``, read
+        without extracting it: the same records), or, with ``executor="ray"``, a URI. Without a
+        known layout, every ``.mid``/``.midi`` is paired with the ``.wav``/``.flac`` of the same stem.
+    dataset
+        ``auto`` (recognised from the layout), or one of ``egmd``, ``gmd``, ``stemgmd``, ``slakh``,
+        ``enst``, ``mdb``, ``idmt``, ``rbma13``, ``tmidt``, ``pairs`` (docs/drums.md, "Datasets").
+    audio
+        Which recording where a dataset has several (ENST's ``wet_mix``, ``dry_mix`` or one mic;
+        MDB's ``full_mix`` or ``drum_only``; Slakh's ``mix`` or ``drums``); None: the usual one.
     out
         Output directory: Parquet shards, ``journal.jsonl``, ``manifest.json``,
         ``rejects.csv`` and ``report.json``.
@@ -152,7 +162,7 @@ def prepare(
         The run report (also written to ``out/report.json``).
     """
     start = time.perf_counter()
-    root, out = Path(root), Path(out)
+    out = Path(out)
     # Every option is checked before anything is created on disk: a typo must not leave an OUT
     # that the corrected command then refuses without --resume.
     memory_limit_bytes = check_options(
@@ -170,42 +180,31 @@ def prepare(
 
         ray_executor.split_units(0, ray_executor.UNIT_INPUTS if unit_inputs is None else unit_inputs)
         cluster.import_ray()  # not installed: say so before anything is created
-    corpus = archive_mod.ZipCorpus(root) if archive_mod.is_zip(root) else None  # straight from a zip
-    if corpus is None and root.exists() and not root.is_dir():
-        use = (f"; to use this CSV give its directory as ROOT, or pass --csv {root}" if root.suffix.lower() == ".csv"
-               else "")
-        raise NotADirectoryError(20, f"{root} is a file, not a dataset root: give the corpus directory (with an "
-                                 f"E-GMD CSV, or .mid files with their .wav/.flac) or the dataset's .zip{use}",
-                                 str(root))
-    if corpus is None and not root.is_dir():
-        raise FileNotFoundError(2, f"{root}: dataset root not found (a directory or a .zip with an E-GMD "
-                                f"CSV, or .mid files with their .wav/.flac)", str(root))
+    corpus = Corpus(root)  # a directory, a zip read in place, or a URI (corpus.py)
     split, kits = _listed(split), None if kits is None else [str(k) for k in _listed(kits)]
     unknown = sorted(set(split or ()) - set(inputs_mod.SPLITS))
     if unknown:
         raise ValueError(f"--split {' '.join(map(str, unknown))}: choose among {', '.join(inputs_mod.SPLITS)}")
     filters = {"splits": split, "kits": kits, "drummers": _listed(drummers), "sample_fraction": sample_fraction,
                "seed": seed, "limit": limit}
-    if corpus is not None:
-        csv_path = corpus.find_csv(csv)
-        pairs, pre_rejects = corpus.read_csv(csv_path) if csv_path else corpus.scan()
-    else:
-        csv_path = Path(csv) if csv else inputs_mod.find_csv(root)
-        pairs, pre_rejects = (inputs_mod.read_csv(root, csv_path) if csv_path else inputs_mod.scan_directory(root))
+    try:
+        listing = datasets.list_pairs(corpus, dataset, csv=csv, audio=audio)
+    except datasets.NoDataset as e:
+        raise NothingSelected(str(e)) from None
+    pairs, pre_rejects = listing.pairs, listing.rejects
+    csv_path = listing.source
     selected = inputs_mod.select(pairs, **filters)
     if not selected:
-        raise NothingSelected(
-            archive_mod.explain_empty(corpus, csv_path, pairs, pre_rejects, **filters) if corpus is not None
-            else inputs_mod.explain_empty(root, csv_path, pairs, pre_rejects, **filters))
+        raise NothingSelected(inputs_mod.explain_empty(listing.found, pairs, pre_rejects, **filters))
     class_map = mapping if isinstance(mapping, ClassMap) else load_class_map(mapping)
     config = build_config(
         layout=layout, sample_rate_hz=sample_rate_hz, class_map=class_map, channels=channels,
         merge_ms=merge_ms, pad_before_s=pad_before_s, clip_s=clip_s, codec=codec, index_codec=index_codec,
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, csv_path=csv_path, splits=split, kits=kits, drummers=filters["drummers"],
-        sample_fraction=sample_fraction, seed=seed, limit=limit, max_offset_ms=max_offset_ms, align=align)
-    unpaired = corpus.unpaired(pairs, csv_path) if corpus is not None else inputs_mod.unpaired_files(
-        root, pairs, csv_path)
+        sample_fraction=sample_fraction, seed=seed, limit=limit, max_offset_ms=max_offset_ms, align=align,
+        dataset=listing.dataset, choices=listing.choices)
+    unpaired = listing.unpaired(corpus)
     # Connected before OUT is created: a cluster that cannot be reached leaves nothing behind.
     ray, owned = cluster.connect(ray_address) if executor == "ray" else (None, False)
     store = (ray_executor.open_store if executor == "ray" else Store.open)(out, config, resume=resume)
@@ -222,7 +221,7 @@ def prepare(
                   clip_s=clip_s, codec=codec, index_codec=index_codec, flac_level=flac_level,
                   csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
                   map_name=class_map.name, classes=class_map.classes, channels=channels or [],
-                  archive=str(corpus.path) if corpus is not None else "",
+                  archive=corpus.archive,
                   max_offset_s=math.nan if max_offset_ms is None else max_offset_ms / 1e3, align=align)
     totals = _Totals()
     totals.rejects.update(r["reason"] for r in rejects)
@@ -232,7 +231,7 @@ def prepare(
         if executor == "ray":
             try:
                 job, n_units, interrupted = ray_executor.prepare_units(
-                    ray, todo, rejects, store, engine, totals, show_progress=show_progress,
+                    ray, corpus, todo, rejects, store, engine, totals, show_progress=show_progress,
                     unit_inputs=ray_executor.UNIT_INPUTS if unit_inputs is None else unit_inputs,
                     memory_limit=memory_limit if memory_limit == "auto" else memory_limit_bytes)
             finally:
@@ -240,7 +239,7 @@ def prepare(
             extra = {"executor": "ray", "units": n_units, "nodes": job.node_report()}
         else:
             job = make_job(jobs, memory_limit_bytes)
-            run = _core.PrepareRun([(p.midi_path, p.audio_path, p.csv_duration_s) for p in todo], job, **engine)
+            run = _core.PrepareRun([p.engine_input(corpus.engine_path) for p in todo], job, **engine)
             run_job(lambda: _write_all(run, todo, store, rejects, totals, job), job, desc="prepare",
                     show_progress=show_progress, postfix=_postfix)
     except KeyboardInterrupt:
@@ -316,7 +315,8 @@ def check_options(*, limit, layout, sample_rate_hz, merge_ms, pad_before_s, clip
 
 def build_config(*, layout, sample_rate_hz, class_map: ClassMap, channels, merge_ms, pad_before_s, clip_s,
                  codec, index_codec, flac_level, csv_tolerance_s, midi_tolerance_s, shard_size, csv_path,
-                 splits, kits, drummers, sample_fraction, seed, limit, max_offset_ms=None, align=False) -> dict:
+                 splits, kits, drummers, sample_fraction, seed, limit, max_offset_ms=None, align=False,
+                 dataset="egmd", choices=None) -> dict:
     """The options that shape the output, as the journal keeps them (JSON types)."""
     config = {
         "layout": layout, "sample_rate_hz": sample_rate_hz, "mapping": class_map.name,
@@ -334,6 +334,12 @@ def build_config(*, layout, sample_rate_hz, class_map: ClassMap, channels, merge
         config["max_offset_ms"] = max_offset_ms
     if align:
         config["align"] = True
+    # E-GMD and plain pairs are what journals from before datasets were told apart hold: absent
+    # for them, so those journals still match on --resume.
+    if dataset not in ("egmd", "pairs"):
+        config["dataset"] = dataset
+    if choices:
+        config["choices"] = dict(choices)
     return json.loads(json.dumps(config))  # the form it takes in the journal, for comparison
 
 
@@ -353,6 +359,7 @@ def journal_options(out: str | os.PathLike, root: str | os.PathLike) -> dict:
         "index_codec": c["index_codec"], "flac_level": c["flac_level"], "csv_tolerance_s": c["csv_tolerance_s"],
         "midi_tolerance_s": c["midi_tolerance_s"], "shard_size": c["shard_bytes"],
         "max_offset_ms": c.get("max_offset_ms"), "align": c.get("align", False),
+        "dataset": c.get("dataset", "auto"), "audio": c.get("choices", {}).get("audio"),
     }
 
 
@@ -377,7 +384,8 @@ def prepare_config(root: str | os.PathLike, options: dict) -> dict:
     flat |= {"mapping": [c["mapping"], c["classes"]], "shard_size": c["shard_bytes"], "channels": c.get("channels"),
              "split": sel["splits"], "kits": sel["kits"], "drummers": sel["drummers"],
              "sample_fraction": sel["sample_fraction"], "seed": sel["seed"], "limit": sel["limit"], "csv": sel["csv"],
-             "max_offset_ms": c.get("max_offset_ms"), "align": c.get("align", False)}
+             "max_offset_ms": c.get("max_offset_ms"), "align": c.get("align", False),
+             "dataset": o.get("dataset", "auto"), "audio": o.get("audio")}
     return flat
 
 
@@ -447,7 +455,7 @@ class _Totals:
         self.warnings += d.get("warnings", 0)
 
 
-def _tables(pair: inputs_mod.PairInput, result) -> dict[str, pa.Table]:
+def _tables(pair: PairInput, result) -> dict[str, pa.Table]:
     m = pair.meta
     values = {"pair_id": pair.pair_id, "source_id": m.get("source_id", ""), "drummer": m.get("drummer", ""),
               "session": m.get("session", ""), "style": m.get("style", ""), "bpm": m.get("bpm", 0),

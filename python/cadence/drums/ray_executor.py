@@ -31,8 +31,8 @@ from pathlib import Path
 
 from .. import _core, cluster
 from ..runtime import Progress, make_job
-from .inputs import PairInput
-from .store import JOURNAL, Commit, Store
+from .corpus import PairInput
+from .store import JOURNAL, Commit, Store, shard_file
 
 #: Directory of the units' files under OUT (removed when the run ends, and on --resume).
 UNITS_DIR = ".ray-units"
@@ -67,17 +67,22 @@ def _prepare_unit(spec_text: str) -> str:
     spec = json.loads(spec_text)
     # A directory per attempt: a retried unit never writes over (or next to) a dead attempt's files.
     attempt = f"u{spec['unit']:06d}-{uuid.uuid4().hex[:12]}"
-    pairs = [PairInput(p["pair_id"], p["midi"], p["audio"], p["csv_duration_s"], p["meta"]) for p in spec["pairs"]]
-    if spec.get("input") is None and spec.get("units_uri") is None:
-        return _prepare_local(spec, ray, pairs, Path(spec["units_dir"]) / attempt, start)
+    pairs = [PairInput.from_json(p) for p in spec["pairs"]]
+    corpus = spec["corpus"]
+    if corpus["kind"] != "uri" and spec.get("units_uri") is None:
+        inputs = [_engine_input(p, corpus["base"]) for p in pairs]
+        return _prepare_local(spec, ray, pairs, inputs, Path(spec["units_dir"]) / attempt, start)
     # ROOT or OUT on a pyarrow filesystem: the unit's inputs are fetched to, and its shards
     # written in, a node-local directory; the shards then go to OUT under temporary names.
     local = cluster.node_tmp("unit")
     try:
-        if spec.get("input") is not None:
-            pairs = _fetched(pairs, spec["input"], local / "in")
+        if corpus["kind"] == "uri":
+            _fetch(pairs, corpus, local / "in")
+            inputs = [_engine_input(p, str(local / "in")) for p in pairs]
+        else:
+            inputs = [_engine_input(p, corpus["base"]) for p in pairs]
         (local / "out").mkdir()
-        summary = _prepare_local(spec, ray, pairs, local / "out", start, fetched=local / "in")
+        summary = _prepare_local(spec, ray, pairs, inputs, local / "out", start, fetched=local / "in")
         if spec.get("units_uri") is not None:
             summary["dir"] = _uploaded(local / "out", summary["pieces"], spec["units_uri"], attempt)
         else:
@@ -93,10 +98,11 @@ def _prepare_unit(spec_text: str) -> str:
         shutil.rmtree(local, ignore_errors=True)
 
 
-def _prepare_local(spec: dict, ray, pairs: list[PairInput], where: Path, start: float, fetched: Path | None = None):
-    """The engine on ``pairs`` (local paths), shards into ``where``; the summary (JSON text, or
-    a dict when ``fetched`` names where remote inputs were fetched to: their paths in reject
-    messages are then put back as the driver sees them)."""
+def _prepare_local(spec: dict, ray, pairs: list[PairInput], inputs: list, where: Path, start: float,
+                   fetched: Path | None = None):
+    """The engine on ``pairs`` (``inputs``: what it opens for each), shards into ``where``; the
+    summary (JSON text, or a dict when ``fetched`` names where remote inputs were fetched to:
+    their paths in reject messages are then put back as ROOT's URI)."""
     from .prepare import _Totals, _write_all
 
     if fetched is None:
@@ -105,17 +111,15 @@ def _prepare_local(spec: dict, ray, pairs: list[PairInput], where: Path, start: 
     threads, memory_limit_bytes, node = cluster.task_budget(ray, spec["memory_limit"])
     job = make_job(threads, memory_limit_bytes)
     engine = spec["engine"]
-    run = _core.PrepareRun([(p.midi_path, p.audio_path, p.csv_duration_s) for p in pairs], job,
-                           **(engine | {"classes": [tuple(c) for c in engine["classes"]]}))
+    run = _core.PrepareRun(inputs, job, **(engine | {"classes": [tuple(c) for c in engine["classes"]]}))
     store = _UnitStore(where, {"shard_bytes": spec["shard_bytes"]})
     totals, rejects = _Totals(), []
     _write_all(run, pairs, store, rejects, totals, job)
     pieces = [c.__dict__ for c in store.commits]
-    if fetched is not None:
-        mirror = spec["input"]["mirror"] if spec.get("input") else None
+    if fetched is not None and spec["corpus"]["kind"] == "uri":
+        named = spec["corpus"]["name"].rstrip("/")
         for piece in pieces:
-            piece["rejects"] = [r | {"message": r["message"].replace(str(fetched), mirror)} if mirror else r
-                                for r in piece["rejects"]]
+            piece["rejects"] = [r | {"message": r["message"].replace(str(fetched), named)} for r in piece["rejects"]]
     summary = {
         "unit": spec["unit"], "dir": str(where), "node": node,
         "pieces": pieces, "totals": totals.to_json(),
@@ -125,27 +129,24 @@ def _prepare_local(spec: dict, ray, pairs: list[PairInput], where: Path, start: 
     return summary if fetched is not None else json.dumps(summary)
 
 
-def _fetched(pairs: list[PairInput], source: dict, into: Path) -> list[PairInput]:
-    """The unit's MIDI and audio files copied from ROOT's filesystem into ``into``; the pairs with
-    those local paths. A file ROOT does not have stays missing (the engine rejects the pair as a
-    local run does)."""
-    fs, base = cluster.filesystem(source["uri"])
-    mirror = source["mirror"]
+def _engine_input(p: PairInput, base: str):
+    """What the engine opens for ``p`` when the corpus's files lie under ``base`` (a path every
+    node sees, a zip's top folder, or where a task fetched them)."""
+    return p.engine_input(lambda rel: os.path.join(base, rel) if base else rel)
+
+
+def _fetch(pairs: list[PairInput], corpus: dict, into: Path) -> None:
+    """The unit's annotation and audio files copied from ROOT's filesystem into ``into`` (same
+    relative paths). A file ROOT does not have stays missing: the engine rejects the pair as a
+    local run does."""
+    fs, base = cluster.filesystem(corpus["name"])
     into.mkdir()
-    out = []
     for p in pairs:
-        paths = []
-        for path in (p.midi_path, p.audio_path):
-            rel = os.path.relpath(path, mirror)
-            local = into / rel
-            if not rel.startswith(".."):
-                try:
-                    cluster.download(fs, f"{base.rstrip('/')}/{rel}", local)
-                except FileNotFoundError:
-                    pass
-            paths.append(str(local) if not rel.startswith("..") else path)
-        out.append(dataclasses.replace(p, midi_path=paths[0], audio_path=paths[1]))
-    return out
+        for rel in (*p.annotation_paths, *p.audio_paths):
+            try:
+                cluster.download(fs, f"{base.rstrip('/')}/{rel}", into / rel)
+            except FileNotFoundError:
+                pass
 
 
 def _uploaded(local: Path, pieces: list[dict], units_uri: str, attempt: str) -> str:
@@ -161,11 +162,6 @@ def _uploaded(local: Path, pieces: list[dict], units_uri: str, attempt: str) -> 
         for name in piece["files"]:
             cluster.upload(fs, local / name, f"{where}/{name}")
     return where
-
-
-def _pair_json(p: PairInput) -> dict:
-    return {"pair_id": p.pair_id, "midi": p.midi_path, "audio": p.audio_path, "csv_duration_s": p.csv_duration_s,
-            "meta": p.meta}
 
 
 class ClusterJob:
@@ -202,7 +198,7 @@ class ClusterJob:
                         "task_s": round(v["task_s"], 4)} for k, v in sorted(self.nodes.items())}
 
 
-def prepare_units(ray, todo: list[PairInput], rejects: list[dict], store: Store, engine: dict, totals, *,
+def prepare_units(ray, corpus, todo: list[PairInput], rejects: list[dict], store: Store, engine: dict, totals, *,
                   unit_inputs: int, memory_limit, show_progress: bool | None) -> tuple[ClusterJob, int, bool]:
     """Run ``todo`` as Ray tasks and commit their shards in input order into ``store``. ``rejects``
     (the CSV's, found before any work) go with the first commit, as in a local run. Returns
@@ -210,18 +206,15 @@ def prepare_units(ray, todo: list[PairInput], rejects: list[dict], store: Store,
     units = split_units(len(todo), unit_inputs)
     places = _PLACES.get()
     where = _UnitsDir(store, places)
-    rejects = [_named(r, places) for r in rejects]
     cpus, slots = cluster.task_cpus(ray)
     task = ray.remote(_prepare_unit).options(num_cpus=cpus, max_retries=cluster.UNIT_RETRIES,
                                               retry_exceptions=False)
     cjob = ClusterJob(slots, 0)
     pending = {}
     for k, (a, b) in enumerate(units):
-        spec = {"unit": k, "units_dir": str(where.path), "pairs": [_pair_json(p) for p in todo[a:b]],
-                "engine": engine, "shard_bytes": store.config["shard_bytes"], "memory_limit": memory_limit}
-        if places is not None:  # ROOT or OUT on a pyarrow filesystem (accepts_uris)
-            spec |= {"input": {"uri": places.root_uri, "mirror": str(places.mirror)} if places.root_uri else None,
-                     "units_uri": where.uri}
+        spec = {"unit": k, "units_dir": str(where.path), "pairs": [p.to_json() for p in todo[a:b]],
+                "corpus": corpus.descriptor(), "engine": engine, "shard_bytes": store.config["shard_bytes"],
+                "memory_limit": memory_limit, "units_uri": where.uri}
         pending[task.remote(json.dumps(spec))] = k
     done: dict[int, dict] = {}
     next_unit, interrupted = 0, False
@@ -235,8 +228,6 @@ def prepare_units(ray, todo: list[PairInput], rejects: list[dict], store: Store,
                 done[k] = json.loads(_result(ray, ref, units[k], todo))
             while next_unit in done:
                 r = done.pop(next_unit)
-                for piece in r["pieces"]:
-                    piece["rejects"] = [_named(x, places) for x in piece["rejects"]]
                 carried = _commit_unit(store, r, carried)
                 cjob.add(r)
                 totals.add_json(r["totals"])
@@ -297,15 +288,13 @@ def _commit_unit(store: Store, r: dict, carried: list[dict]) -> list[dict]:
 def _renumbered(name: str, shard: int) -> str:
     """``onsets-00000.parquet`` -> ``onsets-<shard>.parquet`` (the unit numbers its shards from 0)."""
     kind, _, rest = name.partition("-")
-    suffix = rest.partition(".")[2]
-    return f"{kind}-{shard:05d}.{suffix}"
+    return shard_file(kind, shard, rest.partition(".")[2])
 
 
 # ---- ROOT and OUT on a filesystem pyarrow knows (docs/scale-out.md) ----
 #
-# The driver sees a remote ROOT through a local mirror: its listing as empty files, its CSV
-# files fetched, so that finding and checking the inputs is the local code, word for word; each
-# task fetches its own unit's files. A remote OUT is staged: the driver keeps the journal (and
+# A remote ROOT is a Corpus on its filesystem (corpus.py): the driver lists it and reads its
+# metadata there, each task fetches its own unit's files. A remote OUT is staged: the driver keeps the journal (and
 # the report of an earlier run) in a local directory and puts each version of the journal whole
 # on OUT after each commit; the tasks' shards reach OUT under .ray-units/, and a commit moves
 # them to their names (a rename on a filesystem, copy + delete on an object store) before the
@@ -314,8 +303,6 @@ def _renumbered(name: str, shard: int) -> str:
 
 @dataclasses.dataclass
 class _Places:
-    root_uri: str | None = None
-    mirror: Path | None = None
     out_uri: str | None = None
     staging: Path | None = None
 
@@ -323,13 +310,6 @@ class _Places:
 _PLACES: contextvars.ContextVar[_Places | None] = contextvars.ContextVar("cadence_drums_places", default=None)
 #: What prepare writes besides the journal and the shards, put on a remote OUT when written.
 _SIDE_FILES = ("manifest.json", "rejects.csv", "report.json")
-
-
-def _named(reject: dict, places: _Places | None) -> dict:
-    """A reject whose message names ROOT's mirror named by ROOT's URI instead."""
-    if places is None or places.root_uri is None:
-        return reject
-    return reject | {"message": reject["message"].replace(str(places.mirror), places.root_uri.rstrip("/"))}
 
 
 class _UnitsDir:
@@ -417,8 +397,8 @@ class _RemoteStore(Store):
 
 
 def accepts_uris(prepare):
-    """``prepare`` taking ROOT and OUT as URIs of a filesystem pyarrow knows (with
-    ``executor="ray"``); plain paths go straight to it, untouched."""
+    """``prepare`` taking OUT as a URI of a filesystem pyarrow knows (with ``executor="ray"``;
+    a URI ROOT is a :class:`Corpus` of its own); plain paths go straight to it, untouched."""
 
     @functools.wraps(prepare)
     def run(root, out, *args, **kw):
@@ -428,58 +408,25 @@ def accepts_uris(prepare):
         if kw.get("executor", "local") != "ray":
             raise ValueError(f"{named}: ROOT or OUT as a URI goes with --ray (executor='ray'), whose tasks read "
                              f"and write it; a local run takes local paths")
+        if not cluster.is_uri(out):
+            return prepare(root, out, *args, **kw)
         with tempfile.TemporaryDirectory(prefix="cadence-uri-") as tmp:
-            places = _Places()
-            if cluster.is_uri(root):
-                # resolved: the inputs' paths are (read_csv resolves them), and a task maps them back by it
-                places.root_uri, places.mirror = root, Path(tmp).resolve() / "root"
-                _mirror(root, places.mirror)
-                if kw.get("csv") is not None:  # as journal_options gives it: under ROOT
-                    rel = os.path.relpath(str(kw["csv"]), str(Path(root)))
-                    kw["csv"] = places.mirror / rel if not rel.startswith("..") else kw["csv"]
-            before = {}
-            if cluster.is_uri(out):
-                places.out_uri, places.staging = out, Path(tmp) / "out"
-                before = _stage(out, places.staging)
+            places = _Places(out_uri=out, staging=Path(tmp) / "out")
+            before = _stage(out, places.staging)
             token = _PLACES.set(places)
             try:
-                return prepare(places.mirror or root, places.staging or out, *args, **kw)
+                return prepare(root, places.staging, *args, **kw)
             except (OSError, ValueError) as e:
                 raise _renamed(e, places) from None
             finally:
                 _PLACES.reset(token)
-                if places.staging is not None:
-                    fs, base = cluster.filesystem(out)
-                    for name in _SIDE_FILES:
-                        p = places.staging / name
-                        if p.is_file() and p.read_bytes() != before.get(name):
-                            cluster.put_whole(fs, f"{base.rstrip('/')}/{name}", p.read_bytes())
+                fs, base = cluster.filesystem(out)
+                for name in _SIDE_FILES:
+                    p = places.staging / name
+                    if p.is_file() and p.read_bytes() != before.get(name):
+                        cluster.put_whole(fs, f"{base.rstrip('/')}/{name}", p.read_bytes())
 
     return run
-
-
-def _mirror(root: str, mirror: Path) -> None:
-    """ROOT's listing as empty files under ``mirror``, its .csv files fetched whole."""
-    import pyarrow.fs as pafs
-
-    fs, base = cluster.filesystem(root)
-    base = base.rstrip("/")
-    if base.endswith(".zip"):
-        raise ValueError(f"{root}: a zip on a remote filesystem is not read in place; extract it there, "
-                         f"or copy it to a local path")
-    if fs.get_file_info(base).type != pafs.FileType.Directory:
-        raise FileNotFoundError(2, f"{root}: dataset root not found (a directory with an E-GMD CSV, or .mid "
-                                f"files with their .wav/.flac)", root)
-    mirror.mkdir()
-    for info in fs.get_file_info(pafs.FileSelector(base, recursive=True)):
-        if info.type != pafs.FileType.File:
-            continue
-        local = mirror / info.path[len(base) + 1:]
-        if local.suffix.lower() == ".csv":
-            cluster.download(fs, info.path, local)
-        else:
-            local.parent.mkdir(parents=True, exist_ok=True)
-            local.touch()
 
 
 def _stage(out: str, staging: Path) -> dict[str, bytes]:
@@ -509,7 +456,7 @@ def _stage(out: str, staging: Path) -> dict[str, bytes]:
 
 def _renamed(e: Exception, places: _Places) -> Exception:
     """``e`` with the local stand-ins of ROOT and OUT named by their URIs."""
-    return cluster.renamed(e, {places.staging: places.out_uri, places.mirror: places.root_uri})
+    return cluster.renamed(e, {places.staging: places.out_uri})
 
 
 def journal_options(out: str, root) -> dict | None:

@@ -27,10 +27,15 @@ def _prepared(path: str | os.PathLike) -> Path:
         raise NotADirectoryError(20, f"{root} is a file; give the directory written by `cadence drums prepare`",
                                  str(root))
     if not (root / JOURNAL).is_file():
-        from .inputs import find_csv
+        from . import datasets
+        from .corpus import Corpus
 
-        what = ("an E-GMD corpus (it has the CSV), not a prepared directory: run `cadence drums prepare "
-                f"{root} OUT` first" if find_csv(root) else
+        try:
+            found = datasets.detect(Corpus(root))
+        except ValueError:
+            found = None
+        what = (f"a drum corpus ({datasets.MODULES[found].TITLE}), not a prepared directory: run `cadence drums prepare "
+                f"{root} OUT` first" if found else
                 f"not a prepared directory (no {JOURNAL}); give the OUT of `cadence drums prepare ROOT OUT`")
         raise ValueError(f"{root}: {what}")
     return root

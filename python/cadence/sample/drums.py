@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..drums.inputs import EGMD_COLUMNS, EGMD_CSV_NAME
+from ..drums.datasets.egmd import COLUMNS as EGMD_COLUMNS, CSV_NAME as EGMD_CSV_NAME
 from .smf_writer import Track, to_bytes, write_bytes_atomic
 from .soundfont import (CONTROL, NOTE_OFF, NOTE_ON, find_soundfont, list_kits,
                         render_wav)
@@ -30,7 +30,7 @@ __all__ = ["CSV_COLUMNS", "CSV_NAME", "DrumHit", "DrumsSample", "Performance", "
            "tick_to_seconds"]
 
 CSV_NAME = EGMD_CSV_NAME
-CSV_COLUMNS = EGMD_COLUMNS  # E-GMD's header, defined once in cadence.drums.inputs
+CSV_COLUMNS = EGMD_COLUMNS  # E-GMD's header, defined once in cadence.drums.datasets.egmd
 PPQ = 480
 SAMPLE_RATE_HZ = 44_100
 DRUM_CHANNEL = 9  # MIDI channel 10
