@@ -27,10 +27,13 @@ import pyarrow.parquet as pq
 
 from .. import _core
 from .inputs import view_mask
-from .store import FORMAT_VERSION, JOURNAL, incomplete_message, progress, read_journal
+from .store import FORMAT_VERSION, JOURNAL, PAIR_COLUMNS, incomplete_message, progress, read_journal, shard_file
 
-# Engine codec numbers (src/cadence/drums/clip_codec.h, enum Codec).
-CODEC_IDS = {"flac": 1, "pcm16": 2, "float16": 3, "float32": 4}
+# Engine codec numbers, from the engine (src/cadence/drums/clip_codec.h, enum Codec; 0 is auto).
+CODEC_IDS = {name: code for code, name in enumerate(_core.drums_codecs()) if code}
+#: The rate a view reports when it holds no record of a directory that kept each file's own rate
+#: (--sample-rate 0): the engine's default output rate.
+_EMPTY_VIEW_RATE_HZ = _core.drums_prepare_defaults()["sample_rate_hz"]
 # Per-record columns every item carries (fixed shapes, so torch's default collate stacks them).
 ITEM_ARRAYS = ("audio", "classes", "class_velocity", "index", "onset_s", "onset_sample", "sample_rate_hz")
 ITEM_STRINGS = ("record_id", "pair_id", "kit", "split")
@@ -84,8 +87,12 @@ class _Shared:
         self.class_names = [c for c, _ in self.config["classes"]]
         kind = "records" if self.layout == "clips" else "onsets"
         shards = [c for c in commits if any(n.startswith(kind) for n in c.files)]
-        self.label_files = [root / f"{kind}-{c.shard:05d}.parquet" for c in shards]
-        self.blobs = [str(root / f"audio-{c.shard:05d}.bin") for c in shards]
+        self.label_files = [root / shard_file(kind, c.shard) for c in shards]
+        self.blobs = [str(root / shard_file("audio", c.shard, "bin")) for c in shards]
+        # index layout: the stored files of each blob (the AudioStore's sources, in order)
+        self.file_tables = [root / shard_file("files", c.shard) for c in shards]
+        #: the output rate, or the rate an empty view reports where each file kept its own
+        self.nominal_rate_hz = int(self.config["sample_rate_hz"] or _EMPTY_VIEW_RATE_HZ)
         clips = self.layout == "clips"
         record_columns = ["pair_id", "onset_s", "onset_sample", "pitches", "velocities", "class_velocity"]
         pair_columns = list(PAIR_COLUMNS) + ["sample_rate_hz"]
@@ -103,11 +110,11 @@ class _Shared:
                 src = {k: rec.column(k).to_numpy() for k in _CLIP_SOURCE if k != "codec"}
                 src["codec"] = _codec_ids(rec.column("codec"))
             else:
-                files = pq.read_table(root / f"files-{c.shard:05d}.parquet")
+                files = pq.read_table(self.file_tables[b])
                 where = pc.index_in(rec.column("pair_id"), value_set=files.column("pair_id"))
                 if where.null_count:
                     raise StoredAudioError(f"{root}: {where.null_count} records of {self.label_files[b].name} name "
-                                           f"audio files that files-{c.shard:05d}.parquet does not list; run "
+                                           f"audio files that {self.file_tables[b].name} does not list; run "
                                            f"cadence drums verify {root}")
                 pair_of = np.asarray(where.to_numpy(zero_copy_only=False), np.int64)
                 pairs = files.select(pair_columns)
@@ -203,8 +210,6 @@ class _Shared:
         return state
 
 
-# Per file (pair) columns, kept once per file.
-PAIR_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
 _CLIP_SOURCE = ("n_samples", "codec", "audio_offset", "audio_bytes")
 
 
@@ -294,7 +299,7 @@ class DrumDataset:
         self.jobs = jobs
         self._whole = _indices is None
         self._indices = np.arange(len(s.onset_s), dtype=np.int64) if _indices is None else _indices
-        rates = np.unique(s.pair_rate_hz[np.unique(s.pair_of[self._indices])]) if len(self._indices) else np.array([s.config["sample_rate_hz"] or 22050])
+        rates = np.unique(s.pair_rate_hz[np.unique(s.pair_of[self._indices])]) if len(self._indices) else np.array([s.nominal_rate_hz])
         if len(rates) > 1:
             raise ValueError(f"{self.path} holds records at several rates ({rates.tolist()} Hz: prepared with "
                              f"--sample-rate 0); batches need one rate: filter by rate or prepare with --sample-rate")

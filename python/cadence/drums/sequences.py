@@ -180,7 +180,7 @@ class SequenceDataset:
         if len(rates) > 1:
             raise ValueError(f"{self.path} holds files at several rates ({rates.tolist()} Hz: prepared with "
                              f"--sample-rate 0); sequences need one rate: prepare with --sample-rate")
-        self.sample_rate_hz = int(rates[0]) if len(rates) else int(s.config["sample_rate_hz"] or 22050)
+        self.sample_rate_hz = int(rates[0]) if len(rates) else s.nominal_rate_hz
         rate = self.sample_rate_hz
         self.n_samples = _round_samples(self.length_s, rate)
         if hop_samples is None:
@@ -389,8 +389,7 @@ def _file_table(s: _Shared) -> dict[str, np.ndarray]:
     """Per stored file, in the AudioStore's source order (files-*.parquet, shard after shard):
     length, rate and the names to filter on."""
     columns = [*_FILE_COLUMNS, "sample_rate_hz", "n_samples"]
-    tables = [pq.read_table(Path(b).with_name(Path(b).name.replace("audio-", "files-").replace(".bin", ".parquet")),
-                            columns=columns) for b in s.blobs]
+    tables = [pq.read_table(f, columns=columns) for f in s.file_tables]
     if not tables:
         return {"n_samples": np.zeros(0, np.int64), "sample_rate_hz": np.zeros(0, np.int32),
                 **{k: np.zeros(0, object) for k in _FILE_COLUMNS}}
