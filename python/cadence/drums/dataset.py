@@ -100,8 +100,9 @@ class _Shared:
                                                    "pitches", "velocities", "pairs", "src")}
         n_records = n_pairs = 0
         for b, c in enumerate(shards):
-            rec = pq.read_table(self.label_files[b], columns=record_columns + (
-                list(PAIR_COLUMNS[1:]) + ["sample_rate_hz"] + list(_CLIP_SOURCE) if clips else []))
+            rec = _read_checked(self.label_files[b], record_columns + (
+                list(PAIR_COLUMNS[1:]) + ["sample_rate_hz"] + list(_CLIP_SOURCE) if clips else []),
+                len(self.class_names))
             if clips:  # the pairs of this shard, in order of first appearance
                 codes = pc.dictionary_encode(rec.column("pair_id")).combine_chunks()
                 pair_of = np.asarray(codes.indices.to_numpy(zero_copy_only=False), np.int64)
@@ -110,7 +111,7 @@ class _Shared:
                 src = {k: rec.column(k).to_numpy() for k in _CLIP_SOURCE if k != "codec"}
                 src["codec"] = _codec_ids(rec.column("codec"))
             else:
-                files = pq.read_table(self.file_tables[b])
+                files = _read_checked(self.file_tables[b], pair_columns + list(_FILE_SOURCE), len(self.class_names))
                 where = pc.index_in(rec.column("pair_id"), value_set=files.column("pair_id"))
                 if where.null_count:
                     raise StoredAudioError(f"{root}: {where.null_count} records of {self.label_files[b].name} name "
@@ -171,6 +172,7 @@ class _Shared:
             self.frame_offsets = np.concatenate([x["frame_offsets"] for x in srcs])
         self._store = None
         self._store_pid = None
+        self.identity = _identity(self.blobs)
 
     def record_id(self, rec: int) -> str:
         p = int(self.pair_of[rec])
@@ -183,6 +185,11 @@ class _Shared:
     def store(self):
         """The engine's reader, opened in this process (file handles do not cross fork)."""
         if self._store is None or self._store_pid != os.getpid():
+            if _identity(self.blobs) != self.identity:  # e.g. in a DataLoader worker, started later
+                raise StoredAudioError(
+                    f"{self.root} was {'deleted' if not self.root.exists() else 'prepared again'} after this "
+                    f"dataset was opened (a DataLoader worker opens the files again); open it again "
+                    f"(drums.open({str(self.root)!r})) and make a new DataLoader")
             s = self.src
             c = np.ascontiguousarray
             try:
@@ -211,6 +218,76 @@ class _Shared:
 
 
 _CLIP_SOURCE = ("n_samples", "codec", "audio_offset", "audio_bytes")
+_FILE_SOURCE = _CLIP_SOURCE + ("block_size", "frame_offsets")
+
+
+def _identity(paths: list[str]) -> list[tuple]:
+    """What tells the audio files read at open from those there now: inode, size, mtime."""
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return out
+
+
+def _is_text(t) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _list_of(value_type):
+    return lambda t: (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)) \
+        and t.value_type == value_type
+
+
+# The kinds of column prepare writes (the engine's Arrow export) that the reader turns into
+# numbers: a table rewritten by another tool with other types, nulls or ragged labels is refused
+# by name here, before numpy or the engine meet it.
+_COLUMN_KINDS = {
+    "pair_id": _is_text, "onset_s": pa.types.is_floating, "onset_sample": pa.types.is_integer,
+    "sample_rate_hz": pa.types.is_integer, "n_samples": pa.types.is_integer, "audio_offset": pa.types.is_integer,
+    "audio_bytes": pa.types.is_integer, "block_size": pa.types.is_integer,
+    "codec": lambda t: _is_text(t) or (pa.types.is_dictionary(t) and _is_text(t.value_type)),
+    "pitches": _list_of(pa.uint8()), "velocities": _list_of(pa.uint8()), "class_velocity": _list_of(pa.uint8()),
+    "frame_offsets": _list_of(pa.uint32()),
+}
+_NOT_NEGATIVE = ("sample_rate_hz", "n_samples", "audio_offset", "audio_bytes", "block_size")
+
+
+def _read_checked(path: Path, columns: list[str], n_classes: int) -> pa.Table:
+    """These columns of a shard's table if they are what prepare writes, else a StoredAudioError
+    naming the file."""
+    def refuse(why: str):
+        raise StoredAudioError(f"{path}: {why}, not what cadence drums prepare writes; run cadence drums verify "
+                               f"{path.parent}, or prepare it again")
+
+    names = pq.read_schema(path).names
+    missing = [c for c in columns if c not in names]
+    if missing:
+        refuse(f"no column {', '.join(missing)}")
+    if len(set(names)) != len(names):
+        refuse("a column name is used twice")
+    table = pq.read_table(path, columns=columns)
+    for name in table.column_names:
+        column, kind = table.column(name), _COLUMN_KINDS.get(name)
+        if kind is None:
+            continue
+        if not kind(column.type):
+            refuse(f"column {name!r} holds {column.type}")
+        if column.null_count:
+            refuse(f"column {name!r} has {column.null_count} empty value(s)")
+        if name in _NOT_NEGATIVE and len(column) and not pc.all(pc.greater_equal(column, 0)).as_py():
+            refuse(f"column {name!r} has negative values")
+    names = set(columns)
+    if len(table) and {"pitches", "velocities"} <= names and not pc.all(pc.equal(
+            pc.list_value_length(table.column("pitches")), pc.list_value_length(table.column("velocities")))).as_py():
+        refuse("a record has not one velocity per pitch")
+    if len(table) and "class_velocity" in names and not pc.all(pc.equal(
+            pc.list_value_length(table.column("class_velocity")), n_classes)).as_py():
+        refuse(f"a record has not {n_classes} class velocities")
+    return table
 
 
 def _codec_ids(column) -> np.ndarray:

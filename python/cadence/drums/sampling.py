@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from . import batch_pool
 from .dataset import Batch
 
 
@@ -122,7 +123,10 @@ def collate(batch):
         return default_collate(batch)
     if torch.utils.data.get_worker_info() is None:  # in the training process: zero-copy views
         out = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in batch.arrays.items()}
-    else:
+    else:  # a worker: into one of its reused shared buffers (batch_pool), else a fresh segment
+        shared = batch_pool.pack(batch.arrays, batch.strings)
+        if shared is not None:
+            return shared
         out = _one_storage(torch, batch.arrays)
     out.update(batch.strings)
     return out
