@@ -15,15 +15,11 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import _core
 from .text import plural
 from .drums import scan_corpus
 from .drums.corpus import Corpus
 from .drums.datasets import egmd
 from .drums.store import JOURNAL
-
-PHASE_POINTS: int = _core.GAIT_POINTS_PER_CYCLE  # the engine's constant, defined once
-FEATURE_MARKERS: tuple[str, ...] = tuple(_core.gait_feature_kinds())[1:]  # the engine's kinds, after "other"
 
 
 def summarize_drums(root: Path, *, jobs: int = 0, show_progress: bool | None = None) -> dict:
@@ -100,6 +96,8 @@ def format_drums(s: dict) -> str:
 
 def summarize_gait(path: Path) -> dict:
     """Rows, subjects, tasks, strides per task, feature families and NaN counts."""
+    from .gait.reader import FEATURE_MARKERS, POINTS_PER_CYCLE  # here: the drums summary needs no gait import
+
     meta = pq.ParquetFile(path)
     names = meta.schema_arrow.names
     required = ["subject", "task", "step"]
@@ -123,7 +121,7 @@ def summarize_gait(path: Path) -> dict:
         "subjects": sorted(set(group.column("subject").to_pylist())),
         "strides": len(per_stride),
         "strides_per_task": dict(sorted(strides_per_task.items())),
-        "strides_not_150": int((per_stride != PHASE_POINTS).sum()),
+        "strides_not_150": int((per_stride != POINTS_PER_CYCLE).sum()),
         "features": {m: sum(m in c for c in features) for m in FEATURE_MARKERS},
         "other_columns": others,
         "nan_values": sum(nan_counts.values()),
@@ -132,11 +130,13 @@ def summarize_gait(path: Path) -> dict:
 
 
 def format_gait(s: dict) -> str:
+    from .gait.reader import POINTS_PER_CYCLE
+
     lines = [
         f"Gait dataset  {s['path']}",
         f"  rows             {s['rows']:,} in {s['row_groups']} row groups",
         f"  subjects         {len(s['subjects'])}: {', '.join(s['subjects'])}",
-        f"  strides          {s['strides']:,}  ({s['strides_not_150']} not of {PHASE_POINTS} points)",
+        f"  strides          {s['strides']:,}  ({s['strides_not_150']} not of {POINTS_PER_CYCLE} points)",
         f"  strides per task {_counts(s['strides_per_task'])}",
         f"  features         {_counts(s['features'])}; other: {', '.join(s['other_columns']) or '-'}",
         f"  NaN values       {s['nan_values']:,} in {len(s['columns_with_nan'])} column(s)",
