@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["TEMP_MARK", "OutputNotWritable", "AtomicFiles", "atomic_path", "atomic_files", "check_writable",
-           "temp_name", "publish_dir", "replace_dir", "replace_on", "fsync_dir"]
+           "temp_name", "not_writable", "publish_dir", "replace_dir", "replace_on", "fsync_dir"]
 
 #: Part of every temporary name (``.<final name>.cadence-tmp-<random>``).
 TEMP_MARK = ".cadence-tmp-"
@@ -79,11 +79,13 @@ def check_writable(directory: str | os.PathLike, *, create: bool = True) -> Path
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise _not_writable(directory, e) from e
+        raise not_writable(directory, e) from e
     return directory
 
 
-def _not_writable(path: Path, e: OSError) -> OutputNotWritable:
+def not_writable(path: str | os.PathLike, e: OSError) -> OutputNotWritable:
+    """The error for an output at ``path`` that cannot be written, from the OSError that said so:
+    it names ``path``, the reason, and what to do."""
     reason = e.strerror or str(e)
     if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         hint = "choose an output location you can write to"
