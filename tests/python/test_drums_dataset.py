@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
+import soxr
 
 from cadence import _core, drums
 from cadence.drums import BlockShuffleSampler, StoredAudioError
@@ -274,7 +275,6 @@ def test_old_format_gives_a_clear_message(stores, drum_corpus, tmp_path):
 
 
 def test_output_rate_chosen_at_open(stores):
-    soxr = pytest.importorskip("soxr")  # in the test extra: the reference resampler
     stored = drums.open(stores["resampled"])
     ds = drums.open(stores["resampled"], sample_rate_hz=16000, clip_s=0.5, pad_before_s=0.1)
     assert ds.sample_rate_hz == 16000 and ds.stored_rate_hz == 22050 and ds.n_samples == 8000

@@ -14,7 +14,9 @@ import random
 import threading
 from fractions import Fraction
 
+import mido
 import numpy as np
+import pretty_midi
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,8 +25,6 @@ from cadence import midi
 from cadence.sample import drums
 from cadence.sample.smf_writer import Track, encode_vlq, to_bytes
 
-mido = pytest.importorskip("mido")
-pretty_midi = pytest.importorskip("pretty_midi")
 
 TOL_S = 1e-6
 

@@ -14,15 +14,15 @@ import sys
 import wave
 from pathlib import Path
 
+import mido
 import numpy as np
 import pytest
+import soundfile
 
 from cadence.cli import main
 from cadence.sample import drums, soundfont
 from cadence.sample.smf_writer import Track, encode_vlq, to_bytes, write_smf
 
-mido = pytest.importorskip("mido")
-soundfile = pytest.importorskip("soundfile")
 
 HEADER = ("drummer,session,id,style,bpm,beat_type,time_signature,duration,split,"
           "midi_filename,audio_filename,kit_name")

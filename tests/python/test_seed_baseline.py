@@ -11,14 +11,14 @@ import io
 import sys
 from pathlib import Path
 
+import mido
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
+import soundfile as sf
 
 from cadence.sample import drums
 
-mido = pytest.importorskip("mido")
-sf = pytest.importorskip("soundfile")
-pq = pytest.importorskip("pyarrow.parquet")
 
 SEED, PERFORMANCES, MIN_S, MAX_S = 0, 2, 8.0, 10.0
 RATE = 22050
