@@ -379,3 +379,40 @@ def test_cli_layout_writes_under_the_top_folder(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["sample", "drums", "--layout", "nope", str(tmp_path / "x")])
     assert e.value.code == 2
+
+
+# --- the engine's annotation readers on the samples ----------------------------------------------
+@pytest.mark.parametrize("name,pattern,fmt,sep", [
+    ("enst", "ENST-drums-public/*/annotation/*.txt", "enst", " "),
+    ("mdb", "MDB Drums/annotations/subclass/*.txt", "mdb", "\t"),
+    ("mdb", "MDB Drums/annotations/class/*.txt", "mdb_class", "\t"),
+    ("rbma13", "rbma_13/annotations/drums_f/*.txt", "rbma13", "\t"),
+    ("tmidt", "TMIDT/annotations/drums_f/*.txt", "tmidt", "\t"),
+    ("idmt", "IDMT-SMT-DRUMS-V2/annotation_xml/*.xml", "idmt", None),
+])
+def test_engine_reads_every_sample_annotation(samples, name, pattern, fmt, sep):
+    """_core.read_annotation (the readers `drums prepare` uses) on the samples: one hit per
+    annotated onset whose label has a pitch, at its time; the others counted by label."""
+    from cadence import _core
+
+    table = _core.annotation_label_map(fmt)
+    paths = sorted(samples[name].root.glob(pattern))
+    assert paths
+    for path in paths:
+        if sep is None:
+            events = ET.parse(path).getroot().findall("transcription/event")
+            parsed = [(float(e.find("onsetSec").text), e.find("instrument").text) for e in events]
+        else:
+            parsed = [(float(t), label.strip()) for t, label in
+                      (line.split(sep, 1) for line in path.read_text().splitlines())]
+        mapped = [(t, table[label]) for t, label in parsed if label in table]
+        unmapped: dict[str, int] = {}
+        for _, label in parsed:
+            if label not in table:
+                unmapped[label] = unmapped.get(label, 0) + 1
+        got = _core.read_annotation(str(path), fmt)
+        assert dict(got["unmapped_labels"]) == unmapped
+        order = np.lexsort((np.asarray(got["pitch"]), np.asarray(got["time_s"])))
+        want = sorted(mapped)
+        assert [int(got["pitch"][i]) for i in order] == [p for _, p in want], path.name
+        assert np.asarray(got["time_s"])[order] == pytest.approx([t for t, _ in want], abs=1e-9)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..audio_files import accompaniment, track_scale
-from ..groove import plan_groove
+from ..groove import Hit, plan_groove
 from .writer import LayoutWriter, notes_for
 
 TOP = "ENST-drums-public"
@@ -39,13 +39,14 @@ _CYMBALS = {1: {"crash": "cr1", "ride": "rc3"}, 2: {"crash": "cr2", "ride": "rc2
 _MIC_ROLES = {"kick": {"kick"}, "snare": {"snare", "snare_ghost", "side_stick", "sweep"},
               "hi-hat": {"hat_closed", "hat_open"}, "tom_1": {"tom_high", "tom_mid", "mtr"},
               "tom_2": {"tom_low", "tom_floor", "ltr"}}
-# (drummer, take, seconds, bpm, roles, extra roles with their chance per step, accompanied)
+# (drummer, take, seconds, bpm, roles, extra roles with their chance per step, accompanied);
+# a "hits" take is six strokes of one drum (its only role), half a second apart.
 TAKES = (
-    (1, "001_hits_snare-drum_sticks_x6", 3.0, 100, {"snare"}, {}, False),
+    (1, "001_hits_snare-drum_sticks_x6", 3.8, 100, {"snare"}, {}, False),
     (1, "110_minus-one_musette_brushes", 6.0, 132,
      {"kick", "snare", "snare_ghost", "hat_closed", "hat_open", "ride", "crash", "tom_high",
       "tom_low", "sweep"}, {"sweep": 0.05}, True),
-    (2, "001_hits_snare-drum_sticks_x6", 3.0, 96, {"snare"}, {}, False),
+    (2, "001_hits_snare-drum_sticks_x6", 3.8, 96, {"snare"}, {}, False),
     (3, "126_minus-one_salsa_sticks", 6.0, 112,
      {"kick", "snare", "side_stick", "hat_closed", "hat_open", "ride", "crash", "tom_high",
       "tom_mid", "tom_low", "tom_floor", "mtr", "ltr", "cowbell"},
@@ -58,7 +59,12 @@ def write(out: LayoutWriter) -> None:
     for index, (drummer, take, seconds, bpm, roles, extras, accompanied) in enumerate(TAKES):
         rng = out.rng(index)
         n = round(seconds * RATE_HZ)
-        hits = plan_groove(rng, duration_s=seconds, roles=roles, bpm=bpm, extras=extras)
+        if "_hits_" in take:
+            (role,) = roles
+            hits = [Hit(round((0.4 + 0.5 * k + rng.uniform(0, 0.02)) * RATE_HZ), role,
+                        int(rng.integers(70, 120))) for k in range(6)]
+        else:
+            hits = plan_groove(rng, duration_s=seconds, roles=roles, bpm=bpm, extras=extras)
         labels = {**_COMMON, **_CYMBALS[drummer]}
         folder = f"{TOP}/drummer_{drummer}"
         out.text(f"{folder}/annotation/{take}.txt",
