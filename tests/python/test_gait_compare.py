@@ -123,11 +123,24 @@ def test_bad_input_names_what(curves, tmp_path, locohub):
         LocomotionData(few, verbose=False).spm_compare(*TASKS)
 
 
+def test_zero_variance_feature_is_skipped_and_said(curves, tmp_path):
+    """A feature spm1d would refuse (every subject equal at some node, e.g. GRF in swing) is left
+    out with a warning naming it; the others are tested as usual."""
+    flat = {ANKLE: curves[ANKLE], KNEE: (curves[KNEE][0].copy(), curves[KNEE][1])}
+    flat[KNEE][0][:, 100:] = 0.0
+    path = _write(tmp_path / "flat.parquet", flat)
+    with pytest.warns(UserWarning, match="1 of 2 feature.*knee_flexion_angle_ipsi_rad .zero variance in level_walking"):
+        table = LocomotionData(path, verbose=False).spm_compare(*TASKS, paired=True)
+    assert set(table["feature"]) == {ANKLE}
+    assert list(table.attrs["skipped"]) == [KNEE]
+    _assert_table(table, _expected({ANKLE: curves[ANKLE]}, spm1d.stats.ttest_paired))
+
+
 def test_cli_writes_table_and_figures(locohub, curves, tmp_path, capsys):
     out = tmp_path / "cmp"
     code, stdout, _ = run(capsys, "gait", "compare", locohub, "--tasks", *TASKS, "--paired", "-o", out, "-q")
     assert code == 0, stdout
-    assert "2 of 2 features differ" in stdout
+    assert "2 of 2 features tested differ" in stdout
     table = pd.read_parquet(out / "spm.parquet")
     _assert_table(table, _expected(curves, spm1d.stats.ttest_paired))
     pd.testing.assert_frame_equal(pd.read_csv(out / "spm.csv"), table, check_dtype=False)

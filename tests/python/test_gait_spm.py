@@ -185,6 +185,12 @@ def test_bad_input_is_named(arch):
         spm.ttest_paired(YA, YB[:9])
     with pytest.raises(SpmInputError, match="x is constant"):
         spm.regress(YA, np.ones(len(YA)))
+    flat = YA.copy()
+    flat[:, 90:] = 1.0  # every observation equal there, as spm1d's data check refuses
+    with pytest.raises(SpmInputError, match=r"YA: zero variance at node\(s\) 90, 91"):
+        spm.ttest2(flat, YB, equal_var=True)
+    with pytest.raises(spm1d.stats._datachecks.SPM1DError):
+        spm1d.stats.ttest2(flat, YB, equal_var=True)
     with pytest.raises(NotImplementedError, match="equal_var=True"):
         spm.ttest2(YA, YB)  # spm1d's default (ReML df) is said, not approximated
     with pytest.raises(NotImplementedError, match="roi"):

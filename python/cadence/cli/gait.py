@@ -17,7 +17,12 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+from .. import _core
 from .formatting import HelpFormatter
+
+# The stride segmentation defaults: the engine's (gait.phase.DEFAULTS reads the same; that module
+# is imported only when the command runs).
+_PHASE = _core.gait_phase_defaults()
 
 #: Drop-log entries printed on stderr; the rest are counted (the full log is in OUT.drops.csv).
 SHOWN_DROPS = 5
@@ -100,15 +105,19 @@ def register(groups: argparse._SubParsersAction) -> None:
                     "suffix); OUT.drops.csv beside it")
     ph.add_argument("--grf", help="vertical GRF column (default: grf_vertical_ipsi_BW, else _N)")
     ph.add_argument("--events", metavar="COLUMN", help="heel strikes from this column (nonzero = strike) instead")
-    ph.add_argument("--threshold", type=float, help="force threshold in the column's unit (default: 50 N, 0.05 BW)")
+    ph.add_argument("--threshold", type=float, help=f"force threshold in the column's unit (default: "
+                    f"{_PHASE['threshold']:g} N, {_PHASE['threshold_bw']:g} BW)")
     # Defaults are shown once, by the formatter; --stride-s says its pair itself (a tuple's repr otherwise).
-    ph.add_argument("--smooth", type=int, default=5, metavar="N", help="moving-average samples")
-    ph.add_argument("--min-gap", type=float, default=0.3, metavar="S", help="least time between contacts, seconds")
+    ph.add_argument("--smooth", type=int, default=_PHASE["smooth_samples"], metavar="N", help="moving-average samples")
+    ph.add_argument("--min-gap", type=float, default=_PHASE["min_contact_gap_s"], metavar="S",
+                    help="least time between contacts, seconds")
     ph.add_argument("--stride-s", type=float, nargs=2, metavar=("MIN", "MAX"),
-                    help="stride duration limits, seconds (default: 0.4 2.5)")
-    ph.add_argument("--drop-first", type=int, default=2, metavar="N", help="strides dropped at a trial's start")
-    ph.add_argument("--drop-last", type=int, default=1, metavar="N", help="strides dropped at a trial's end")
-    ph.add_argument("--iqr", type=float, default=1.5, metavar="K", help="duration outliers beyond K x IQR (0: off)")
+                    help=f"stride duration limits, seconds (default: {_PHASE['min_stride_s']:g} {_PHASE['max_stride_s']:g})")
+    ph.add_argument("--drop-first", type=int, default=_PHASE["drop_first"], metavar="N",
+                    help="strides dropped at a trial's start")
+    ph.add_argument("--drop-last", type=int, default=_PHASE["drop_last"], metavar="N", help="strides dropped at a trial's end")
+    ph.add_argument("--iqr", type=float, default=_PHASE["iqr_factor"], metavar="K",
+                    help="duration outliers beyond K x IQR (0: off)")
     ph.add_argument("--jobs", type=int, default=0, help="worker threads (0: all cores)")
     ph.add_argument("--json", action="store_true", help="print the summary as JSON")
     ph.add_argument("-q", "--quiet", action="store_true", help="no progress output and no warnings")
@@ -337,7 +346,7 @@ def _run_phase(args: argparse.Namespace) -> int:
 def _phase(args: argparse.Namespace) -> int:
     from ..gait.phase import to_phase
 
-    lo, hi = args.stride_s or (0.4, 2.5)
+    lo, hi = args.stride_s or (_PHASE["min_stride_s"], _PHASE["max_stride_s"])
     s = to_phase(args.input, args.output, grf=args.grf, events=args.events, threshold=args.threshold,
                  smooth_samples=args.smooth, min_contact_gap_s=args.min_gap, min_stride_s=lo,
                  max_stride_s=hi, drop_first=args.drop_first, drop_last=args.drop_last,
@@ -384,7 +393,7 @@ def _compare(args: argparse.Namespace, out: Path) -> int:
     except PermutationLimitError as e:
         raise CliError(f"{args.file}: {e}".replace("give iterations=N", "give --iterations N")
                        .replace("force_iterations=True to run them all", "a smaller number")) from None
-    figures = [] if args.no_figures else names
+    figures = [] if args.no_figures else [n for n in names if n not in c.skipped]
     with atomic_files() as files:
         c.table.to_parquet(files.path(out / "spm.parquet"), index=False)
         c.table.to_csv(files.path(out / "spm.csv"), index=False)
@@ -392,11 +401,13 @@ def _compare(args: argparse.Namespace, out: Path) -> int:
             from ..gait.compare_plots import feature_figure, overview_figure
 
             for i, name in enumerate(names):
-                feature_figure(c, i, files.path(out / f"{name}.png"))
+                if name not in c.skipped:
+                    feature_figure(c, i, files.path(out / f"{name}.png"))
             overview_figure(c, files.path(out / "overview.png"))
     differ = c.table["feature"].nunique()
     print(f"{c.test} {c.task_a} vs {c.task_b} ({len(c.subjects_a)} and {len(c.subjects_b)} subjects, alpha "
-          f"{c.alpha:g}): {differ} of {len(names)} features differ, {len(c.table)} cluster(s)")
+          f"{c.alpha:g}): {differ} of {len(names) - len(c.skipped)} features tested differ, {len(c.table)} "
+          f"cluster(s){f'; {len(c.skipped)} not tested (zero variance)' if c.skipped else ''}")
     print(f"wrote spm.parquet, spm.csv{f' and {len(figures) + 1} figures' if figures else ''} to {out}")
     return 0
 

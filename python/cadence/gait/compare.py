@@ -13,6 +13,7 @@ import pandas as pd
 from .. import _core
 from ..runtime import make_job
 from .spm import inputs
+from .loading import warn
 from .spm.nonparam import check_iterations
 
 #: The table's columns (docs/gait.md, "Comparing conditions: SPM").
@@ -38,6 +39,7 @@ class TaskComparison:
     zstar: list[float] = field(default_factory=list)
     clusters: list[np.ndarray] = field(default_factory=list)  # rows of _core.SPM_CLUSTER_COLUMNS
     table: pd.DataFrame | None = None
+    skipped: dict[str, str] = field(default_factory=dict)  # feature -> why it was not tested
 
     @property
     def nodes(self) -> int:
@@ -99,13 +101,15 @@ def compare_tasks(data, task_a: str, task_b: str, features: list[str] | None = N
                                        f"compare unpaired, or filter those subjects out")
         order = [subjects_b.index(s) for s in subjects_a]
         b, subjects_b = b[order], list(subjects_a)
+    skipped = _zero_variance(names, a, b, task_a, task_b, paired)
+    tested = [i for i, name in enumerate(names) if name not in skipped]
     design = inputs.ONE_SAMPLE if paired else inputs.TWO_SAMPLE
     if paired:
-        ys = [np.ascontiguousarray(a[:, i, :] - b[:, i, :]) for i in range(len(names))]
+        ys = [np.ascontiguousarray(a[:, i, :] - b[:, i, :]) for i in tested]
         groups, n_groups = None, 0
         n_unique = 2 ** len(subjects_a)
     else:
-        ys = [np.ascontiguousarray(np.vstack([a[:, i, :], b[:, i, :]]), dtype=np.float64) for i in range(len(names))]
+        ys = [np.ascontiguousarray(np.vstack([a[:, i, :], b[:, i, :]]), dtype=np.float64) for i in tested]
         groups = np.r_[np.zeros(len(subjects_a), np.int32), np.ones(len(subjects_b), np.int32)]
         n_groups = 2
         n_unique = comb(len(subjects_a) + len(subjects_b), len(subjects_a))
@@ -115,10 +119,18 @@ def compare_tasks(data, task_a: str, task_b: str, features: list[str] | None = N
     results = _core.spm_compare_all(design, [np.ascontiguousarray(y, dtype=np.float64) for y in ys], groups,
                                     n_groups, None, bool(nonparametric), float(alpha), bool(two_tailed),
                                     int(iterations) if nonparametric else -1, int(seed), make_job(jobs, 0))
-    out = TaskComparison(task_a, task_b, names, subjects_a, subjects_b, a, b, test, alpha, two_tailed)
+    out = TaskComparison(task_a, task_b, names, subjects_a, subjects_b, a, b, test, alpha, two_tailed,
+                         skipped=skipped)
     rows = []
     nodes = out.nodes
-    for name, r in zip(names, results):
+    by_feature = dict(zip(tested, results))
+    for i, name in enumerate(names):
+        r = by_feature.get(i)
+        if r is None:  # not tested: no clusters, NaN field
+            out.z.append(np.full(nodes, np.nan))
+            out.zstar.append(float("nan"))
+            out.clusters.append(np.empty((0, len(_core.SPM_CLUSTER_COLUMNS))))
+            continue
         if r["error"]:
             raise inputs.SpmInputError(f"feature {name!r}: {r['error']}")
         out.z.append(np.asarray(r["z"]))
@@ -130,4 +142,25 @@ def compare_tasks(data, task_a: str, task_b: str, features: list[str] | None = N
                          "start_node": float(x0), "end_node": float(x1), "zstar": float(r["zstar"]), "test": test,
                          "task_a": task_a, "task_b": task_b, "n_a": len(subjects_a), "n_b": len(subjects_b)})
     out.table = pd.DataFrame(rows, columns=COLUMNS)
+    out.table.attrs["skipped"] = dict(skipped)
+    if skipped:
+        shown = "; ".join(f"{k} ({v})" for k, v in list(skipped.items())[:5])
+        warn(f"{len(skipped)} of {len(names)} feature(s) not tested, their statistic being undefined (spm1d "
+             f"refuses such curves): {shown}{' ...' if len(skipped) > 5 else ''}; listed in table.attrs['skipped']")
     return out
+
+
+def _zero_variance(names, a, b, task_a, task_b, paired) -> dict[str, str]:
+    """Features whose curves have zero variance at a node in either task (or, paired, in their
+    difference): spm1d's data check refuses them, a batch reports them and carries on."""
+    skipped = {}
+    for i, name in enumerate(names):
+        checks = [(a[:, i, :], task_a), (b[:, i, :], task_b)]
+        if paired:
+            checks.append((a[:, i, :] - b[:, i, :], f"{task_a} - {task_b}"))
+        for y, what in checks:
+            nodes = inputs.zero_variance_nodes(y)
+            if nodes:
+                skipped[name] = f"zero variance in {what} at {len(nodes)} node(s), first {nodes[0]}"
+                break
+    return skipped

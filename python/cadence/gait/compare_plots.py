@@ -73,13 +73,14 @@ def overview_figure(c: TaskComparison, path: Path) -> None:
             ax.barh(row, (x1 - x0) * scale, left=x0 * scale, height=0.7,
                     color=ABOVE if sign > 0 else BELOW, alpha=0.9 if p < 0.01 else 0.6)
     ax.set_yticks(range(n))
-    ax.set_yticklabels(c.features, fontsize=9)
+    ax.set_yticklabels([f"{f} (not tested)" if f in c.skipped else f for f in c.features], fontsize=9)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, 100)
     ax.set_xlabel("gait cycle (%)")
     ax.grid(axis="x", color="0.85")
     differ = sum(1 for cl in c.clusters if len(cl))
-    ax.set_title(f"{c.task_a} vs {c.task_b} ({c.test}, alpha = {c.alpha:g}): {differ} of {n} features differ\n"
+    ax.set_title(f"{c.task_a} vs {c.task_b} ({c.test}, alpha = {c.alpha:g}): {differ} of {n - len(c.skipped)} "
+                 f"features tested differ\n"
                  f"red: {c.task_a} above {c.task_b}; blue: below", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, format="png")

@@ -34,6 +34,20 @@ def curves(Y, name: str = "Y", min_rows: int = 2) -> np.ndarray:
     return a
 
 
+def zero_variance_nodes(a: np.ndarray) -> list[int]:
+    """Nodes where every observation has the same value (spm1d's check: ``Y.var(axis=0) == 0``)."""
+    return np.flatnonzero(a.var(axis=0) == 0).tolist()
+
+
+def check_variance(a: np.ndarray, name: str) -> None:
+    """spm1d refuses curves of zero variance at a node (the statistic is 0/0 there); so do we."""
+    nodes = zero_variance_nodes(a)
+    if nodes:
+        shown = ", ".join(map(str, nodes[:10])) + (f", ... ({len(nodes)} in all)" if len(nodes) > 10 else "")
+        raise SpmInputError(f"{name}: zero variance at node(s) {shown}: every observation has the same value "
+                            f"there, so the test statistic is undefined (spm1d refuses this too)")
+
+
 def same_nodes(a: np.ndarray, b: np.ndarray, names: str) -> None:
     if a.shape[1] != b.shape[1]:
         raise SpmInputError(f"{names}: curves of different lengths ({a.shape[1]} and {b.shape[1]} nodes)")

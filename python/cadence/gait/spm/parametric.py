@@ -125,6 +125,7 @@ def ttest(Y, y0=None, roi=None) -> SPM_T:
     """One-sample t test of (J, Q) curves against 0, a scalar or a (Q,) curve ``y0``."""
     inputs.unsupported(roi=roi)
     y = inputs.curves(Y)
+    inputs.check_variance(y, "Y")
     if y0 is not None:
         ref = np.asarray(y0, dtype=np.float64)
         if ref.ndim not in (0, 1) or (ref.ndim == 1 and ref.shape[0] != y.shape[1]):
@@ -142,6 +143,8 @@ def ttest_paired(YA, YB, roi=None) -> SPM_T:
     if a.shape != b.shape:
         raise inputs.SpmInputError(f"YA, YB: a paired test needs the same observations in both, got shapes "
                                    f"{a.shape} and {b.shape}")
+    for y, name in ((a, "YA"), (b, "YB"), (a - b, "YA - YB")):
+        inputs.check_variance(y, name)
     return SPM_T(_fit(inputs.ONE_SAMPLE, np.ascontiguousarray(a - b)))
 
 
@@ -150,6 +153,8 @@ def ttest2(YA, YB, equal_var: bool = False, roi=None) -> SPM_T:
     inputs.unsupported(roi=roi)
     a, b = inputs.curves(YA, "YA"), inputs.curves(YB, "YB")
     inputs.same_nodes(a, b, "YA, YB")
+    inputs.check_variance(a, "YA")
+    inputs.check_variance(b, "YB")
     if not equal_var:
         raise NotImplementedError(_REML)
     groups = np.r_[np.zeros(len(a), np.int32), np.ones(len(b), np.int32)]
@@ -160,6 +165,7 @@ def regress(Y, x, roi=None) -> SPM_T:
     """Simple linear regression of (J, Q) curves on J values ``x``; ``.r`` is the correlation."""
     inputs.unsupported(roi=roi)
     y = inputs.curves(Y, min_rows=3)
+    inputs.check_variance(y, "Y")
     xs = np.ascontiguousarray(x, dtype=np.float64)
     if xs.ndim != 1 or xs.shape[0] != y.shape[0]:
         raise inputs.SpmInputError(f"x: one value per observation is needed ({y.shape[0]}), got shape {xs.shape}")
@@ -174,14 +180,16 @@ def anova1(Y, A=None, equal_var: bool = False, roi=None) -> SPM_F:
     inputs.unsupported(roi=roi)
     if isinstance(Y, (list, tuple)):
         parts = [inputs.curves(y, f"Y[{i}]", min_rows=1) for i, y in enumerate(Y)]
-        for i, p in enumerate(parts[1:], 1):
+        for i, p in enumerate(parts):
             inputs.same_nodes(parts[0], p, f"Y[0], Y[{i}]")
+            inputs.check_variance(p, f"Y[{i}]")
         A = np.concatenate([[i] * len(p) for i, p in enumerate(parts)])
         y = np.ascontiguousarray(np.vstack(parts))
     else:
         if A is None:
             raise inputs.SpmInputError("A: give one group label per observation (or Y as a list of arrays)")
         y = inputs.curves(Y)
+        inputs.check_variance(y, "Y")
     codes, levels = inputs.group_codes(A, y.shape[0])
     if len(levels) < 2:
         raise inputs.SpmInputError("A: a one-way ANOVA needs at least 2 groups")
