@@ -9,7 +9,10 @@ Contenders, on one corpus (E-GMD-like lengths, more files than any cache), page 
   clips          drums.open(clips layout).read_batch (0.2 s float32, 5 s auto = FLAC/float16)
   ds[i]          single items, index/flac
   read_batch x2  2 jobs against 1 job, with the machine's parallel ceiling in the same minutes
-  DataLoader     torch DataLoader(num_workers=2, batch 128, drums.collate) against read_batch x2
+  DataLoader     torch DataLoader(num_workers=2, drums.collate) against read_batch on 2 jobs, records
+                 (batch 128) and sequences (4 s, log-mel, batch 16): batches through reused shared
+                 buffers (drums/batch_pool.py) and, as before, a fresh segment per batch
+                 (CADENCE_SHARED_BATCHES=0); the three take turns in each of 3 rounds
   hf/datasets    (if installed) HF datasets over a Parquet of {bytes} clips with 100-row groups
 
 Rates are windows per second of wall time and per CPU second of this process (the second does
@@ -158,6 +161,82 @@ def peak_rss_reading(path: Path, windows: int) -> float:
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
+def worker_cpu_s(pids) -> float:
+    """CPU seconds (user + system) used so far by these processes (/proc/PID/stat)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def loader_rounds(contenders: dict, rounds: int = 3) -> dict:
+    """Best wall s (and CPU s of this process and its workers) of each contender over `rounds`
+    rounds, the contenders taking turns in every round (a change of load hits all of them)."""
+    best = {k: (float("inf"), float("inf")) for k in contenders}
+    for _ in range(rounds):
+        for name, (fn, pids) in contenders.items():
+            c0, w0, k0 = time.process_time(), time.perf_counter(), worker_cpu_s(pids())
+            fn()
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0 + worker_cpu_s(pids()) - k0
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    return best
+
+
+def loader_rows(row, flac: Path, ds, d2, order, w1: float, windows: int) -> None:
+    """DataLoader with 2 workers (batches through batch_pool's reused shared memory, and through
+    PyTorch's fresh segment per batch as before) against read_batch on 2 jobs in this process, for
+    records and for sequences; every batch checked against read_batch."""
+    import torch  # noqa: PLC0415
+
+    def dataloader(dset, order_, batch, pooled):
+        os.environ["CADENCE_SHARED_BATCHES"] = "1" if pooled else "0"  # read by each worker at start
+        dl = torch.utils.data.DataLoader(dset, batch_size=batch, sampler=order_.tolist(), num_workers=2,
+                                         collate_fn=drums.collate, persistent_workers=True, prefetch_factor=4)
+        it = iter(dl)  # start the workers now, with this setting
+        first = next(it)
+        ref = dset.read_batch(first["index"].numpy())
+        assert np.array_equal(first["audio"].numpy(), ref["audio"]), "DataLoader batch differs from read_batch"
+        del first, it
+        os.environ.pop("CADENCE_SHARED_BATCHES")
+        sum(len(b["audio"]) for b in dl)  # first whole epoch: pages and arenas made (not timed)
+        return dl
+
+    def pids_of(dl):
+        return lambda: [w.pid for w in dl._iterator._workers]
+
+    for what, dset, d2set, order_, batch in (
+            ("records", drums.open(flac), d2, drums.BlockShuffleSampler(len(ds), seed=0).order()[:windows * 2], BATCH),
+            ("sequences", *(drums.open(flac, mode="sequences", length_s=4.0, features="mel", offsets="random",
+                                       jobs=j) for j in (0, 2)), None, 16)):
+        if order_ is None:
+            order_ = np.random.default_rng(1).permutation(len(dset))[:max(64, windows // 16)]
+        pooled, fresh = dataloader(dset, order_, batch, True), dataloader(dset, order_, batch, False)
+        n = len(order_)
+
+        def read2():
+            for k in range(0, n, batch):
+                d2set.read_batch(order_[k:k + batch])
+        best = loader_rounds({"read_batch": (read2, list),
+                              "pooled": (lambda: sum(len(b["audio"]) for b in pooled), pids_of(pooled)),
+                              "fresh": (lambda: sum(len(b["audio"]) for b in fresh), pids_of(fresh))})
+        wb, cb = best["read_batch"]
+        unit = "windows" if what == "records" else "sequences of 4 s, log-mel"
+        row(f"{what}: read_batch, 2 jobs", wb, cb, n, f"batch {batch}, {unit}")
+        for name, label in (("pooled", "reused shared buffers (batch_pool)"),
+                            ("fresh", "a fresh segment per batch (before)")):
+            w, c = best[name]
+            row(f"{what}: DataLoader 2 workers, {name}", w, c, n,
+                f"{wb / w:.2f}x read_batch on 2 jobs (wall), {cb / c:.2f}x its CPU per item; {label}")
+        del pooled, fresh
+    dl0 = torch.utils.data.DataLoader(d2, batch_size=BATCH, sampler=order.tolist(), num_workers=0,
+                                      collate_fn=drums.collate)
+    w0, c0, got0 = timed(lambda: sum(len(b["audio"]) for b in dl0), repeat=2)
+    row("records: DataLoader 0 workers, 2 jobs", w0, c0, got0,
+        f"{w1 / w0 * got0 / len(order):.2f}x read_batch on 1 job (the engine's threads, no copy between processes)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, help="scratch directory (kept between runs)")
@@ -167,7 +246,8 @@ def main() -> None:
     data = args.data or Path(tempfile.mkdtemp(prefix="cadence-read-bench-"))
     corpus = data / "corpus"
     if not (corpus / "e-gmd-v1.0.0.csv").exists():
-        subprocess.run([sys.executable, "-m", "cadence.cli", "sample", "drums", str(corpus), "--performances",
+        subprocess.run([sys.executable, "-c", "import sys; from cadence.cli import main; sys.exit(main())",
+                        "sample", "drums", str(corpus), "--performances",
                         str(args.performances), "--kits", "3", "--min-duration", "10", "--max-duration", "120",
                         "--seed", "7", "--quiet"], check=True)
     flac = prepare(corpus, data, "index-flac")
@@ -247,20 +327,7 @@ def main() -> None:
     except ImportError:
         torch = None
     if torch is not None:
-        order_b = drums.BlockShuffleSampler(len(ds), seed=0).order()[:args.windows * 2]
-        dl = DataLoader(drums.open(flac), batch_size=BATCH, sampler=order_b.tolist(), num_workers=2,
-                        collate_fn=drums.collate, persistent_workers=True, prefetch_factor=4)
-        sum(len(b["audio"]) for b in dl)  # first epoch: workers start (not timed)
-        w, _, got_n = timed(lambda: sum(len(b["audio"]) for b in dl), repeat=2)
-        wb, _, _ = timed(lambda: batches(d2, order_b, keep=False), repeat=2)
-        row("DataLoader 2 workers b128", w, float("nan"), got_n,
-            f"{wb / w:.2f}x read_batch on 2 jobs, {w1 / w * got_n / len(order):.2f}x on 1 job, in this "
-            "process (block-shuffled, steady state)")
-        del dl
-        dl0 = DataLoader(d2, batch_size=BATCH, sampler=order_b.tolist(), num_workers=0, collate_fn=drums.collate)
-        w0, _, got0 = timed(lambda: sum(len(b["audio"]) for b in dl0), repeat=2)
-        row("DataLoader 0 workers b128, 2 jobs", w0, float("nan"), got0,
-            f"{wb / w0:.2f}x read_batch on 2 jobs (the engine's threads, no copy between processes)")
+        loader_rows(row, flac, ds, d2, order, w1, args.windows)
 
     try:
         import datasets as hf

@@ -133,12 +133,12 @@ def pack(arrays: dict, strings: dict) -> SharedBatch | None:
         return None
     fields, total = [], 0
     for k, a in arrays.items():
-        fields.append((k, total, a.dtype.str, a.shape))
+        fields.append((k, total, a.nbytes, a.dtype.str, a.shape))
         total += -(-a.nbytes // 64) * 64
     arena = pool.take(max(total, 1))
     if arena is None:
         return None
-    for (k, lo, _, _), a in zip(fields, arrays.values()):
+    for (k, lo, _, _, _), a in zip(fields, arrays.values()):
         a = np.ascontiguousarray(a)
         arena.data[lo:lo + a.nbytes] = a.reshape(-1).view(np.uint8)
     arena.state[0] = SENT
@@ -164,8 +164,7 @@ def _tensors(torch, mm: mmap.mmap, size: int, fields: list, release, *args) -> d
     weakref.finalize(raw.base, release, *args).atexit = False  # numpy's memoryview: every view keeps it
     whole = torch.from_numpy(raw)
     out = {}
-    for k, lo, dtype, shape in fields:
-        n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    for k, lo, n, dtype, shape in fields:
         out[k] = whole[lo:lo + n].view(_TORCH_DTYPES[dtype](torch)).view(shape)
     return out
 

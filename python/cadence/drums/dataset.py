@@ -515,8 +515,10 @@ class DrumDataset:
         rec = self._indices[arrays["index"]] if len(self) else arrays["index"]
         s = self._s
         pairs = s.pair_of[rec]
+        numbers = (rec - s.first_record[pairs]).tolist()
+        pairs = pairs.tolist()  # Python ints: list indexing by numpy scalars is slow (per batch)
         strings = {k: [s.pair_strings[k][p] for p in pairs] for k in ITEM_STRINGS if k != "record_id"}
-        strings["record_id"] = [s.record_id(int(r)) for r in rec]
+        strings["record_id"] = [f"{pid}#{n:05d}" for pid, n in zip(strings["pair_id"], numbers)]
         return Batch(arrays, strings)
 
     def __getitem__(self, i: int) -> dict:
