@@ -53,6 +53,7 @@ void register_gait_phase(nb::module_& m) {
         const gait::PhaseConfig c;
         nb::dict d;
         d["threshold"] = c.threshold;
+        d["threshold_bw"] = gait::kThresholdBodyWeights;
         d["smooth_samples"] = c.smooth_samples;
         d["min_contact_gap_s"] = c.min_contact_gap_s;
         d["min_stride_s"] = c.min_stride_s;
@@ -62,7 +63,8 @@ void register_gait_phase(nb::module_& m) {
         d["iqr_factor"] = c.iqr_factor;
         return d;
       },
-      "LocoHub's stride segmentation defaults (gait::PhaseConfig); threshold is in newtons.");
+      "LocoHub's stride segmentation defaults (gait::PhaseConfig): threshold in newtons, "
+      "threshold_bw for a force in body weights.");
   m.def(
       "gait_to_phase",
       [](Column<double> time_s, Column<double> force, Column<std::int64_t> trial_offsets,

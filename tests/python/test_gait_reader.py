@@ -135,7 +135,8 @@ def test_layout_error_names_the_cli_option_and_not_every_column(tmp_path):
 
 def test_points_per_cycle_and_markers_are_defined_once():
     """Issue 10 item 20: 150 was written in reader.py, sample/gait.py and summary.py, the feature
-    markers in reader.py and summary.py; every module now takes the engine's."""
+    markers in reader.py and summary.py; every module now takes the engine's. Issue 23: summary
+    reads the reader's (no copy of its own); the 0-100 % grid is the reader's alone."""
     import re
     from pathlib import Path
 
@@ -143,8 +144,17 @@ def test_points_per_cycle_and_markers_are_defined_once():
     from cadence import summary
     from cadence.sample import gait as sample_gait
 
-    assert sample_gait.POINTS_PER_CYCLE == summary.PHASE_POINTS == reader.POINTS_PER_CYCLE
-    assert summary.FEATURE_MARKERS == reader.FEATURE_MARKERS
+    assert sample_gait.POINTS_PER_CYCLE == reader.POINTS_PER_CYCLE == 150
+    assert not hasattr(summary, "PHASE_POINTS") and not hasattr(summary, "FEATURE_MARKERS")
+    assert reader.PHASE_GRID_PCT[0] == 0.0 and reader.PHASE_GRID_PCT[-1] == 100.0
+    assert not reader.PHASE_GRID_PCT.flags.writeable
+    # the sample generator keeps its own (it must not import the gait package: every CLI start
+    # imports it), checked equal here
+    grid = re.compile(r"linspace\(0(\.0)?, 100(\.0)?, POINTS_PER_CYCLE\)")
+    found = sorted(str(p.relative_to(Path(cadence.__file__).parent)) for p in Path(cadence.__file__).parent.rglob("*.py")
+                   if grid.search(p.read_text()))
+    assert found == ["gait/reader.py", "sample/gait.py"]
+    assert np.array_equal(sample_gait.PHASE_IPSI, reader.PHASE_GRID_PCT)
     literal = re.compile(r"^\s*([A-Z_]+(\s*:\s*\w+)?\s*=\s*150\b|[A-Z_]*(MARKERS|KINDS?)\b.*=\s*\(\s*\"angle\")", re.M)
     found = [str(p) for p in Path(cadence.__file__).parent.rglob("*.py") if literal.search(p.read_text())]
     assert found == []

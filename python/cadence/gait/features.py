@@ -31,7 +31,7 @@ from .reader import POINTS_PER_CYCLE, FileIndex, GaitFile, column_view, feature_
 #: Per-cycle statistics, in the engine's order (see src/cadence/gait/cycle_stats.h).
 STATS: tuple[str, ...] = tuple(_core.gait_stat_names())
 #: Reasons a group or cycle can be left out (src/cadence/gait/cycle_index.h DropReason).
-DROP_REASONS: tuple[str, ...] = tuple(_core.gait_drop_reasons())
+CYCLE_DROP_REASONS: tuple[str, ...] = tuple(_core.gait_drop_reasons())
 META_COLUMNS = ("subject", "task", "step", "cycle", "row", "valid", "is_outlier", "rmse")
 #: NaN policies by engine code (src/cadence/gait/cycle_stats.h NanPolicy).
 NAN_POLICIES: tuple[str, ...] = tuple(_core.gait_nan_policies())
@@ -44,7 +44,7 @@ def nan_policy_code(nan_policy: str) -> int:
 
 
 def drop_log(findex: FileIndex) -> pd.DataFrame:
-    """Every group and cycle the engine leaves out, with its reason (one of :data:`DROP_REASONS`).
+    """Every group and cycle the engine leaves out, with its reason (one of :data:`CYCLE_DROP_REASONS`).
 
     Columns: subject, task, step (None for a whole group), first_row, rows, reason, detail.
     """
@@ -53,7 +53,7 @@ def drop_log(findex: FileIndex) -> pd.DataFrame:
     for i in np.flatnonzero(g["reason"] != 0):
         n = int(g["rows"][i])
         rows.append((findex.subject_names[g["subject"][i]], findex.task_names[g["task"][i]], None,
-                     int(g["first_row"][i]), n, DROP_REASONS[g["reason"][i]],
+                     int(g["first_row"][i]), n, CYCLE_DROP_REASONS[g["reason"][i]],
                      f"{n} rows = {n // POINTS_PER_CYCLE} x {POINTS_PER_CYCLE} + {n % POINTS_PER_CYCLE}"
                      if n % POINTS_PER_CYCLE else f"{int(g['runs'][i])} separate runs in the file"))
     bad = np.flatnonzero(c["reason"] != 0)
@@ -64,7 +64,7 @@ def drop_log(findex: FileIndex) -> pd.DataFrame:
             while g["cycles"][gi] == 0:
                 gi -= 1
             rows.append((findex.subject_names[g["subject"][gi]], findex.task_names[g["task"][gi]],
-                         int(c["step"][ci]) if c["step_known"][ci] else None, int(c["row"][ci]), POINTS_PER_CYCLE, DROP_REASONS[c["reason"][ci]],
+                         int(c["step"][ci]) if c["step_known"][ci] else None, int(c["row"][ci]), POINTS_PER_CYCLE, CYCLE_DROP_REASONS[c["reason"][ci]],
                          f"cycle {int(ci - g['first_cycle'][gi])} of its subject x task"))
     return pd.DataFrame(rows, columns=["subject", "task", "step", "first_row", "rows", "reason", "detail"])
 

@@ -19,9 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .reader import FEATURE_MARKERS, POINTS_PER_CYCLE
-
-PHASE_GRID_PCT = np.linspace(0.0, 100.0, POINTS_PER_CYCLE)
+from .reader import FEATURE_MARKERS, PHASE_GRID_PCT, POINTS_PER_CYCLE
 # LocoHub's angle jump limit and ranges (the engine's LocoHubLimits), for phase-range views.
 _ANGLE_ABS_RAD, _ANGLE_JUMP_RAD, _VELOCITY_ABS_RAD_S, _MOMENT_ABS = np.pi, 0.5236, 17.45, 300.0
 

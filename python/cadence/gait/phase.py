@@ -32,15 +32,16 @@ from ..atomic import atomic_files
 from ..runtime import make_job, run_job
 from .loading import content_mismatch
 from .outputs import companion
-from .reader import POINTS_PER_CYCLE
+from .reader import PHASE_GRID_PCT, POINTS_PER_CYCLE
 
-#: LocoHub's stride segmentation defaults (../shared/DOMAIN.md, section 2).
-THRESHOLD_N = 50.0
-THRESHOLD_BW = 0.05
-DEFAULTS = {"smooth_samples": 5, "min_contact_gap_s": 0.3, "min_stride_s": 0.4, "max_stride_s": 2.5,
-            "drop_first": 2, "drop_last": 1, "iqr_factor": 1.5}
-#: Drop reasons, the engine's fixed list plus the trial-level one.
-DROP_REASONS = ("trial_start", "trial_end", "too_short", "too_long", "duration_outlier", "no_heel_strikes")
+#: LocoHub's stride segmentation defaults (../shared/DOMAIN.md, section 2), the engine's
+#: (gait::PhaseConfig): to_phase's signature and the CLI read them here.
+DEFAULTS = _core.gait_phase_defaults()
+THRESHOLD_N = DEFAULTS.pop("threshold")
+THRESHOLD_BW = DEFAULTS.pop("threshold_bw")
+#: Why a stride is left out: the engine's fixed list (after "kept") plus the trial-level one.
+#: Not cycle features' drop reasons (features.CYCLE_DROP_REASONS), which name groups and cycles.
+STRIDE_DROP_REASONS = (*_core.gait_stride_drop_reasons()[1:], "no_heel_strikes")
 KEY_COLUMNS = ("subject", "task")
 CONDITION_COLUMNS = ("task_id", "task_info")
 NOT_VARIABLES = {"time", "time_s", "step", "phase", "phase_ipsi", "phase_percent", "cycle"}
@@ -70,8 +71,10 @@ def default_threshold(grf: str) -> float:
 
 def to_phase(source: str | os.PathLike, out: str | os.PathLike, *, grf: str | None = None,
              events: str | None = None, threshold: float | None = None, variables: list[str] | None = None,
-             smooth_samples: int = 5, min_contact_gap_s: float = 0.3, min_stride_s: float = 0.4,
-             max_stride_s: float = 2.5, drop_first: int = 2, drop_last: int = 1, iqr_factor: float = 1.5,
+             smooth_samples: int = DEFAULTS["smooth_samples"], min_contact_gap_s: float = DEFAULTS["min_contact_gap_s"],
+             min_stride_s: float = DEFAULTS["min_stride_s"], max_stride_s: float = DEFAULTS["max_stride_s"],
+             drop_first: int = DEFAULTS["drop_first"], drop_last: int = DEFAULTS["drop_last"],
+             iqr_factor: float = DEFAULTS["iqr_factor"],
              jobs: int = 0, batch_rows: int = BATCH_ROWS, show_progress: bool | None = None) -> dict:
     """Convert a time-indexed recording to LocoHub's phase-indexed layout.
 
@@ -288,9 +291,6 @@ class _State:
                 "heel_strikes_from": force, "threshold": threshold, "variables": len(variables)}
 
 
-PHASE = np.linspace(0.0, 100.0, POINTS_PER_CYCLE)
-
-
 def _convert(t: pa.Table, keys, extra_keys, force, variables, rules, job, state: _State, drop_writer):
     bounds = _trial_bounds(t, keys)
     time_s, f = _float(t.column("time_s")), _float(t.column(force))
@@ -326,7 +326,7 @@ def _convert(t: pa.Table, keys, extra_keys, force, variables, rules, job, state:
         state.next_step[g] += 1
     rows = np.repeat(first_rows[kept["trial"]], POINTS_PER_CYCLE)
     cols = [t.column(k).take(pa.array(rows)) for k in key_cols]
-    cols += [pa.array(np.repeat(steps, POINTS_PER_CYCLE)), pa.array(np.tile(PHASE, n_kept))]
+    cols += [pa.array(np.repeat(steps, POINTS_PER_CYCLE)), pa.array(np.tile(PHASE_GRID_PCT, n_kept))]
     cols += [pa.array(v) for v in values]
     state.kept += n_kept
     state.rows += n_kept * POINTS_PER_CYCLE

@@ -16,9 +16,7 @@ import numpy as np
 
 from ..atomic import atomic_files
 from ..text import plural
-from .reader import POINTS_PER_CYCLE
-
-PHASE_PCT = np.linspace(0.0, 100.0, POINTS_PER_CYCLE)
+from .reader import PHASE_GRID_PCT as PHASE_PCT
 
 
 def _pyplot():

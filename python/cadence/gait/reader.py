@@ -24,10 +24,14 @@ import pyarrow.parquet as pq
 
 from .. import _core
 from . import batches
-from .loading import warn
+from .loading import file_type_of, warn
 
 #: Points per gait cycle (LocoHub: phase 0..100, both ends included), from the engine.
 POINTS_PER_CYCLE: int = _core.GAIT_POINTS_PER_CYCLE
+#: The phase of each point in percent, both ends included (point i at 100 * i / 149): LocoHub's
+#: phase_ipsi. Read-only, shared by the converter, the filters and the plots.
+PHASE_GRID_PCT = np.linspace(0.0, 100.0, POINTS_PER_CYCLE)
+PHASE_GRID_PCT.flags.writeable = False
 #: Engine feature kinds by code (src/cadence/gait/validation.h FeatureKind): "other", then the
 #: name markers of LocoHub's rule.
 FEATURE_KINDS: tuple[str, ...] = tuple(_core.gait_feature_kinds())
@@ -158,9 +162,7 @@ class GaitFile:
         self.path = Path(self.path)
         if not self.path.exists():
             raise FileNotFoundError(f"Data file not found: {self.path}")
-        if self.file_type == "auto":
-            suffix = self.path.suffix.lower()
-            self.file_type = "csv" if suffix in (".csv", ".txt") else "parquet"
+        self.file_type = file_type_of(self.path, self.file_type)  # the one rule (loading.py)
         if self.file_type == "parquet":
             try:
                 meta = pq.ParquetFile(self.path)
@@ -169,11 +171,9 @@ class GaitFile:
                                  f"for CSV") from e
             schema = meta.schema_arrow
             self.num_rows = meta.metadata.num_rows
-        elif self.file_type == "csv":
+        else:
             with pacsv.open_csv(self.path) as reader:
                 schema = reader.schema
-        else:
-            raise ValueError(f"Unsupported file type: {self.file_type!r}. Use 'parquet', 'csv', or 'auto'")
         self.columns = list(schema.names)
         self.types = {f.name: f.type for f in schema}
         self._check_layout()

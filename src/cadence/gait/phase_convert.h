@@ -19,8 +19,11 @@
 
 namespace cadence::gait {
 
+// LocoHub's heel-strike threshold for a force in body weights (the default below is in newtons).
+inline constexpr double kThresholdBodyWeights = 0.05;
+
 struct PhaseConfig {
-  double threshold = 50.0;      // in the force's unit (N; 0.05 for body weights)
+  double threshold = 50.0;      // in the force's unit (N; kThresholdBodyWeights for body weights)
   int smooth_samples = 5;       // centred moving average (1 = none)
   double min_contact_gap_s = 0.3;
   double min_stride_s = 0.4;
