@@ -18,12 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from .. import _core
-from .. import _core
 from .formatting import HelpFormatter
-
-# The stride segmentation defaults: the engine's (gait.phase.DEFAULTS reads the same; that module
-# is imported only when the command runs).
-_PHASE = _core.gait_phase_defaults()
 
 # The stride segmentation defaults: the engine's (gait.phase.DEFAULTS reads the same; that module
 # is imported only when the command runs).
