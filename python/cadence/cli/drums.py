@@ -57,7 +57,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     _opt(rec, "--layout", str, "index: audio once per file + onset table; clips: a window per onset",
          choices=["index", "clips"])
     _opt(rec, "--sample-rate", int, "output rate; 0 keeps the original", metavar="HZ")
-    _opt(rec, "--mapping", str, "gmd9, magenta8, magenta3, adtof5, raw, or a JSON file {class: [pitches]}")
+    _opt(rec, "--mapping", str, "auto (gmd9 for E-GMD/GMD/StemGMD/pairs, adtof5 for the other datasets), gmd9, "
+         "magenta8, magenta3, adtof5, raw, or a JSON file {class: [pitches]}")
     _opt(rec, "--merge-ms", float, "merge hits within this of a group's first hit")
     _opt(rec, "--pad-before", float, "window starts this long before the onset", metavar="S")
     _opt(rec, "--clip", float, "window length", metavar="S")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import posixpath
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,7 +115,7 @@ class Corpus:
             self.kind = "zip"
             self.zip = _core.ZipArchive(str(root))  # a ValueError naming the file when damaged
             self.archive = str(Path(root))
-            self.fs = pafs.PyFileSystem(_ZipHandler(self.zip))
+            self.fs = pafs.PyFileSystem(_ZipHandler(self, self.zip))
             names = [n for n in self.zip.names() if n and not n.endswith("/")]
             tops = {n.split("/", 1)[0] for n in names}
             top = tops.pop() if len(tops) == 1 and all("/" in n for n in names) else ""
@@ -194,8 +195,11 @@ class _ZipHandler(pafs.FileSystemHandler):
     """A zip as a read-only pyarrow FileSystem, over the engine's archive reader (the members'
     CRCs and declared sizes are checked as the workers check them)."""
 
-    def __init__(self, archive) -> None:
-        self._zip = archive
+    def __init__(self, corpus: "Corpus", archive) -> None:
+        # The archive through a weak reference to its Corpus: pyarrow keeps a PyFileSystem's
+        # handler until the interpreter is gone, and the archive is the Corpus's to close.
+        self._corpus = weakref.ref(corpus)
+        self._path = archive.path
         self._files = {n for n in archive.names() if n and not n.endswith("/")}
         self._dirs = {posixpath.dirname(n) for n in self._files}
         for d in list(self._dirs):
@@ -204,7 +208,7 @@ class _ZipHandler(pafs.FileSystemHandler):
                 self._dirs.add(d)
 
     def __eq__(self, other):
-        return isinstance(other, _ZipHandler) and other._zip.path == self._zip.path
+        return isinstance(other, _ZipHandler) and other._path == self._path
 
     def __ne__(self, other):
         return not self == other
@@ -218,7 +222,7 @@ class _ZipHandler(pafs.FileSystemHandler):
     def _info(self, path):
         path = path.strip("/")
         if path in self._files:
-            return pafs.FileInfo(path, pafs.FileType.File, size=self._zip.size(path))
+            return pafs.FileInfo(path, pafs.FileType.File, size=self._zip().size(path))
         if path in self._dirs:
             return pafs.FileInfo(path, pafs.FileType.Directory)
         return pafs.FileInfo(path, pafs.FileType.NotFound)
@@ -248,13 +252,19 @@ class _ZipHandler(pafs.FileSystemHandler):
         path = path.strip("/")
         if path not in self._files:
             raise FileNotFoundError(path)
-        return pa.BufferReader(self._zip.read(path, METADATA_MAX_BYTES))
+        return pa.BufferReader(self._zip().read(path, METADATA_MAX_BYTES))
 
     def open_input_file(self, path):
         return self.open_input_stream(path)
 
     def _read_only(self, *args, **kw):
-        raise OSError(f"{self._zip.path}: a zip corpus is read-only")
+        raise OSError(f"{self._path}: a zip corpus is read-only")
+
+    def _zip(self):
+        corpus = self._corpus()
+        if corpus is None:
+            raise OSError(f"{self._path}: the corpus reading it was closed")
+        return corpus.zip
 
     create_dir = delete_dir = delete_dir_contents = delete_root_dir_contents = delete_file = _read_only
     move = copy_file = open_output_stream = open_append_stream = _read_only

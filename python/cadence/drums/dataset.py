@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from .. import _core
 from .inputs import view_mask
-from .store import FORMAT_VERSION, JOURNAL, PAIR_COLUMNS, incomplete_message, progress, read_journal, shard_file
+from .store import DATASET_COLUMN, FORMAT_VERSION, JOURNAL, PAIR_COLUMNS, dataset_of, incomplete_message, progress, read_journal, shard_file
 
 # Engine codec numbers, from the engine (src/cadence/drums/clip_codec.h, enum Codec; 0 is auto).
 CODEC_IDS = {name: code for code, name in enumerate(_core.drums_codecs()) if code}
@@ -151,6 +151,7 @@ class _Shared:
         pairs = pa.concat_tables(parts["pairs"]) if parts["pairs"] else None
         # Per file: the strings items carry, its rate, and its first record (record ids count from it).
         self.pair_strings = {c: (pairs.column(c).to_pylist() if pairs else []) for c in PAIR_COLUMNS}
+        self.pair_strings[DATASET_COLUMN] = [dataset_of(self.config)] * n_pairs
         self.pair_rate_hz = np.asarray(pairs.column("sample_rate_hz").to_numpy(), np.int32) if pairs else np.zeros(0, np.int32)
         first = np.full(n_pairs, n_records, np.int64)
         np.minimum.at(first, self.pair_of, np.arange(n_records))
@@ -416,10 +417,12 @@ class DrumDataset:
                            _indices=np.ascontiguousarray(indices, np.int64))
 
     def filter(self, *, split: str | Sequence[str] | None = None, kits: Sequence[str | int] | None = None,
-               drummers: Sequence[str] | None = None, pair_ids: Sequence[str] | None = None) -> DrumDataset:
-        """A view of the records whose split / kit (name or number) / drummer / pair is among
-        those given (no audio or labels are copied: the view holds record numbers). The names are
-        :func:`prepare`'s and the command line's (``--split``, ``--kits``, ``--drummers``).
+               drummers: Sequence[str] | None = None, pair_ids: Sequence[str] | None = None,
+               dataset: str | Sequence[str] | None = None) -> DrumDataset:
+        """A view of the records whose split / kit (name or number) / drummer / pair / dataset
+        (``enst``, ``mdb``...; see :func:`cadence.drums.mix`) is among those given (no audio or
+        labels are copied: the view holds record numbers). The names are :func:`prepare`'s and the
+        command line's (``--split``, ``--kits``, ``--drummers``, ``--dataset``).
 
         Raises
         ------
@@ -430,8 +433,10 @@ class DrumDataset:
         s = self._s
         files = np.unique(s.pair_of[self._indices])  # the files of this view; every column filtered on is per file
         keep = np.zeros(len(s.first_record), bool)
-        columns = {c: [s.pair_strings[c][f] for f in files] for c in ("split", "kit", "drummer", "pair_id")}
-        keep[files] = view_mask(columns, split=split, kits=kits, drummers=drummers, pair_ids=pair_ids)
+        columns = {c: [s.pair_strings[c][f] for f in files]
+                   for c in ("split", "kit", "drummer", "pair_id", DATASET_COLUMN)}
+        keep[files] = view_mask(columns, split=split, kits=kits, drummers=drummers, pair_ids=pair_ids,
+                                dataset=dataset)
         return self._view(self._indices[keep[s.pair_of[self._indices]]])
 
     def shard(self, rank: int, world_size: int, *, drop_last: bool = False) -> DrumDataset:

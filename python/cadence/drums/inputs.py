@@ -38,7 +38,7 @@ def select(pairs: list[PairInput], *, splits=None, kits=None, drummers=None,
     return out[:limit] if limit is not None else out
 
 
-def view_mask(files: dict, *, split=None, kits=None, drummers=None, pair_ids=None) -> "np.ndarray":
+def view_mask(files: dict, *, split=None, kits=None, drummers=None, pair_ids=None, dataset=None) -> "np.ndarray":
     """Per file of a prepared directory (``files``: its ``split``, ``kit``, ``drummer`` and
     ``pair_id`` columns), whether :meth:`DrumDataset.filter` keeps it: the same names and
     matching as :func:`select` (``--split``, ``--kits`` by name or number, ``--drummers``). A value
@@ -50,7 +50,8 @@ def view_mask(files: dict, *, split=None, kits=None, drummers=None, pair_ids=Non
     keep = np.ones(n, bool)
     numbers = [str(p).rsplit("_", 1)[-1] for p in files["pair_id"]]  # E-GMD's kit number: the "_N" suffix
     for name, column, wanted in (("split", "split", split), ("kits", "kit", kits),
-                                 ("drummers", "drummer", drummers), ("pair_ids", "pair_id", pair_ids)):
+                                 ("drummers", "drummer", drummers), ("pair_ids", "pair_id", pair_ids),
+                                 ("dataset", "dataset", dataset)):
         if wanted is None:
             continue
         wanted = {str(w) for w in ([wanted] if isinstance(wanted, (str, int)) else wanted)}

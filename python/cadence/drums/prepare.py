@@ -32,7 +32,7 @@ from .corpus import Corpus, PairInput
 from . import report as report_mod
 from .class_maps import BUILTIN, ClassMap, load_class_map
 from .ray_executor import accepts_uris
-from .store import JOURNAL, PAIR_COLUMNS, REPORT, Store, read_journal
+from .store import DATASET_COLUMN, JOURNAL, PAIR_COLUMNS, REPORT, Store, dataset_of, read_journal
 
 #: The stored codecs, by the engine's code (0 is auto, a rule rather than a codec).
 CODECS = tuple(_core.drums_codecs()[1:])
@@ -42,7 +42,7 @@ _ENGINE = _core.drums_prepare_defaults()  # drums::PrepareConfig's defaults
 #: the CLI read them here.
 DEFAULTS = {"csv": None, "split": None, "kits": None, "drummers": None, "sample_fraction": None, "seed": 0,
             "limit": None, "channels": None, "layout": _ENGINE["layout"], "sample_rate_hz": _ENGINE["sample_rate_hz"],
-            "mapping": _ENGINE["mapping"], "merge_ms": _ENGINE["merge_s"] * 1e3, "pad_before_s": _ENGINE["pad_before_s"],
+            "mapping": "auto", "merge_ms": _ENGINE["merge_s"] * 1e3, "pad_before_s": _ENGINE["pad_before_s"],
             "clip_s": _ENGINE["clip_s"], "codec": _ENGINE["codec"], "index_codec": _ENGINE["index_codec"],
             "flac_level": _ENGINE["flac_level"], "csv_tolerance_s": _ENGINE["csv_tolerance_s"],
             "midi_tolerance_s": _ENGINE["midi_tolerance_s"], "shard_size": "512M", "max_offset_ms": None,
@@ -118,7 +118,9 @@ def prepare(
     sample_rate_hz
         Output rate (libsoxr, high quality); 0 keeps each file's own rate.
     mapping
-        ``gmd9``, ``magenta8``, ``magenta3``, ``adtof5``, ``raw``, or a JSON file
+        ``auto`` (the dataset's usual vocabulary: ``gmd9`` for E-GMD, GMD, StemGMD and plain
+        pairs, ADTOF's ``adtof5`` for ENST, MDB, IDMT, RBMA13, TMIDT and Slakh, whose labels
+        reach GM pitches that gmd9 does not list, such as ENST's ``bd`` = 35), ``gmd9``, ``magenta8``, ``magenta3``, ``adtof5``, ``raw``, or a JSON file
         ``{"class": [pitches...], ...}`` (or a loaded :class:`ClassMap`).
     channels
         MIDI channels to take notes from, 1..16 (10 = General MIDI drums); None = all, as E-GMD
@@ -196,7 +198,8 @@ def prepare(
     selected = inputs_mod.select(pairs, **filters)
     if not selected:
         raise NothingSelected(inputs_mod.explain_empty(listing.found, pairs, pre_rejects, **filters))
-    class_map = mapping if isinstance(mapping, ClassMap) else load_class_map(mapping)
+    class_map = mapping if isinstance(mapping, ClassMap) else load_class_map(
+        datasets.MODULES[listing.dataset].MAPPING if mapping == "auto" else mapping)
     config = build_config(
         layout=layout, sample_rate_hz=sample_rate_hz, class_map=class_map, channels=channels,
         merge_ms=merge_ms, pad_before_s=pad_before_s, clip_s=clip_s, codec=codec, index_codec=index_codec,
@@ -363,12 +366,22 @@ def journal_options(out: str | os.PathLike, root: str | os.PathLike) -> dict:
     }
 
 
+def _usual_mapping(root) -> str:
+    """The class map a dataset is prepared with unless told (``--mapping auto``): its module's
+    ``MAPPING``; E-GMD's gmd9 where ROOT cannot be read."""
+    try:
+        return datasets.MODULES[datasets.detect(Corpus(root))].MAPPING
+    except (OSError, ValueError):
+        return datasets.MODULES["egmd"].MAPPING
+
+
 def prepare_config(root: str | os.PathLike, options: dict) -> dict:
     """The output-shaping options among :func:`prepare`'s keyword arguments, normalised as the
     journal keeps them (a mapping by its classes, a size in bytes), keyed by argument name: two
     sets of options give the same output exactly when these are equal."""
     o = DEFAULTS | options
-    class_map = o["mapping"] if isinstance(o["mapping"], ClassMap) else load_class_map(o["mapping"])
+    class_map = o["mapping"] if isinstance(o["mapping"], ClassMap) else load_class_map(
+        _usual_mapping(root) if o["mapping"] == "auto" else o["mapping"])
     csv_path = o["csv"]
     c = build_config(layout=o["layout"], sample_rate_hz=o["sample_rate_hz"], class_map=class_map,
                      channels=o["channels"], merge_ms=o["merge_ms"], pad_before_s=o["pad_before_s"], clip_s=o["clip_s"],
@@ -401,6 +414,7 @@ class _Totals:
         self.files = self.records = self.notes = self.unmapped = 0
         self.audio_s = 0.0
         self.unmapped_by_pitch: Counter = Counter()
+        self.unmapped_labels: Counter = Counter()  # annotation labels with no GM pitch (ENST's sweep...)
         self.clips_by_codec: Counter = Counter()
         self.bytes_by_codec: Counter = Counter()
         self.notes_by_channel: Counter = Counter()
@@ -421,6 +435,7 @@ class _Totals:
         self.audio_s += s["audio_s"]
         self.unmapped += s["unmapped_hits"]
         self.unmapped_by_pitch.update(s["unmapped_by_pitch"])
+        self.unmapped_labels.update(s.get("unmapped_labels", {}))
         self.clips_by_codec.update(s["clips_by_codec"])
         self.bytes_by_codec.update(s["bytes_by_codec"])
         self.notes_by_channel.update(s.get("notes_by_channel", {}))
@@ -435,6 +450,7 @@ class _Totals:
         """The figures a journal commit keeps, so that the report can cover every run."""
         return {"files": self.files, "records": self.records, "notes": self.notes, "unmapped": self.unmapped,
                 "audio_s": self.audio_s, "unmapped_by_pitch": {str(k): v for k, v in self.unmapped_by_pitch.items()},
+                **({"unmapped_labels": dict(self.unmapped_labels)} if self.unmapped_labels else {}),
                 "clips_by_codec": dict(self.clips_by_codec), "bytes_by_codec": dict(self.bytes_by_codec),
                 "notes_by_channel": {str(k): v for k, v in self.notes_by_channel.items()},
                 "dropped": dict(self.dropped), "raw_bytes": self.raw_bytes, "warnings": self.warnings,
@@ -447,6 +463,7 @@ class _Totals:
         self.unmapped += d.get("unmapped", 0)
         self.audio_s += d.get("audio_s", 0.0)
         self.unmapped_by_pitch.update({int(k): v for k, v in d.get("unmapped_by_pitch", {}).items()})
+        self.unmapped_labels.update(d.get("unmapped_labels", {}))
         self.clips_by_codec.update(d.get("clips_by_codec", {}))
         self.bytes_by_codec.update(d.get("bytes_by_codec", {}))
         self.notes_by_channel.update({int(k): v for k, v in d.get("notes_by_channel", {}).items()})
@@ -459,14 +476,16 @@ def _tables(pair: PairInput, result) -> dict[str, pa.Table]:
     m = pair.meta
     values = {"pair_id": pair.pair_id, "source_id": m.get("source_id", ""), "drummer": m.get("drummer", ""),
               "session": m.get("session", ""), "style": m.get("style", ""), "bpm": m.get("bpm", 0),
-              "beat_type": m.get("beat_type", ""), "kit": m.get("kit_name", ""), "split": m.get("split", "")}
+              "beat_type": m.get("beat_type", ""), "kit": m.get("kit_name", ""), "split": m.get("split", ""),
+              DATASET_COLUMN: pair.dataset}
 
     def with_meta(batch, record_ids: bool) -> pa.Table:
         rb = pa.record_batch(batch)
         n = rb.num_rows
         cols = [pa.array([f"{pair.pair_id}#{k:05d}" for k in range(n)], pa.string())] if record_ids else []
-        cols += [pa.array([values[c]] * n, pa.int16() if c == "bpm" else pa.string()) for c in PAIR_COLUMNS]
-        names = (["record_id"] if record_ids else []) + list(PAIR_COLUMNS)
+        meta = (*PAIR_COLUMNS, DATASET_COLUMN)
+        cols += [pa.array([values[c]] * n, pa.int16() if c == "bpm" else pa.string()) for c in meta]
+        names = (["record_id"] if record_ids else []) + list(meta)
         return pa.Table.from_arrays(cols + rb.columns, names=names + rb.schema.names)
 
     if result.audio is None:
@@ -519,6 +538,8 @@ def _write_all(run, todo, store: Store, rejects: list[dict], totals: _Totals, jo
                 for r in unreleased:
                     r.release()
                 unreleased = []
+            # Written: the pair's engine memory goes now, not after the next pair has arrived.
+            del tables, result
         # The end, or a clean stop: commit what is whole (every input here is complete).
         if writers is not None:
             store.commit(shard, writers, shard_inputs, rejects, in_shard.to_json())
@@ -570,6 +591,9 @@ def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_tod
         "notes_by_channel": {str(k): v for k, v in sorted(whole.notes_by_channel.items())},
         "unmapped_hits": whole.unmapped,
         "unmapped_by_pitch": {str(k): v for k, v in sorted(whole.unmapped_by_pitch.items())},
+        # Labels of the dataset's annotation files with no GM pitch: no record, counted here.
+        "unmapped_labels": {dataset_of(store.config): dict(sorted(whole.unmapped_labels.items()))}
+        if whole.unmapped_labels else {},
         "midi_warnings": whole.warnings,
         "audio_hours": whole.audio_s / 3600,
         "unpaired_files": unpaired,

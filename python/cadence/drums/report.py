@@ -75,6 +75,8 @@ def format_report(r: dict) -> str:
         f"  unmapped hits  {r['unmapped_hits']:,}"
         + (f" ({counts(r['unmapped_by_pitch'], key='pitch {}:')})" if r["unmapped_by_pitch"] else ""),
     ]
+    for dataset, labels in (r.get("unmapped_labels") or {}).items():  # labels with no GM pitch: no record
+        lines.append(f"  unmapped labels {sum(labels.values()):,} ({dataset}: {counts(labels)})")
     if r.get("records_dropped"):
         lines.append(f"  records left out {counts(r['records_dropped'])}")
     if r.get("channels") or (r.get("notes_by_channel") and set(r["notes_by_channel"]) != {"10"}):

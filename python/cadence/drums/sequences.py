@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from .. import _core
 from .dataset import _OPEN, Batch, _in_dataloader_worker, _INHERITED_JOBS, _Shared
 from .inputs import view_mask
+from .store import DATASET_COLUMN, dataset_of
 
 SEQUENCE_ARRAYS = ("audio", "onset_roll", "velocity_roll", "index", "file", "start_sample", "start_s",
                    "sample_rate_hz")
@@ -258,12 +259,15 @@ class SequenceDataset:
         return view
 
     def filter(self, *, split: str | Sequence[str] | None = None, kits: Sequence[str | int] | None = None,
-               drummers: Sequence[str] | None = None, pair_ids: Sequence[str] | None = None) -> SequenceDataset:
-        """A view of the files whose split / kit (name or number) / drummer / pair is among those
-        given; a value no file has raises ValueError listing those present (as
+               drummers: Sequence[str] | None = None, pair_ids: Sequence[str] | None = None,
+               dataset: str | Sequence[str] | None = None) -> SequenceDataset:
+        """A view of the files whose split / kit (name or number) / drummer / pair / dataset is
+        among those given; a value no file has raises ValueError listing those present (as
         :meth:`DrumDataset.filter`)."""
-        keep = view_mask({c: list(self._files_meta[c][self._files]) for c in ("split", "kit", "drummer", "pair_id")},
-                         split=split, kits=kits, drummers=drummers, pair_ids=pair_ids)
+        names = ("split", "kit", "drummer", "pair_id")
+        columns = {c: list(self._files_meta[c][self._files]) for c in names}
+        columns[DATASET_COLUMN] = [dataset_of(self._s.config)] * len(self._files)
+        keep = view_mask(columns, split=split, kits=kits, drummers=drummers, pair_ids=pair_ids, dataset=dataset)
         return self._view(self._files[keep])
 
     def shard(self, rank: int, world_size: int) -> SequenceDataset:

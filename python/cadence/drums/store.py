@@ -27,8 +27,16 @@ from ..atomic import TEMP_MARK, AtomicFiles, atomic_path, fsync_dir
 JOURNAL = "journal.jsonl"
 #: Per file (pair) columns: written on every row by prepare, kept once per file by the reader.
 PAIR_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
-#: Per file (pair) columns: written on every row by prepare, kept once per file by the reader.
-PAIR_COLUMNS = ("pair_id", "source_id", "drummer", "session", "style", "bpm", "beat_type", "kit", "split")
+#: Written after PAIR_COLUMNS on every row: the dataset the pair came from (``--dataset``), for
+#: tools reading the Parquet files; the reader takes it from the journal (:func:`dataset_of`), so
+#: that directories prepared before it existed read the same.
+DATASET_COLUMN = "dataset"
+
+
+def dataset_of(config: dict) -> str:
+    """The dataset a prepared directory holds, from its journal's config: recorded for every
+    dataset but E-GMD and plain pairs (whose journals predate the choice), told apart by the CSV."""
+    return config.get("dataset") or ("egmd" if config.get("selection", {}).get("csv") else "pairs")
 #: The run report (drums/prepare.py); while a run works it says ``"interrupted": true``.
 REPORT = "report.json"
 #: The points of a commit where :data:`fault_hook` is called, in order.
@@ -54,11 +62,6 @@ BLOB_ALIGN = 64
 # Small enough for random access and for the writer's memory (it holds ~2-3x a row group while
 # encoding it), large enough for zstd to work well.
 ROW_GROUP_BYTES = 8 << 20
-
-
-def shard_file(kind: str, shard: int, suffix: str = "parquet") -> str:
-    """The one shard file naming rule: ``records-00003.parquet``, ``audio-00003.bin``."""
-    return f"{kind}-{shard:05d}.{suffix}"
 
 
 def shard_file(kind: str, shard: int, suffix: str = "parquet") -> str:
@@ -113,7 +116,9 @@ class _TableWriter:
     """One Parquet file, written through a temporary name, in row groups of ~ROW_GROUP_BYTES.
 
     Batches are buffered until a row group's worth has arrived, because pyarrow writes at least
-    one row group per write_table call and per-file batches are small."""
+    one row group per write_table call and per-file batches are small. The buffer holds copies,
+    so that it never keeps an engine result alive: the writer's memory is one row group's, whatever
+    the shard size."""
 
     def __init__(self, final: Path, schema: pa.Schema):
         self.final = final
@@ -133,14 +138,16 @@ class _TableWriter:
         self.rows = 0
 
     def add(self, table: pa.Table) -> bool:
-        """Buffers `table`; returns True when that flushed a row group to disk."""
+        """Buffers a copy of `table` (see owned_copy), writing a row group when one is whole.
+        Returns True: the writer holds nothing of `table`, so the caller may give its bytes back
+        to the budget."""
+        table = owned_copy(table)
         self.buffer.append(table)
         self.buffered_bytes += table.nbytes
         self.rows += table.num_rows
         if self.buffered_bytes >= ROW_GROUP_BYTES:
             self.flush()
-            return True
-        return False
+        return True
 
     def flush(self) -> None:
         if self.buffer:
@@ -206,6 +213,26 @@ class _BlobWriter:
             self.group.abort()
 
 
+def owned_copy(table: pa.Table) -> pa.Table:
+    """`table` copied into pyarrow's memory, sharing no buffer with it.
+
+    The engine exports a pair's result as one Arrow struct with one release: while any buffer
+    of it is alive, all of it is, audio included. A table buffered until its row group is
+    written must therefore hold copies. take() copies values but keeps a dictionary column's
+    dictionary zero-copy (the clips' ``codec``), which kept every pair's audio alive until its
+    shard closed (issue 23, point 8): dictionaries are copied as well."""
+    taken = table.take(np.arange(table.num_rows))
+    columns = [_owned_dictionaries(c) if pa.types.is_dictionary(c.type) else c for c in taken.columns]
+    return pa.Table.from_arrays(columns, schema=taken.schema)
+
+
+def _owned_dictionaries(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    def copy(chunk: pa.DictionaryArray) -> pa.DictionaryArray:
+        values = chunk.dictionary.take(np.arange(len(chunk.dictionary)))
+        return pa.DictionaryArray.from_arrays(chunk.indices, values, ordered=column.type.ordered)
+    return pa.chunked_array([copy(c) for c in column.chunks], column.type)
+
+
 class _AudioTableWriter:
     """A table whose ``audio`` column (large_binary) goes to a blob file: the Parquet file gets
     ``audio_offset`` and ``audio_bytes`` instead, so that one record's or one file's audio is read
@@ -219,7 +246,9 @@ class _AudioTableWriter:
         self.final = self.table.final
 
     def add(self, table: pa.Table) -> bool:
-        audio = table.column("audio").combine_chunks()
+        column = table.column("audio")
+        # combine_chunks() copies even a single chunk: a pair's whole audio once more in memory.
+        audio = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
         n = len(audio)
         offsets = np.frombuffer(audio.buffers()[1], np.int64, n + 1, audio.offset * 8)
         data = audio.buffers()[2]
@@ -229,9 +258,7 @@ class _AudioTableWriter:
                 starts[k] = self.blob.add(memoryview(data)[offsets[k]:offsets[k + 1]])
         elif n:  # clips: one write of every clip back to back
             starts[:] = self.blob.add(memoryview(data)[offsets[0]:offsets[n]]) + offsets[:n] - offsets[0]
-        # take() copies the labels: a buffered zero-copy slice would keep the engine's whole result,
-        # audio included, alive until the row group is written.
-        rest = table.drop_columns(["audio"]).take(np.arange(table.num_rows))
+        rest = table.drop_columns(["audio"])  # copied by self.table.add
         rest = rest.append_column(pa.field("audio_offset", pa.int64(), False), pa.array(starts))
         rest = rest.append_column(pa.field("audio_bytes", pa.int64(), False), pa.array(np.diff(offsets)))
         self.table.add(rest)
@@ -402,17 +429,79 @@ def read_journal(path: Path) -> tuple[dict, list[Commit]]:
                 break  # torn write: never acknowledged, so never committed
             try:
                 entry = json.loads(raw)
-            except ValueError as e:
-                raise ValueError(f"{path} line {number} is damaged ({e}); the shards it lists cannot be "
+                why = _entry_problem(entry)
+            except (ValueError, RecursionError) as e:  # RecursionError: nesting deeper than json parses
+                why = str(e) or type(e).__name__
+            if why:
+                raise ValueError(f"{path} line {number} is damaged ({why}); the shards it lists cannot be "
                                  f"trusted: prepare into a new directory") from None
-            if entry.get("type") == "header":
+            if entry["type"] == "header":
                 header = entry
-            elif entry.get("type") == "commit":
+            elif entry["type"] == "commit":
                 commits.append(Commit(entry["shard"], entry["files"], entry["inputs"], entry["rejects"],
                                       entry.get("stats", {})))
     if not header:
         raise ValueError(f"{path}: no header line; this is not a cadence output journal")
     return header, commits
+
+
+def _entry_problem(entry) -> str | None:
+    """What is wrong with a journal line's shape (another tool's or a damaged copy's), or None:
+    a header with its options, or a commit whose files, inputs and rejects are what
+    Store.commit writes, so that no reader meets a wrong type deep inside."""
+    def count(x) -> bool:
+        return type(x) is int and x >= 0
+
+    def text(x) -> bool:
+        return type(x) is str
+
+    if not isinstance(entry, dict) or entry.get("type") not in ("header", "commit"):
+        return "neither a header nor a commit"
+    if entry["type"] == "header":
+        return None if isinstance(entry.get("config"), dict) else "a header without its options"
+    files, inputs, rejects = entry.get("files"), entry.get("inputs"), entry.get("rejects")
+    if not (count(entry.get("shard")) or entry.get("shard") == -1):  # -1: a commit of rejects alone
+        return "a commit without a shard number"
+    if not isinstance(files, dict) or not all(
+            text(k) and k == os.path.basename(k) and not k.startswith(".") and isinstance(v, dict)
+            and count(v.get("rows")) and count(v.get("bytes")) and text(v.get("sha256")) for k, v in files.items()):
+        return "a commit whose files are not names with rows, bytes and sha256"
+    if not isinstance(inputs, list) or not all(text(i) for i in inputs):
+        return "a commit whose inputs are not names"
+    if not isinstance(rejects, list) or not all(
+            isinstance(r, dict) and text(r.get("pair_id")) and text(r.get("reason")) and text(r.get("message"))
+            for r in rejects):
+        return "a commit whose rejects are not pair_id, reason and message"
+    return _stats_problem(entry.get("stats", {}))
+
+
+def _stats_problem(stats) -> str | None:
+    """The shape of a commit's figures (prepare's _Totals.to_json): numbers, counters keyed by
+    name (by number for pitches and channels), notes per channel per input, and [kit, offset ms,
+    peak ratio] per input. Keys this version does not know are left to the versions that do."""
+    def number(x) -> bool:
+        return type(x) in (int, float)
+
+    def counter(x, numbered: bool = False) -> bool:
+        return isinstance(x, dict) and all(number(v) and (not numbered or k.isdigit()) for k, v in x.items())
+
+    if not isinstance(stats, dict):
+        return "a commit whose figures are not a mapping"
+    shapes = {
+        "unmapped_by_pitch": lambda v: counter(v, numbered=True),
+        "unmapped_labels": counter,
+        "notes_by_channel": lambda v: counter(v, numbered=True),
+        "channels_by_input": lambda v: isinstance(v, dict) and all(counter(x) for x in v.values()),
+        "alignment_by_input": lambda v: isinstance(v, dict) and all(
+            isinstance(x, list) and len(x) == 3 and type(x[0]) is str and number(x[1]) and number(x[2])
+            for x in v.values()),
+    }
+    for key in ("files", "records", "notes", "unmapped", "audio_s", "raw_bytes", "warnings"):
+        shapes[key] = number
+    for key in ("clips_by_codec", "bytes_by_codec", "dropped"):
+        shapes[key] = counter
+    bad = sorted(k for k, v in stats.items() if k in shapes and not shapes[k](v))
+    return f"a commit whose figures {', '.join(bad)} are not of their kind" if bad else None
 
 
 def done_ids(commits: list[Commit]) -> set[str]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from ..corpus import Corpus
 from .listing import Listing
-from . import egmd, pairs
+from . import egmd, enst, gmd, idmt, mdb, pairs, rbma13, slakh, stemgmd, tmidt
 
 #: ``--dataset`` values, in the order auto-detection tries them (``pairs`` last: any .mid files
 #: with their audio).
-MODULES = {m.NAME: m for m in (egmd, pairs)}
+MODULES = {m.NAME: m for m in (egmd, gmd, stemgmd, slakh, enst, mdb, idmt, rbma13, tmidt, pairs)}
 NAMES = tuple(MODULES)
 
 
@@ -52,7 +52,7 @@ def list_pairs(corpus: Corpus, dataset: str = "auto", *, csv: str | None = None,
         raise ValueError(f"--dataset {dataset!r}: choose auto or one of {', '.join(NAMES)}")
     if dataset == "auto":
         if csv is not None:  # a CSV named: E-GMD's (or GMD's), as before datasets were told apart
-            dataset = "egmd"
+            dataset = "gmd" if gmd.is_gmd_csv(corpus, csv) else "egmd"
         else:
             dataset = detect(corpus)
     module = MODULES[dataset]

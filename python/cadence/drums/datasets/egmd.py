@@ -20,6 +20,8 @@ from .listing import Listing
 
 TITLE = "E-GMD"
 NAME = "egmd"
+#: The class map (--mapping auto) records are made with unless told.
+MAPPING = "gmd9"
 LOOKS_FOR = "a CSV with E-GMD's columns (e-gmd-v1.0.0.csv)"
 # E-GMD's CSV header, in order: the one definition (the sample generator and the summary use it).
 COLUMNS = (
@@ -112,6 +114,11 @@ def parse_csv(lines, where: str, corpus: Corpus, top: str, columns: tuple[str, .
         at = f"{csv_name} line {line}"
         rid = (row.get("audio_filename") or f"{csv_name}:{line}").strip()
         missing = [c for c in columns if not (row.get(c) or "").strip()]
+        if missing == ["audio_filename"] and dataset == "gmd":  # GMD: a performance kept as MIDI only
+            rejects.append(InputReject(rid if rid != f"{csv_name}:{line}" else posixpath.splitext(
+                row["midi_filename"].strip())[0], "missing_audio",
+                f"{at}: {row['midi_filename'].strip()} has no audio_filename (recorded as MIDI only)"))
+            continue
         if missing:
             rejects.append(InputReject(rid, "csv_missing_field", f"{at}: empty {', '.join(missing)}"))
             continue

@@ -31,3 +31,29 @@ class Listing:
         used = {p for pair in self.pairs for p in (*pair.annotation_paths, *pair.audio_paths)} | self.metadata
         return sorted(set(self.unpaired_extra) | {f for f in corpus.files()
                                                   if f not in used and not f.rpartition("/")[2].startswith(".")})
+
+
+#: The metadata a pair of a dataset without a CSV carries (the columns of the file table).
+def meta_of(**values) -> dict:
+    meta = {"source_id": "", "drummer": "", "session": "", "split": "", "kit_name": "", "style": "",
+            "beat_type": "", "time_signature": "", "bpm": 0}
+    return meta | values
+
+
+def paired(corpus: Corpus, dataset: str, fmt: str, entries, found: str, **listing) -> Listing:
+    """A listing from ``entries``: (pair_id, annotation paths, audio paths, meta) each, its files
+    relative to the corpus. An entry whose audio the corpus lacks is a ``missing_audio`` reject
+    naming the file looked for (the annotation without its recording is never dropped silently)."""
+    files = set(corpus.files())
+    pairs, rejects = [], []
+    for pair_id, notes, audio, meta in entries:
+        lost = [a for a in audio if a not in files]
+        if lost or not audio:
+            rejects.append(InputReject(pair_id, "missing_audio",
+                                       f"{corpus.where(notes[0])}: no recording {corpus.where(lost[0]) if lost else ''}"
+                                       f" for it (the {dataset} layout pairs them by name)"))
+            continue
+        pairs.append(PairInput(pair_id, tuple(notes), tuple(audio), fmt, float("nan"), dataset,
+                               meta_of(source_id=pair_id, **meta)))
+    return Listing(dataset, pairs, rejects, found=f"{corpus.name} ({found}): {len(pairs)} pair(s), "
+                                                  f"{len(rejects)} without their recording", **listing)

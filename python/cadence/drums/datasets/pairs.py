@@ -14,6 +14,8 @@ from .listing import Listing
 
 TITLE = "MIDI + audio pairs"
 NAME = "pairs"
+#: The class map (--mapping auto) records are made with unless told.
+MAPPING = "gmd9"
 LOOKS_FOR = f"{'/'.join(MIDI_SUFFIXES)} files with a {'/'.join(AUDIO_SUFFIXES)} of the same name"
 
 
