@@ -128,7 +128,7 @@ sanitize: $(STAMP)/venv
 # audio_fuzz runs with its stderr closed (libFuzzer's and the sanitizers' reports still come
 # through): mpg123 inside libsndfile writes a line per bad frame, gigabytes in 10 minutes.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := smf_fuzz audio_fuzz class_map_fuzz arrow_fuzz flac_frames_fuzz
+FUZZ_TARGETS := smf_fuzz audio_fuzz class_map_fuzz arrow_fuzz flac_frames_fuzz annotation_fuzz
 FUZZ_PY_TARGETS := mapping_fuzz ranges_fuzz
 FUZZ_APT_PACKAGES := clang libclang-rt-14-dev
 FUZZ_WORK := build/fuzz-work

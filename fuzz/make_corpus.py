@@ -140,6 +140,23 @@ tasks:
     _write("ranges_fuzz", "bad.yaml", b"tasks:\n  t:\n    phases:\n      120: {a: {min: 2, max: 1}}\n")
 
 
+def annotation() -> None:
+    # First byte: the format (annotation_fuzz.cpp's order: enst, mdb, mdb_class, rbma13, tmidt,
+    # idmt), then the file as the datasets write it, with an unmapped label and a CRLF or two.
+    _write("annotation_fuzz", "enst.txt", b"\x00" + b"0.000000 bd\n0.371519 chh\n0.743039 sd-\n1.114558 sweep\n1.48 cr2\n")
+    _write("annotation_fuzz", "mdb.txt", b"\x01" + b"0.058\tKD\r\n0.058 \t CHH\r\n0.290\tSDB\r\n\n0.5\tXX\n")
+    _write("annotation_fuzz", "mdb_class.txt", b"\x02" + b"0.058\tKD\n0.3\tOT\n0.4\tTT\t0.5\n")
+    _write("annotation_fuzz", "rbma13.txt", b"\x03" + b"0.5\t0\n0.75\t7.0\n1.0\t47\n1.25\t46\t100\n")
+    _write("annotation_fuzz", "idmt.xml", b"\x05" + b"""<?xml version="1.0" encoding="UTF-8"?>
+<instrumentRecording><globalParameter><audioFileName>RealDrum01_00#MIX.wav</audioFileName></globalParameter>
+<transcription>
+<event><pitch>0</pitch><onsetSec>0.029</onsetSec><offsetSec>0.1</offsetSec><instrument>HH</instrument></event>
+<!-- c --><event a="x>y"><onsetSec>-1e-5</onsetSec><instrument>K&#68;</instrument></event>
+<event><onsetSec>1.5</onsetSec><instrument>TT</instrument></event>
+</transcription></instrumentRecording>
+""")
+
+
 def main() -> None:
     shutil.rmtree(ROOT, ignore_errors=True)
     smf()
@@ -149,6 +166,7 @@ def main() -> None:
     random_seeds("arrow_fuzz", [16, 64, 256, 1024], seed=2)
     mapping()
     ranges()
+    annotation()
     total = sum(p.stat().st_size for p in ROOT.rglob("*") if p.is_file())
     print(f"wrote {sum(1 for p in ROOT.rglob('*') if p.is_file())} seeds, {total} bytes, in {ROOT}")
 
