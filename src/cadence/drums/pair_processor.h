@@ -1,5 +1,6 @@
-// Everything that happens to one MIDI + audio pair, on one worker: parse the MIDI (full tempo
-// map), map pitches to classes and merge simultaneous hits, decode and resample the audio,
+// Everything that happens to one annotation + audio pair, on one worker: parse the MIDI (full
+// tempo map) or the dataset's own annotation files (annotation.h: labels to GM pitches), map
+// pitches to classes and merge simultaneous hits, decode and resample the audio (stems summed),
 // check durations, then cut and encode clips (the "clips" layout) or encode the file once and
 // list its onsets (the "index" layout). A bad pair becomes a rejection with a reason code from
 // a fixed list, never an exception that stops the run.
