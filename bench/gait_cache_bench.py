@@ -85,7 +85,7 @@ def child(mode: str, path: str, cache: str) -> dict:
         return {"digest": _digest(out), "cold": [wall, cpu]}
     if kind == "compute":  # the columns read into memory before the clock starts
         loco = LocomotionData(path, verbose=False)
-        loco._feature_table()
+        loco.feature_table()
         out, wall, cpu = _timed(lambda: call(loco))
         return {"digest": _digest(out), "compute": [wall, cpu]}
     loco = LocomotionData(path, verbose=False, cache=cache, cache_results=kind == "hit")

@@ -95,7 +95,7 @@ def main() -> None:
 
     loco = LocomotionData(a.file, verbose=False, nan_policy="omit", jobs=a.threads)
     clean = LocomotionData(a.file, verbose=False, jobs=a.threads)
-    loco._feature_table()
+    loco.feature_table()
     clean._shared.table = loco._shared.table
     try:
         numba_kernel = guide_numba_kernel()

@@ -153,7 +153,7 @@ def test_locomotion_data_results_and_warm_columns(sample, tmp_path):
         pd.testing.assert_frame_equal(r["feature_correlations"][t], want["feature_correlations"][t])
     # warm columns: a memory-mapped Arrow file, same cycle features as a cold read
     warm2 = LocomotionData(sample, verbose=False, cache=cache, cache_results=False)
-    table = warm2._feature_table()
+    table = warm2.feature_table()
     assert table.num_rows == len(cold)
     pd.testing.assert_frame_equal(warm2.cycle_features(), cold.cycle_features())
     files = list((tmp_path / "c" / "entries").glob("*/columns.arrow"))
@@ -172,7 +172,7 @@ def test_what_does_not_fit_is_not_stored_and_the_analysis_goes_on(sample, tmp_pa
     assert cache.get("f", (), {}) is None and cache.stats()["entries"] == 0
     loco = LocomotionData(sample, verbose=False, cache=cache, cache_results=False)
     with pytest.warns(CacheWriteWarning, match="decoded columns"):
-        table = loco._feature_table()
+        table = loco.feature_table()
     assert table.num_rows == len(loco) and cache.stats()["entries"] == 0
     assert not list((tmp_path / "c").glob(".tmp-*"))
 

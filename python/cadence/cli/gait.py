@@ -507,7 +507,7 @@ def _write_features(args: argparse.Namespace, shown=str) -> int:
     with _monitored(args, companion(out, ".report.json")) as mon:
         loco, names = _open(args)
         if loco.cache is not None:
-            loco._feature_table()  # the memory-mapped columns: a warm run decodes no Parquet
+            loco.feature_table()  # the memory-mapped columns: a warm run decodes no Parquet
         # OUT (and OUT.meta.parquet) appear together when whole (cycle_features' sink); the drop
         # log follows, or an earlier run's is removed.
         loco.cycle_features(names, output=suffix[1:], path=out, outliers_among=args.outliers_among,
@@ -669,7 +669,7 @@ def _report(args: argparse.Namespace, out: Path, mon) -> int:
     loco, names = _open(args)
     # One read of the file: the feature columns are loaded once when they fit the memory limit,
     # and both the per-cycle features and the per-subject cycles below come from them.
-    loco._feature_table()
+    loco.feature_table()
     table = loco.cycle_features(names, output="pandas", memory_limit=args.memory_limit, fail_flags=True,
                                 show_progress=_progress(args))
     outliers = table.loc[table["is_outlier"], ["subject", "task", "step", "cycle", "rmse"]]

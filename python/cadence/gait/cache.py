@@ -342,9 +342,24 @@ class LocomotionDataCache:
 
     def set(self, func_name: str, args: tuple, kwargs: dict | None, result: Any) -> None:
         """Store a result (TypeError, before anything is written, for a type it cannot store)."""
+        self._put(func_name, self.key(func_name, args, kwargs), result)
+
+    def memoize(self, func_name: str, args: tuple, kwargs: dict | None, compute: Callable[[], Any]) -> Any:
+        """The stored result of ``func_name(*args, **kwargs)``, or ``compute()``'s, stored on the
+        way out (the one look-up / compute / encode / store sequence: ``cached_analysis`` and
+        ``LocomotionData``'s analyses go through it)."""
+        key = self.key(func_name, args, kwargs)
+        value = self._lookup(func_name, key)
+        if value is not _MISSING:
+            return value
+        value = compute()
+        self._put(func_name, key, value)
+        return value
+
+    def _put(self, func_name: str, key: str, result: Any) -> None:
         blobs: dict[str, Any] = {}
         tree = _encode(result, blobs, "result")
-        self._store(self.key(func_name, args, kwargs), {"function": func_name, "value": tree}, blobs)
+        self._store(key, {"function": func_name, "value": tree}, blobs)
 
     def _lookup(self, func_name: str, key: str) -> Any:
         def read(entry: Path, manifest: dict):
@@ -556,15 +571,7 @@ def cached_analysis(cache_instance: LocomotionDataCache | None = None):
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            key = cache_instance.key(name, args, kwargs)
-            value = cache_instance._lookup(name, key)
-            if value is not _MISSING:
-                return value
-            result = func(*args, **kwargs)
-            blobs: dict[str, Any] = {}
-            tree = _encode(result, blobs, "result")
-            cache_instance._store(key, {"function": name, "value": tree}, blobs)
-            return result
+            return cache_instance.memoize(name, args, kwargs, lambda: func(*args, **kwargs))
 
         wrapper.cache = cache_instance
         return wrapper

@@ -322,8 +322,10 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
                 if self._sel.allows(names_s[int(g["subject"][i])], names_t[int(g["task"][i])])]
 
     # ---- data access ------------------------------------------------------------------------
-    def _feature_table(self) -> pa.Table | None:
-        """All feature columns in memory, when they fit the memory limit (else None)."""
+    def feature_table(self) -> pa.Table | None:
+        """All feature columns, read once and shared by every view and analysis (memory-mapped
+        from the cache when there is one: a warm run decodes no Parquet); None when they do not
+        fit the memory limit (the analyses then read only the row groups they need)."""
         if self._shared.table is None:
             limit = default_memory_limit_bytes() if self.memory_limit == "auto" else parse_bytes(self.memory_limit)
             need = self._index.index.rows * self._file.row_bytes([self._column(f) for f in self.features])
@@ -348,23 +350,12 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         and value conditions are not part of the key)."""
         if self.cache is None or not self._cache_results or not self._sel.trivial:
             return compute()
-        func = f"LocomotionData.{name}"
-        key = self.cache.key(func, (self, *args))
-        from .cache import _MISSING, _encode
-
-        value = self.cache._lookup(func, key)
-        if value is not _MISSING:
-            return value
-        value = compute()
-        blobs: dict = {}
-        tree = _encode(value, blobs, "result")
-        self.cache._store(key, {"function": func, "value": tree}, blobs)
-        return value
+        return self.cache.memoize(f"LocomotionData.{name}", (self, *args), None, compute)
 
     @property
     def _table(self) -> pa.Table | None:
         if self._shared.table is None and self.cache is not None:
-            return self._feature_table()  # with a cache, the bulk passes run on the mapped columns
+            return self.feature_table()  # with a cache, the bulk passes run on the mapped columns
         return self._shared.table
 
     def _runs(self, groups: list[int]) -> list[tuple[int, int]]:
@@ -375,7 +366,7 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         """Each feature's rows of these groups, contiguous, as numpy views when possible."""
         runs = self._runs(groups)
         columns = [self._column(n) for n in names]
-        table = self._feature_table()
+        table = self.feature_table()
         if table is None or any(c not in table.column_names for c in columns):
             table = self._read_rows(runs, columns)  # just the row groups that hold these rows
             runs = [(0, table.num_rows)]
