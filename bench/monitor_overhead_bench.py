@@ -24,17 +24,18 @@ from pathlib import Path
 
 
 def per_sample_cost(n: int = 2000) -> float:
-    from cadence.monitor import PerformanceMonitor
+    from cadence.monitor import PerformanceMonitor, note_progress
     from cadence.runtime import make_job
 
     mon = PerformanceMonitor(max_history=n + 10)
-    mon.monitoring = True
-    mon._last = (time.monotonic(), 0.0, None)
-    mon._jobs = [make_job(1, 0) for _ in range(2)]
-    mon._stage = ("cycle features", "row", 10, 100)
+    mon.start_monitoring(background=False)  # one sample; the loop below takes the others
+    jobs = [make_job(1, 0) for _ in range(2)]  # made while it runs: sampled (held to the end)
+    note_progress("cycle features", "row", 10, 100)
     for _ in range(n):
-        mon._sample()
-    return mon.sampling_seconds / n
+        mon.sample()
+    mon.stop_monitoring()  # one more
+    del jobs
+    return mon.sampling_seconds / (n + 2)
 
 
 def run(cmd: list[str]) -> tuple[float, float]:

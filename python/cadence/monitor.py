@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 #: The first second is sampled more often: a run shorter than the interval otherwise has two
@@ -90,9 +91,17 @@ def _system_memory() -> tuple[float, float]:
 
 
 class PerformanceMonitor:
-    """Samples this process in a thread; see the module docstring."""
+    """Samples this process in a thread; see the module docstring.
 
-    def __init__(self, max_history: int = 100_000) -> None:
+    ``clock`` (seconds, monotonic) and ``cpu_seconds`` (this process's CPU time) are where the
+    samples read time; a test passes its own to check the figures exactly, and samples with
+    :meth:`sample` after ``start_monitoring(background=False)``.
+    """
+
+    def __init__(self, max_history: int = 100_000, *, clock: Callable[[], float] = time.monotonic,
+                 cpu_seconds: Callable[[], float] = _cpu_seconds) -> None:
+        self._clock, self._cpu_seconds = clock, cpu_seconds
+        self._t0: float | None = None
         self.max_history = max_history
         self.monitoring = False
         self.monitor_thread: threading.Thread | None = None
@@ -115,16 +124,21 @@ class PerformanceMonitor:
         self.sampling_seconds = 0.0  # CPU seconds spent sampling (the monitor's own overhead)
 
     # ---- the guide's API -------------------------------------------------------------------------
-    def start_monitoring(self, interval: float = 0.5) -> None:
+    def start_monitoring(self, interval: float = 0.5, *, background: bool = True) -> None:
+        """Sample now, then every :meth:`period` seconds in a daemon thread (with
+        ``background=False`` no thread: the caller samples with :meth:`sample`)."""
         if self.monitoring:
             return
         self.monitoring = True
         self._stop.clear()
         self.interval = interval
         self.start_time = time.time()
-        self._last = (time.monotonic(), _cpu_seconds(), None)
+        self._t0 = self._clock()
+        self._last = (self._t0, self._cpu_seconds(), None)
         _active.append(self)
-        self._sample()
+        self.sample()
+        if not background:
+            return
         self.monitor_thread = threading.Thread(target=self._monitor_loop, args=(interval,), daemon=True,
                                                name="cadence-monitor")
         self.monitor_thread.start()
@@ -136,7 +150,7 @@ class PerformanceMonitor:
         self._stop.set()
         if self.monitor_thread is not None:
             self.monitor_thread.join()
-        self._sample()  # the end state
+        self.sample()  # the end state
         self.stop_time = time.time()
         if self in _active:
             _active.remove(self)
@@ -149,22 +163,23 @@ class PerformanceMonitor:
     def __exit__(self, *exc) -> None:
         self.stop_monitoring()
 
-    def _period(self) -> float:
+    def period(self) -> float:
         """The wait before the next sample (shorter during the first :data:`EARLY_S`)."""
         interval = getattr(self, "interval", 0.5)
-        early = self.start_time is not None and time.time() - self.start_time < EARLY_S
+        early = self._t0 is not None and self._clock() - self._t0 < EARLY_S
         return min(interval, EARLY_INTERVAL_S) if early else interval
 
     def _monitor_loop(self, interval: float) -> None:
-        while not self._stop.wait(self._period()):
-            self._sample()
+        while not self._stop.wait(self.period()):
+            self.sample()
 
-    def _sample(self) -> None:
+    def sample(self) -> None:
+        """Take one sample now (the thread calls it every :meth:`period`)."""
         t0 = time.thread_time()
-        now, cpu = time.monotonic(), _cpu_seconds()
+        now, cpu = self._clock(), self._cpu_seconds()
         last_t, last_cpu, last_stage = self._last
         dt = now - last_t
-        self.timestamps.append(time.time())
+        self.timestamps.append(self.start_time + (now - self._t0))  # wall time, read on ``clock``
         self.cpu_usage.append(100.0 * (cpu - last_cpu) / dt if dt > 0 else 0.0)
         used, avail = _system_memory()
         self.memory_usage.append(used)
@@ -185,7 +200,7 @@ class PerformanceMonitor:
         rate = 0.0
         if stage is not None and last_stage is not None and stage[0] == last_stage[0] and dt > 0:
             rate = max(0, stage[2] - last_stage[2]) / dt
-        if dt < 0.25 * self._period() and self.stage_throughput:
+        if dt < 0.25 * self.period() and self.stage_throughput:
             rate = self.stage_throughput[-1]  # the final sample, just after the last: too short a span
         self.stage_throughput.append(rate)
         self._last = (now, cpu, stage)

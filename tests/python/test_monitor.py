@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cadence.cli import main
-from cadence.monitor import MonitoredRun, PerformanceMonitor
+from cadence.monitor import EARLY_INTERVAL_S, EARLY_S, MonitoredRun, PerformanceMonitor
 from cadence.runtime import Progress, make_job
 from cadence.sample import gait
 
@@ -22,34 +22,47 @@ def sample(tmp_path_factory):
     return path
 
 
+class FakeProcess:
+    """The monitor's clock and CPU-time counter, moved by the test: exact figures, no timing."""
+
+    def __init__(self) -> None:
+        self.t_s, self.cpu_s = 1000.0, 5.0
+
+    def clock(self) -> float:
+        return self.t_s
+
+    def cpu_seconds(self) -> float:
+        return self.cpu_s
+
+    def advance(self, dt_s: float, cpu_share: float) -> None:
+        self.t_s += dt_s
+        self.cpu_s += dt_s * cpu_share
+
+
 def test_samples_cpu_rss_budget_and_stage_progress(tmp_path):
-    mon = PerformanceMonitor()
-    cpu0 = time.process_time()
-    mon.start_monitoring(interval=0.02)
+    fake = FakeProcess()
+    mon = PerformanceMonitor(clock=fake.clock, cpu_seconds=fake.cpu_seconds)
+    mon.start_monitoring(interval=0.25, background=False)  # a sample now, the rest below
     job = make_job(1, 0)  # made while the monitor runs: its budget is sampled
     job.reserve(7 * 2**20)
     block = np.ones(30 * 2**20 // 8)  # 30 MiB resident
     with Progress("stage-a", "row", False) as bar:
-        end = time.monotonic() + 0.3
-        done = 0
-        while time.monotonic() < end:  # busy: CPU near one core
-            done += int(np.sqrt(block[: 2**16]).sum() > 0)
-            bar.update(done, 10_000)
+        for i in range(1, 6):
+            fake.advance(0.25, 0.75 if i < 5 else 1.5)  # three quarters of a core, then two threads
+            bar.update(100 * i, 10_000)
+            mon.sample()
     job.release(7 * 2**20)
-    time.sleep(0.05)
+    fake.advance(0.5, 0.0)  # idle
     mon.record_processing_time(0.5, 10)
     mon.stop_monitoring()
-    used = time.process_time() - cpu0
     tl = mon.timeline()
-    assert tl["samples"] >= 5 and len(tl["t_s"]) == len(tl["cpu_percent"]) == len(tl["stage"])
-    # CPU % x sample spans adds up to the CPU time the process used (whatever the machine's load)
-    t = list(mon.timestamps)
-    integrated = sum(c / 100 * (b - a) for c, a, b in zip(list(mon.cpu_usage)[1:], t, t[1:]))
-    assert used > 0.1 and abs(integrated - used) < 0.05 + 0.15 * used
-    assert tl["peak_reserved_bytes"] == 7 * 2**20 and tl["reserved_bytes"][-1] == 0
+    assert tl["samples"] == 7 and len(tl["t_s"]) == len(tl["cpu_percent"]) == len(tl["stage"]) == 7
+    assert tl["t_s"] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.75]
+    assert tl["cpu_percent"] == [0.0, 75.0, 75.0, 75.0, 75.0, 150.0, 0.0]
+    assert tl["reserved_bytes"] == [0] + [7 * 2**20] * 5 + [0] and tl["peak_reserved_bytes"] == 7 * 2**20
     assert tl["peak_rss_bytes"] > block.nbytes
-    assert "stage-a" in tl["stage"] and max(d for d in tl["stage_done"] if d is not None) == done
-    assert max(tl["throughput_per_s"]) > 0
+    assert tl["stage"] == [None] + ["stage-a"] * 6 and tl["stage_done"] == [None, 100, 200, 300, 400, 500, 500]
+    assert tl["throughput_per_s"] == [0.0, 0.0, 400.0, 400.0, 400.0, 400.0, 0.0]  # rows per second
     stats = mon.get_current_stats()
     assert stats["avg_throughput"] == 20.0 and 0 < stats["memory_usage"] < 100
     assert mon.plot_performance(tmp_path / "m.png").read_bytes()[:8] == PNG
@@ -86,7 +99,8 @@ def test_gait_commands_with_monitor_and_cache(sample, tmp_path):
     assert doc["cache"]["hits"] == 1  # the columns the features runs stored
     assert "report" in doc["stage"] and "plot" in doc["stage_unit"] and (tmp_path / "rep" / "report.png").is_file()
     csv = tmp_path / "v.csv"
-    assert main(["gait", "validate", str(sample), "-q", "--json", "--csv", str(csv), "--monitor"]) in (0, 1)
+    # exit 1: the sample's injected invalid cycles fail LocoHub's rules
+    assert main(["gait", "validate", str(sample), "-q", "--json", "--csv", str(csv), "--monitor"]) == 1
     assert "monitor" in json.loads((tmp_path / "v.report.json").read_text())
 
 
@@ -116,20 +130,25 @@ def _lines(ax):
 
 def test_a_run_under_a_second_fills_every_panel():
     """Issue 22, point 16. Before: a 0.4 s run had two samples (start, end): no throughput, no
-    progress, and the budget drawn at 0 although the engine reserved 7 MiB in between."""
-    mon = PerformanceMonitor()
-    mon.start_monitoring()  # the default 0.5 s interval
+    progress, and the budget drawn at 0 although the engine reserved 7 MiB in between. The run is
+    sampled as the thread samples it: every period(), which is 0.1 s in the first second."""
+    fake = FakeProcess()
+    mon = PerformanceMonitor(clock=fake.clock, cpu_seconds=fake.cpu_seconds)
+    mon.start_monitoring(background=False)  # the default 0.5 s interval
     job = make_job(1, 0)
     with Progress("stage-a", "row", False) as bar:
         job.reserve(7 * 2**20)
-        end = time.monotonic() + 0.4
-        while (now := time.monotonic()) < end:
-            bar.update(int(1000 * (0.4 - (end - now))), 400)
-            time.sleep(0.005)
+        for i in range(1, 5):  # 0.4 s
+            assert mon.period() == EARLY_INTERVAL_S
+            fake.advance(mon.period(), 1.0)
+            bar.update(100 * i, 400)
+            mon.sample()
         job.release(7 * 2**20)
     mon.stop_monitoring()
     tl = mon.timeline()
-    assert tl["samples"] >= 4  # every 0.1 s during the first second
+    assert tl["samples"] == 6 and tl["t_s"] == [0.0, 0.1, 0.2, 0.3, 0.4, 0.4]
+    fake.advance(EARLY_S - 0.4, 0.0)
+    assert mon.period() == 0.5  # after the first second: the interval
     fig = mon.plot_performance()
     try:
         cpu, memory, throughput, progress = fig.axes
