@@ -187,3 +187,27 @@ def _write_wav(path, samples, rate):
 
 def _records(result):
     return pa.record_batch(result.records).to_pydict()
+
+
+def test_prepare_run_reads_annotation_members_of_a_zip(tmp_path):
+    import zipfile
+
+    rate = 8000
+    wav = tmp_path / "take.wav"
+    _write_wav(wav, np.full(rate * 3, 0.25, dtype=np.float32), rate)
+    archive = tmp_path / "ENST.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("ENST-drums-public/drummer_1/annotation/take.txt", ENST_TEXT)
+        z.writestr("ENST-drums-public/drummer_1/annotation/bad.txt", "0.1 bd\n0.2\n")
+        z.write(wav, "ENST-drums-public/drummer_1/audio/wet_mix/take.wav")
+    ann = "ENST-drums-public/drummer_1/annotation/"
+    audio = "ENST-drums-public/drummer_1/audio/wet_mix/take.wav"
+    ok, bad, missing = _run([([ann + "take.txt"], "enst", [audio], math.nan),
+                             ([ann + "bad.txt"], "enst", [audio], math.nan),
+                             ([ann + "none.txt"], "enst", [audio], math.nan)], archive=str(archive))
+    assert ok.ok, ok.message
+    times, pitches, unmapped = _expected(ENST_TEXT, ADTOF_ENST_MIDI)
+    assert _records(ok)["onset_s"] == times
+    assert ok.stats["unmapped_labels"] == unmapped
+    assert (bad.reject, bad.message) == ("bad_annotation", f"{archive}:{ann}bad.txt:2: expected 'time label', found only '0.2'")
+    assert missing.reject == "missing_annotation"
