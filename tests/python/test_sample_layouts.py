@@ -381,6 +381,16 @@ def test_cli_layout_writes_under_the_top_folder(tmp_path, capsys):
     assert e.value.code == 2
 
 
+def test_cli_layout_zip_has_the_datasets_top_folder(tmp_path):
+    import zipfile
+
+    assert main(["sample", "drums", "--layout", "idmt", str(tmp_path / "idmt.zip"), "--zip", "-q"]) == 0
+    with zipfile.ZipFile(tmp_path / "idmt.zip") as z:
+        names = [n for n in z.namelist() if not n.endswith("/")]
+    assert names and all(n.startswith("IDMT-SMT-DRUMS-V2/") for n in names)
+    assert not list(tmp_path.glob(".*"))  # no temporary directory left beside it
+
+
 # --- the engine's annotation readers on the samples ----------------------------------------------
 @pytest.mark.parametrize("name,pattern,fmt,sep", [
     ("enst", "ENST-drums-public/*/annotation/*.txt", "enst", " "),

@@ -33,8 +33,9 @@ def register(groups: argparse._SubParsersAction) -> None:
         "'cadence[sample]'`). With --layout, a few tracks laid out exactly as that dataset is "
         "distributed (its top folder, file names, annotation format and labels, audio format) "
         "under OUT.",
-        epilog="examples:\n  cadence sample drums data/egmd-mini --performances 8 --kits 4\n"
-        "  cadence sample drums --layout enst data/enst    # data/enst/ENST-drums-public/...",
+        epilog="example: cadence sample drums data/egmd-mini --performances 8 --kits 4\n"
+        "another dataset's layout: cadence sample drums --layout enst data/enst  "
+        "# data/enst/ENST-drums-public/...",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     d.add_argument("out", type=Path, help="output directory (created)")

@@ -46,6 +46,10 @@ Sources for the layouts (file names, folders, annotation formats, label spelling
   instrument names from a LarsNet data module); the nesting is an assumption (see
   :mod:`.datasets.stemgmd`).
 
+mirdata (1.0.0, PyPI) has no ENST-Drums, MDB-Drums or IDMT-SMT-Drums loader, and its Slakh and
+GMD loaders download their track index from Zenodo at first use (0.3.x needs numpy < 2), so the
+tests read these samples with plain Python and the engine's readers instead.
+
 Known deviations: RBMA13 and TMIDT audio is written as MP3 as released (soundfile's libsndfile
 encodes it; decoding it needs a libsndfile with MP3 support); GMD audio is mono here.
 """
