@@ -166,11 +166,10 @@ def _read_remote(spec: dict, start: int, end: int) -> tuple[GaitFile, pa.Table]:
     fs, path = cluster.filesystem(spec["uri"])
     if spec["file_type"] == "parquet":
         schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(spec["schema"])))
-        gfile = object.__new__(GaitFile)  # FILE is not on this node's disk: its fields as the driver read them
-        gfile.__dict__.update(path=Path(spec["path"]), subject_col=spec["subject_col"], task_col=spec["task_col"],
-                              phase_col=spec["phase_col"], step_col=spec["step_col"], file_type="parquet",
-                              columns=list(schema.names), types={f.name: f.type for f in schema},
-                              num_rows=spec["num_rows"])
+        # FILE is not on this node's disk: its fields as the driver read them
+        gfile = GaitFile.from_schema(spec["path"], schema, spec["num_rows"], subject_col=spec["subject_col"],
+                                     task_col=spec["task_col"], phase_col=spec["phase_col"],
+                                     step_col=spec["step_col"])
         with fs.open_input_file(path) as f:
             return gfile, _read_rows(gfile, start, end, _unit_columns(gfile, spec["features"]), source=f)
     local = cluster.node_tmp("gait")

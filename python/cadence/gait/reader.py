@@ -178,6 +178,18 @@ class GaitFile:
         self.types = {f.name: f.type for f in schema}
         self._check_layout()
 
+    @classmethod
+    def from_schema(cls, path: str | Path, schema: pa.Schema, num_rows: int | None, *, subject_col: str,
+                    task_col: str, phase_col: str, step_col: str, file_type: str = "parquet") -> GaitFile:
+        """A file this process cannot open (a Ray task's FILE, on another node's disk), from the
+        schema and row count the driver read: the same fields, its layout already checked there."""
+        gfile = cls.__new__(cls)  # no __post_init__: nothing to open here
+        gfile.path, gfile.file_type, gfile.num_rows = Path(path), file_type, num_rows
+        gfile.subject_col, gfile.task_col, gfile.phase_col, gfile.step_col = subject_col, task_col, phase_col, step_col
+        gfile.columns = list(schema.names)
+        gfile.types = {f.name: f.type for f in schema}
+        return gfile
+
     def _check_layout(self) -> None:
         roles = {"subject_col": self.subject_col, "task_col": self.task_col, "phase_col": self.phase_col}
         missing = [c for c in roles.values() if c not in self.columns]
