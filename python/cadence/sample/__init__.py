@@ -1,5 +1,6 @@
-"""Deterministic sample data: an E-GMD-shaped drum corpus and a LocoHub gait Parquet."""
+"""Deterministic sample data: an E-GMD-shaped drum corpus, small corpora in other drum
+datasets' layouts, and a LocoHub gait Parquet."""
 
-from . import drums, gait
+from . import drums, gait, layouts
 
-__all__ = ["drums", "gait"]
+__all__ = ["drums", "gait", "layouts"]

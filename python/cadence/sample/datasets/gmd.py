@@ -37,10 +37,9 @@ def write(out: LayoutWriter, top: str = TOP, performances: int = 3,
         stem = f"{perf.session}/{gmd_stem(perf)}"
         out.write(f"{top}/{stem}.mid", drums.midi_bytes(perf))
         audio = ""
-        if i != without_audio:
-            audio = out.write(f"{top}/{stem}.wav",
-                              drums.render_performance(out.soundfont, perf, program))
+        if i != without_audio:  # GMD has performances without audio; one here too
             audio = f"{stem}.wav"
+            out.write(f"{top}/{audio}", drums.render_performance(out.soundfont, perf, program))
             out.audio_s += perf.duration_s
         rows.append([perf.drummer, perf.session, perf.id, perf.style, perf.bpm, perf.beat_type,
                      "{}-{}".format(*perf.time_signature), f"{stem}.mid", audio,
