@@ -9,7 +9,9 @@ Labels are ENST's own spellings, instance digits included (``cr1``, ``rc3``, ``c
 with ``sweep``, ``mtr`` and ``ltr``, which have no GM pitch (ADTOF's ``ENST_MIDI`` leaves them
 out). Take names repeat across drummers (``001_hits_...``), as in the dataset. The overhead
 pair is the left and right channel of the stereo kit render; each close microphone hears only
-its own drums.
+its own drums. The channel counts (single microphones mono, the mixes and the accompaniment
+stereo) are from memory of the ENST-Drums paper (Gillet & Richard, ISMIR 2006), not confirmed
+from a source at hand.
 """
 
 from __future__ import annotations
