@@ -155,9 +155,7 @@ def _prepare(a: argparse.Namespace) -> int:
     if is_uri(a.out) and a.monitor:
         raise CliError("--monitor writes beside a local OUT; drop it for an OUT given as a URI")
     if a.resume and is_uri(a.out):
-        from ..drums import ray_executor
-
-        kept = ray_executor.journal_options(a.out, a.root)
+        kept = drums.journal_options(a.out, a.root)
         kwargs = _resume_options(a, given, kept) if kept is not None else (
             {_KWARGS[k]: v for k, v in PREPARE_DEFAULTS.items()} | given)
     elif a.resume and (a.out / drums.JOURNAL).is_file():

@@ -1,10 +1,12 @@
 """`cadence drums prepare`: MIDI + audio pairs to onset-aligned training records.
 
-Data flow: inputs.py finds and filters the pairs -> the engine (``_core.PrepareRun``) parses,
-merges, decodes, resamples and encodes every pair on all cores and returns the results in
-input order -> this module adds each pair's metadata columns and streams the records into
-Parquet shards through store.py, which commits each finished shard to the journal -> a run
-report and a manifest are written at the end (and re-derived from the journal on --resume).
+Data flow: ROOT opened as a Corpus (corpus.py: directory, zip or URI) -> its dataset's module
+(datasets/) lists the pairs, inputs.py filters them -> an executor (executor.py: this machine,
+or ray_executor.py: a cluster) runs the engine (``_core.PrepareRun``: parse, merge, decode,
+resample, encode on all cores, results in input order) -> consumer.py adds each pair's metadata
+columns and streams the records into Parquet shards through store.py, which commits each
+finished shard to the journal -> a run report and a manifest are written at the end (and
+re-derived from the journal on --resume).
 """
 
 from __future__ import annotations
@@ -20,19 +22,21 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pyarrow as pa
-
 from .. import _core
+from .. import cluster
 from ..atomic import atomic_path
-from ..runtime import make_job, parse_bytes, run_job
+from ..runtime import parse_bytes
 from . import alignment as alignment_mod
 from . import datasets
 from . import inputs as inputs_mod
-from .corpus import Corpus, PairInput
+from .corpus import Corpus
 from . import report as report_mod
 from .class_maps import BUILTIN, ClassMap, load_class_map
+from . import executor as executor_mod
+from .consumer import Totals
+from . import ray_executor
 from .ray_executor import accepts_uris
-from .store import DATASET_COLUMN, JOURNAL, PAIR_COLUMNS, REPORT, Store, dataset_of, read_journal
+from .store import JOURNAL, REPORT, Store, dataset_of, read_journal
 
 #: The stored codecs, by the engine's code (0 is auto, a rule rather than a codec).
 CODECS = tuple(_core.drums_codecs()[1:])
@@ -173,15 +177,8 @@ def prepare(
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, jobs=jobs, memory_limit=memory_limit, sample_fraction=sample_fraction,
         channels=channels, max_offset_ms=max_offset_ms)
-    if executor not in ("local", "ray"):
-        raise ValueError(f"executor={executor!r}: use 'local' or 'ray'")
-    from .. import cluster
-
-    if executor == "ray":
-        from . import ray_executor
-
-        ray_executor.split_units(0, ray_executor.UNIT_INPUTS if unit_inputs is None else unit_inputs)
-        cluster.import_ray()  # not installed: say so before anything is created
+    runner = executor_mod.make(executor, jobs=jobs, memory_limit=memory_limit, memory_limit_bytes=memory_limit_bytes,
+                               ray_address=ray_address, unit_inputs=unit_inputs)
     corpus = Corpus(root)  # a directory, a zip read in place, or a URI (corpus.py)
     split, kits = _listed(split), None if kits is None else [str(k) for k in _listed(kits)]
     unknown = sorted(set(split or ()) - set(inputs_mod.SPLITS))
@@ -209,54 +206,40 @@ def prepare(
         dataset=listing.dataset, choices=listing.choices)
     unpaired = listing.unpaired(corpus)
     # Connected before OUT is created: a cluster that cannot be reached leaves nothing behind.
-    ray, owned = cluster.connect(ray_address) if executor == "ray" else (None, False)
-    store = (ray_executor.open_store if executor == "ray" else Store.open)(out, config, resume=resume)
-    done = store.done_ids
-    todo = [p for p in selected if p.pair_id not in done]
-    rejects = [{"pair_id": r.pair_id, "reason": r.reason, "message": r.message}
-               for r in pre_rejects if r.pair_id not in done]
-    # Every input this directory is to hold, in the journal's terms (store.done_ids): a reader
-    # compares it with the journal to tell a finished directory from one with inputs left.
-    planned = len({p.pair_id for p in selected} | {r.pair_id for r in pre_rejects})
-    report_mod.mark_running(out, planned)
+    with runner.connected():
+        store = runner.open_store(out, config, resume=resume)
+        done = store.done_ids
+        todo = [p for p in selected if p.pair_id not in done]
+        rejects = [{"pair_id": r.pair_id, "reason": r.reason, "message": r.message}
+                   for r in pre_rejects if r.pair_id not in done]
+        # Every input this directory is to hold, in the journal's terms (store.done_ids): a reader
+        # compares it with the journal to tell a finished directory from one with inputs left.
+        planned = len({p.pair_id for p in selected} | {r.pair_id for r in pre_rejects})
+        report_mod.mark_running(out, planned)
 
-    engine = dict(layout=layout, sample_rate_hz=sample_rate_hz, merge_s=merge_ms / 1e3, pad_before_s=pad_before_s,
-                  clip_s=clip_s, codec=codec, index_codec=index_codec, flac_level=flac_level,
-                  csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
-                  map_name=class_map.name, classes=class_map.classes, channels=channels or [],
-                  archive=corpus.archive,
-                  max_offset_s=math.nan if max_offset_ms is None else max_offset_ms / 1e3, align=align)
-    totals = _Totals()
-    totals.rejects.update(r["reason"] for r in rejects)
-    interrupted = False
-    extra: dict = {}
-    try:
-        if executor == "ray":
-            try:
-                job, n_units, interrupted = ray_executor.prepare_units(
-                    ray, corpus, todo, rejects, store, engine, totals, show_progress=show_progress,
-                    unit_inputs=ray_executor.UNIT_INPUTS if unit_inputs is None else unit_inputs,
-                    memory_limit=memory_limit if memory_limit == "auto" else memory_limit_bytes)
-            finally:
-                cluster.disconnect(ray, owned)
-            extra = {"executor": "ray", "units": n_units, "nodes": job.node_report()}
-        else:
-            job = make_job(jobs, memory_limit_bytes)
-            run = _core.PrepareRun([p.engine_input(corpus.engine_path) for p in todo], job, **engine)
-            run_job(lambda: _write_all(run, todo, store, rejects, totals, job), job, desc="prepare",
-                    show_progress=show_progress, postfix=_postfix)
-    except KeyboardInterrupt:
-        interrupted = True
-    except ConnectionError:  # a Ray cluster lost (drums/ray_executor.py): its message says what to do
-        raise
-    except OSError as e:  # a full disk, a vanished mount: the journal keeps what was committed
-        # Only a full disk is blamed on space (another writer of OUT is refused before this: lock.py).
-        fix = "Free some space" if e.errno in (errno.ENOSPC, errno.EDQUOT) else "Fix the cause"
-        raise OSError(e.errno, f"{out}: {e.strerror or e} while writing a shard; the "
-                      f"{len(store.commits)} committed commit(s) are kept and the half-written shard "
-                      f"was removed. {fix}, then run the same command with --resume") from e
-    report = _report(store, totals, job, time.perf_counter() - start, len(selected), len(todo), interrupted,
-                     unpaired) | {"inputs_planned": planned} | extra
+        engine = dict(layout=layout, sample_rate_hz=sample_rate_hz, merge_s=merge_ms / 1e3,
+                      pad_before_s=pad_before_s, clip_s=clip_s, codec=codec, index_codec=index_codec,
+                      flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
+                      map_name=class_map.name, classes=class_map.classes, channels=channels or [],
+                      archive=corpus.archive,
+                      max_offset_s=math.nan if max_offset_ms is None else max_offset_ms / 1e3, align=align)
+        totals = Totals()
+        totals.rejects.update(r["reason"] for r in rejects)
+        interrupted = False
+        try:
+            runner.run(corpus, todo, rejects, store, engine, totals, show_progress=show_progress)
+        except KeyboardInterrupt:
+            interrupted = True
+        except ConnectionError:  # a Ray cluster lost (drums/ray_executor.py): its message says what to do
+            raise
+        except OSError as e:  # a full disk, a vanished mount: the journal keeps what was committed
+            # Only a full disk is blamed on space (another writer of OUT is refused before this: lock.py).
+            fix = "Free some space" if e.errno in (errno.ENOSPC, errno.EDQUOT) else "Fix the cause"
+            raise OSError(e.errno, f"{out}: {e.strerror or e} while writing a shard; the "
+                          f"{len(store.commits)} committed commit(s) are kept and the half-written shard "
+                          f"was removed. {fix}, then run the same command with --resume") from e
+    report = _report(store, totals, runner.job, time.perf_counter() - start, len(selected), len(todo), interrupted,
+                     unpaired) | {"inputs_planned": planned} | runner.report_extra
     write_manifest(out)
     _write_atomic(out / REPORT, json.dumps(report, indent=1) + "\n")
     if interrupted:
@@ -346,9 +329,13 @@ def build_config(*, layout, sample_rate_hz, class_map: ClassMap, channels, merge
     return json.loads(json.dumps(config))  # the form it takes in the journal, for comparison
 
 
-def journal_options(out: str | os.PathLike, root: str | os.PathLike) -> dict:
+def journal_options(out: str | os.PathLike, root: str | os.PathLike) -> dict | None:
     """The :func:`prepare` keyword arguments that an existing output directory was prepared with
-    (from its journal), so that ``--resume`` needs no options repeated."""
+    (from its journal), so that ``--resume`` needs no options repeated. OUT may be a URI (Ray):
+    None when it holds no journal."""
+    if cluster.is_uri(out):
+        with ray_executor.fetched_journal(str(out)) as local:
+            return None if local is None else journal_options(local, root)
     header, _ = read_journal(Path(out) / JOURNAL)
     c = header["config"]
     sel = c.get("selection", {})
@@ -407,161 +394,12 @@ def _write_atomic(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-class _Totals:
-    """What the consumer saw: for one shard (kept in its journal commit) or for one run."""
-
-    def __init__(self) -> None:
-        self.files = self.records = self.notes = self.unmapped = 0
-        self.audio_s = 0.0
-        self.unmapped_by_pitch: Counter = Counter()
-        self.unmapped_labels: Counter = Counter()  # annotation labels with no GM pitch (ENST's sweep...)
-        self.clips_by_codec: Counter = Counter()
-        self.bytes_by_codec: Counter = Counter()
-        self.notes_by_channel: Counter = Counter()
-        self.channels_by_input: dict[str, dict] = {}  # pair_id -> {channel: notes}, for the manifest
-        self.alignment_by_input: dict[str, list] = {}  # pair_id -> [kit, offset ms, peak ratio]
-        self.dropped: Counter = Counter()  # records left out of a kept pair, by reason
-        self.raw_bytes = 0
-        self.rejects: Counter = Counter()
-        self.warnings = 0
-        self.cancelled = False
-
-    def add_pair(self, s: dict, warnings: int, pair_id: str = "") -> None:
-        self.files += 1
-        if pair_id:
-            self.channels_by_input[pair_id] = {str(k): v for k, v in s.get("notes_by_channel", {}).items()}
-        self.records += s["onsets"]
-        self.notes += s["notes"]
-        self.audio_s += s["audio_s"]
-        self.unmapped += s["unmapped_hits"]
-        self.unmapped_by_pitch.update(s["unmapped_by_pitch"])
-        self.unmapped_labels.update(s.get("unmapped_labels", {}))
-        self.clips_by_codec.update(s["clips_by_codec"])
-        self.bytes_by_codec.update(s["bytes_by_codec"])
-        self.notes_by_channel.update(s.get("notes_by_channel", {}))
-        if s.get("onsets_past_audio"):
-            self.dropped["onset_past_audio"] += s["onsets_past_audio"]
-        if s.get("onsets_before_audio"):  # moved before 0 s by --align
-            self.dropped["onset_before_audio"] += s["onsets_before_audio"]
-        self.raw_bytes += s["raw_float32_bytes"]
-        self.warnings += warnings
-
-    def to_json(self) -> dict:
-        """The figures a journal commit keeps, so that the report can cover every run."""
-        return {"files": self.files, "records": self.records, "notes": self.notes, "unmapped": self.unmapped,
-                "audio_s": self.audio_s, "unmapped_by_pitch": {str(k): v for k, v in self.unmapped_by_pitch.items()},
-                **({"unmapped_labels": dict(self.unmapped_labels)} if self.unmapped_labels else {}),
-                "clips_by_codec": dict(self.clips_by_codec), "bytes_by_codec": dict(self.bytes_by_codec),
-                "notes_by_channel": {str(k): v for k, v in self.notes_by_channel.items()},
-                "dropped": dict(self.dropped), "raw_bytes": self.raw_bytes, "warnings": self.warnings,
-                "channels_by_input": self.channels_by_input, "alignment_by_input": self.alignment_by_input}
-
-    def add_json(self, d: dict) -> None:
-        self.files += d.get("files", 0)
-        self.records += d.get("records", 0)
-        self.notes += d.get("notes", 0)
-        self.unmapped += d.get("unmapped", 0)
-        self.audio_s += d.get("audio_s", 0.0)
-        self.unmapped_by_pitch.update({int(k): v for k, v in d.get("unmapped_by_pitch", {}).items()})
-        self.unmapped_labels.update(d.get("unmapped_labels", {}))
-        self.clips_by_codec.update(d.get("clips_by_codec", {}))
-        self.bytes_by_codec.update(d.get("bytes_by_codec", {}))
-        self.notes_by_channel.update({int(k): v for k, v in d.get("notes_by_channel", {}).items()})
-        self.dropped.update(d.get("dropped", {}))
-        self.raw_bytes += d.get("raw_bytes", 0)
-        self.warnings += d.get("warnings", 0)
-
-
-def _tables(pair: PairInput, result) -> dict[str, pa.Table]:
-    m = pair.meta
-    values = {"pair_id": pair.pair_id, "source_id": m.get("source_id", ""), "drummer": m.get("drummer", ""),
-              "session": m.get("session", ""), "style": m.get("style", ""), "bpm": m.get("bpm", 0),
-              "beat_type": m.get("beat_type", ""), "kit": m.get("kit_name", ""), "split": m.get("split", ""),
-              DATASET_COLUMN: pair.dataset}
-
-    def with_meta(batch, record_ids: bool) -> pa.Table:
-        rb = pa.record_batch(batch)
-        n = rb.num_rows
-        cols = [pa.array([f"{pair.pair_id}#{k:05d}" for k in range(n)], pa.string())] if record_ids else []
-        meta = (*PAIR_COLUMNS, DATASET_COLUMN)
-        cols += [pa.array([values[c]] * n, pa.int16() if c == "bpm" else pa.string()) for c in meta]
-        names = (["record_id"] if record_ids else []) + list(meta)
-        return pa.Table.from_arrays(cols + rb.columns, names=names + rb.schema.names)
-
-    if result.audio is None:
-        return {"records": with_meta(result.records, True)}
-    return {"onsets": with_meta(result.records, True), "audio": with_meta(result.audio, False)}
-
-
-def _write_all(run, todo, store: Store, rejects: list[dict], totals: _Totals, job=None) -> None:
-    shard, writers, shard_inputs, shard_bytes, unreleased = store.next_shard(), None, [], 0, []
-    limit = store.config["shard_bytes"]
-    in_shard = _Totals()
-    try:
-        for pair in todo:
-            # After Ctrl-C, stop at once: results the workers already finished are not written
-            # either (the resume redoes them), so an interrupt never waits for a whole shard.
-            if job is not None and job.cancelled:
-                totals.cancelled = True
-                break
-            try:
-                result = run.next()
-            except _core.Cancelled:
-                totals.cancelled = True
-                break
-            s = result.stats
-            if not result.ok:
-                totals.warnings += len(result.warnings)
-                in_shard.warnings += len(result.warnings)
-                rejects.append({"pair_id": pair.pair_id, "reason": result.reject, "message": result.message})
-                totals.rejects[result.reject] += 1
-                alignment_mod.record(in_shard.alignment_by_input, pair.pair_id, pair.meta.get("kit_name", ""), s)
-                continue
-            tables = _tables(pair, result)
-            if writers is None:
-                writers = store.writer(shard, {k: t.schema for k, t in tables.items()})
-            flushed = [writers[k].add(t) for k, t in tables.items()]
-            unreleased.append(result)
-            if any(flushed):  # written to disk: give the bytes back to the budget
-                for r in unreleased:
-                    r.release()
-                unreleased = []
-            shard_inputs.append(pair.pair_id)
-            shard_bytes += sum(t.nbytes for t in tables.values())
-            totals.add_pair(s, len(result.warnings))
-            in_shard.add_pair(s, len(result.warnings), pair.pair_id)
-            alignment_mod.record(in_shard.alignment_by_input, pair.pair_id, pair.meta.get("kit_name", ""), s)
-            if shard_bytes >= limit:
-                store.commit(shard, writers, shard_inputs, rejects, in_shard.to_json())
-                shard, writers, shard_inputs, shard_bytes, in_shard = shard + 1, None, [], 0, _Totals()
-                rejects.clear()
-                for r in unreleased:
-                    r.release()
-                unreleased = []
-            # Written: the pair's engine memory goes now, not after the next pair has arrived.
-            del tables, result
-        # The end, or a clean stop: commit what is whole (every input here is complete).
-        if writers is not None:
-            store.commit(shard, writers, shard_inputs, rejects, in_shard.to_json())
-        elif rejects:
-            store.commit(-1, {}, [], rejects, in_shard.to_json())
-    except BaseException:
-        if writers is not None:
-            for w in writers.values():
-                w.abort()
-        raise
-
-
-def _postfix(c: dict[str, int]) -> str:
-    return f"{c.get('records', 0):,} records, {c.get('audio_ms', 0) / 3.6e6:.2f} h audio, {c.get('rejected', 0)} rejected"
-
-
-def _report(store: Store, t: _Totals, job, wall_s: float, n_selected: int, n_todo: int, interrupted: bool,
+def _report(store: Store, t: Totals, job, wall_s: float, n_selected: int, n_todo: int, interrupted: bool,
             unpaired: list[str]) -> dict:
     """The report of the whole directory (every run's commits, from the journal), with each run
     (segment) listed: a resumed run no longer describes only its own part, and a run that had
     nothing left to do no longer replaces the figures with zeros."""
-    whole = _Totals()
+    whole = Totals()
     for c in store.commits:
         whole.add_json(c.stats)
     rejected = Counter(r["reason"] for c in store.commits for r in c.rejects)

@@ -17,6 +17,7 @@ committed shards in the journal: ``--resume`` continues like a local run.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import dataclasses
 import functools
@@ -31,6 +32,7 @@ from pathlib import Path
 
 from .. import _core, cluster
 from ..runtime import Progress, make_job
+from .consumer import Totals, write_all
 from .corpus import PairInput
 from .store import JOURNAL, Commit, Store, shard_file
 
@@ -103,8 +105,6 @@ def _prepare_local(spec: dict, ray, pairs: list[PairInput], inputs: list, where:
     """The engine on ``pairs`` (``inputs``: what it opens for each), shards into ``where``; the
     summary (JSON text, or a dict when ``fetched`` names where remote inputs were fetched to:
     their paths in reject messages are then put back as ROOT's URI)."""
-    from .prepare import _Totals, _write_all
-
     if fetched is None:
         where.mkdir()  # not parents: a late attempt of a finished run must not recreate the directory
         (where / "task.json").write_text(json.dumps({"unit": spec["unit"], "pid": os.getpid()}))
@@ -113,8 +113,8 @@ def _prepare_local(spec: dict, ray, pairs: list[PairInput], inputs: list, where:
     engine = spec["engine"]
     run = _core.PrepareRun(inputs, job, **(engine | {"classes": [tuple(c) for c in engine["classes"]]}))
     store = _UnitStore(where, {"shard_bytes": spec["shard_bytes"]})
-    totals, rejects = _Totals(), []
-    _write_all(run, pairs, store, rejects, totals, job)
+    totals, rejects = Totals(), []
+    write_all(run, pairs, store, rejects, totals, job)
     pieces = [c.__dict__ for c in store.commits]
     if fetched is not None and spec["corpus"]["kind"] == "uri":
         named = spec["corpus"]["name"].rstrip("/")
@@ -459,14 +459,55 @@ def _renamed(e: Exception, places: _Places) -> Exception:
     return cluster.renamed(e, {places.staging: places.out_uri})
 
 
-def journal_options(out: str, root) -> dict | None:
-    """:func:`cadence.drums.journal_options` of an OUT given as a URI (None: it holds no journal)."""
-    from .prepare import journal_options as local_options
-
+@contextlib.contextmanager
+def fetched_journal(out: str):
+    """A local directory holding the journal of OUT given as a URI (None when it has none), for
+    :func:`cadence.drums.journal_options`."""
     fs, base = cluster.filesystem(out)
     with tempfile.TemporaryDirectory(prefix="cadence-uri-") as tmp:
         try:
             cluster.download(fs, f"{base.rstrip('/')}/{JOURNAL}", Path(tmp) / JOURNAL)
         except FileNotFoundError:
-            return None
-        return local_options(tmp, root)
+            yield None
+            return
+        yield tmp
+
+
+class RayExecutor:
+    """prepare()'s work as Ray tasks (executor.py's signature): units of ``unit_inputs``
+    consecutive inputs, each with a node's cores and its share of ``memory_limit``, committed
+    here in input order."""
+
+    name = "ray"
+
+    def __init__(self, *, memory_limit, memory_limit_bytes: int, ray_address: str | None = None,
+                 unit_inputs: int | None = None, **_) -> None:
+        self.unit_inputs = UNIT_INPUTS if unit_inputs is None else unit_inputs
+        split_units(0, self.unit_inputs)  # a bad --unit-inputs, said before anything is created
+        cluster.import_ray()  # not installed: say so before anything is created
+        self.memory_limit = memory_limit if memory_limit == "auto" else memory_limit_bytes
+        self.address = ray_address
+        self.job = None
+        self.report_extra: dict = {}
+        self._ray = None
+
+    @contextlib.contextmanager
+    def connected(self):
+        ray, owned = cluster.connect(self.address)
+        self._ray = ray
+        try:
+            yield self
+        finally:
+            cluster.disconnect(ray, owned)
+
+    def open_store(self, out: Path, config: dict, *, resume: bool) -> Store:
+        return open_store(out, config, resume=resume)
+
+    def run(self, corpus, todo: list[PairInput], rejects: list[dict], store: Store, engine: dict, totals, *,
+            show_progress: bool | None) -> None:
+        self.job, n_units, interrupted = prepare_units(
+            self._ray, corpus, todo, rejects, store, engine, totals, unit_inputs=self.unit_inputs,
+            memory_limit=self.memory_limit, show_progress=show_progress)
+        self.report_extra = {"executor": "ray", "units": n_units, "nodes": self.job.node_report()}
+        if interrupted:
+            raise KeyboardInterrupt

@@ -445,6 +445,38 @@ def read_journal(path: Path) -> tuple[dict, list[Commit]]:
     return header, commits
 
 
+def _number(x) -> bool:
+    return type(x) in (int, float)
+
+
+def _names(x) -> bool:
+    return isinstance(x, list) and all(type(v) is str for v in x)
+
+
+# The JSON kinds of the options prepare's build_config writes into the header (values are
+# checked by prepare itself): another kind would reach the engine's arguments as a TypeError.
+_CONFIG_KINDS = {
+    **dict.fromkeys(("layout", "mapping", "codec", "index_codec", "dataset"), lambda v: type(v) is str),
+    **dict.fromkeys(("sample_rate_hz", "flac_level", "shard_bytes"), lambda v: type(v) is int),
+    **dict.fromkeys(("merge_ms", "pad_before_s", "clip_s", "csv_tolerance_s", "midi_tolerance_s", "max_offset_ms"),
+                    _number),
+    "align": lambda v: type(v) is bool,
+    "selection": lambda v: isinstance(v, dict),
+    "choices": lambda v: isinstance(v, dict),
+    "channels": lambda v: isinstance(v, list) and all(type(c) is int for c in v),
+    "classes": lambda v: isinstance(v, list) and all(
+        isinstance(c, list) and len(c) == 2 and type(c[0]) is str and isinstance(c[1], list)
+        and all(type(p) is int for p in c[1]) for c in v),
+}
+_SELECTION_KINDS = {
+    "csv": lambda v: v is None or type(v) is str,
+    **dict.fromkeys(("splits", "kits", "drummers"), lambda v: v is None or _names(v)),
+    "sample_fraction": lambda v: v is None or _number(v),
+    "seed": lambda v: type(v) is int,
+    "limit": lambda v: v is None or type(v) is int,
+}
+
+
 def _entry_problem(entry) -> str | None:
     """What is wrong with a journal line's shape (another tool's or a damaged copy's), or None:
     a header with its options, or a commit whose files, inputs and rejects are what
@@ -458,7 +490,13 @@ def _entry_problem(entry) -> str | None:
     if not isinstance(entry, dict) or entry.get("type") not in ("header", "commit"):
         return "neither a header nor a commit"
     if entry["type"] == "header":
-        return None if isinstance(entry.get("config"), dict) else "a header without its options"
+        config = entry.get("config")
+        if not isinstance(config, dict):
+            return "a header without its options"
+        bad = sorted(k for k, v in config.items() if k in _CONFIG_KINDS and not _CONFIG_KINDS[k](v))
+        bad += sorted(f"selection.{k}" for k, v in (config.get("selection") or {}).items()
+                      if k in _SELECTION_KINDS and not _SELECTION_KINDS[k](v))
+        return f"a header whose options {', '.join(bad)} are not of their kind" if bad else None
     files, inputs, rejects = entry.get("files"), entry.get("inputs"), entry.get("rejects")
     if not (count(entry.get("shard")) or entry.get("shard") == -1):  # -1: a commit of rejects alone
         return "a commit without a shard number"
@@ -476,7 +514,7 @@ def _entry_problem(entry) -> str | None:
 
 
 def _stats_problem(stats) -> str | None:
-    """The shape of a commit's figures (prepare's _Totals.to_json): numbers, counters keyed by
+    """The shape of a commit's figures (consumer.Totals.to_json): numbers, counters keyed by
     name (by number for pitches and channels), notes per channel per input, and [kit, offset ms,
     peak ratio] per input. Keys this version does not know are left to the versions that do."""
     def number(x) -> bool:
