@@ -64,14 +64,24 @@ def test_progress_is_polled_while_workers_run_without_the_gil():
     assert any(0 < v < 200 for v in seen)
 
 
+def _interrupt_once_working(job) -> threading.Thread:
+    """Ctrl-C for the main thread once the job has done an item: mid-run, however slow the machine."""
+    def watch():
+        while dict(job.progress()).get("items", 0) == 0:
+            time.sleep(0.001)
+        _thread.interrupt_main()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
 def test_ctrl_c_cancels_workers_and_raises_keyboard_interrupt():
     job = _core.Job(jobs=2, memory_limit_bytes=10)
-    threading.Timer(0.2, _thread.interrupt_main).start()
-    start = time.monotonic()
+    watcher = _interrupt_once_working(job)
     with pytest.raises(KeyboardInterrupt):
         run_job(lambda: _testing.synthetic_load(job, 100_000, 5.0, 10), job, desc="t",
                 done_counter="items", show_progress=False)
-    assert time.monotonic() - start < 5
+    watcher.join()
     assert job.cancelled
     assert job.reserved_bytes == 0
     assert dict(job.progress())["items"] < 100_000
@@ -85,11 +95,15 @@ def test_engine_errors_reach_the_caller():
 
 def test_sigint_to_a_process_stops_it_cleanly(tmp_path):
     script = textwrap.dedent("""
-        import sys
+        import sys, threading, time
         from cadence import _core, _testing
         from cadence.runtime import run_job
         job = _core.Job(jobs=2)
-        print("started", flush=True)
+        def working():  # says so once an item is done: the SIGINT then lands mid-run
+            while dict(job.progress()).get("items", 0) == 0:
+                time.sleep(0.001)
+            print("working", flush=True)
+        threading.Thread(target=working, daemon=True).start()
         try:
             run_job(lambda: _testing.synthetic_load(job, 100000, 5.0, 0), job, desc="t",
                     done_counter="items", show_progress=False)
@@ -98,8 +112,7 @@ def test_sigint_to_a_process_stops_it_cleanly(tmp_path):
             sys.exit(130)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "started"
-    time.sleep(0.3)
+    assert proc.stdout.readline().strip() == "working"
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 130

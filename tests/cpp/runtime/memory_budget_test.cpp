@@ -32,6 +32,14 @@ TEST(MemoryBudget, TryReserveRefusesWhenFull) {
   EXPECT_TRUE(b.try_reserve(60));
 }
 
+// Until the waiter is counted in waits() (it found the budget full, under the budget's lock),
+// nothing can be said about it: the tests wait for that event, not for a time.
+namespace {
+void await_waiter(const MemoryBudget& b) {
+  while (b.waits() == 0) std::this_thread::yield();
+}
+}  // namespace
+
 TEST(MemoryBudget, BlocksUntilReleased) {
   MemoryBudget b(100);
   b.reserve(80);
@@ -40,8 +48,9 @@ TEST(MemoryBudget, BlocksUntilReleased) {
     b.reserve(50);
     granted = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  await_waiter(b);
   EXPECT_FALSE(granted.load());
+  EXPECT_EQ(b.reserved_bytes(), 80u);
   b.release(80);
   waiter.join();
   EXPECT_TRUE(granted.load());
@@ -57,7 +66,7 @@ TEST(MemoryBudget, OversizedRequestRunsAloneInsteadOfDeadlocking) {
     b.reserve(500);
     granted = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  await_waiter(b);
   EXPECT_FALSE(granted.load());
   b.release(10);
   waiter.join();
@@ -69,12 +78,13 @@ TEST(MemoryBudget, WaitEndsOnCancellation) {
   b.reserve(100);
   CancellationToken cancel;
   std::thread canceller([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    await_waiter(b);  // cancelled while it waits, not before
     cancel.cancel();
   });
   EXPECT_THROW(b.reserve(10, &cancel), Cancelled);
   canceller.join();
   EXPECT_EQ(b.reserved_bytes(), 100u);
+  EXPECT_EQ(b.waits(), 1u);
 }
 
 TEST(MemoryBudget, BoundsBytesInFlightAcrossWorkers) {
