@@ -90,7 +90,7 @@ TEST(Correlation, SameBitsForAnyNumberOfThreadsAndFloat32Input) {
 // The AVX-512 build's 4 x 4 tiles of 8-lane vectors and the AVX2/SSE2 builds' 2 x 2 tiles sum
 // every pair in the same order: bit-identical matrices (13 features: a padded last tile).
 TEST(Correlation, SameBitsForFourAndEightLanes) {
-  if (CADENCE_HAVE_AVX512_BUILD && lanes::simd_width() != 8) GTEST_SKIP() << "this CPU has no AVX-512";
+  if (CADENCE_HAVE_AVX512_BUILD && lanes::simd_width() != 8) GTEST_SKIP() << "AVX-512 path: this CPU has no AVX-512";
   auto cols = make_columns(13, 40003, 50.0, 17);
   cols[4][999] = std::nan("");
   runtime::Job job({2, 0});

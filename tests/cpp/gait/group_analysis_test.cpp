@@ -153,7 +153,7 @@ TEST(GroupAnalysis, RangeChecksFlagOutOfRangeFiniteValues) {
 // sequence of operations, so both widths give the same bits, NaN, inf, float32 and a cycle count
 // that is not a multiple of either width included.
 TEST(GroupAnalysis, SameBitsForFourAndEightLanes) {
-  if (CADENCE_HAVE_AVX512_BUILD && lanes::simd_width() != 8) GTEST_SKIP() << "this CPU has no AVX-512";
+  if (CADENCE_HAVE_AVX512_BUILD && lanes::simd_width() != 8) GTEST_SKIP() << "AVX-512 path: this CPU has no AVX-512";
   Group g = make_group(37, 5, 21);
   g.cols[1][3 * P + 20] = std::numeric_limits<double>::quiet_NaN();
   g.cols[2][9 * P + 7] = std::numeric_limits<double>::infinity();
