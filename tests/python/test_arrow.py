@@ -79,7 +79,7 @@ def test_nullability_flags_follow_the_engine():
     assert not schema.field("i64").nullable
 
 
-def test_empty_batch():
+def test_empty_batch_keeps_every_column():
     data = pa.record_batch(_testing.arrow_type_zoo(0))
     assert data.num_rows == 0
     assert data.num_columns == len(EXPECTED_TYPES)

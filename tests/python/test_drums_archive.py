@@ -74,7 +74,7 @@ def test_same_records_byte_for_byte(zips, from_dir, kind, tmp_path):
     assert drums.verify(out) == []
 
 
-def test_clips_layout_too(zips, drum_corpus, tmp_path):
+def test_clips_layout_from_a_zip_equals_the_directory(zips, drum_corpus, tmp_path):
     kw = dict(layout="clips", codec="flac", limit=3, show_progress=False)
     drums.prepare(drum_corpus, tmp_path / "a", **kw)
     drums.prepare(zips["deflate"], tmp_path / "b", **kw)
