@@ -573,19 +573,18 @@ def _validate(args: argparse.Namespace) -> int:
         report = loco.validate_ranges(ranges, names, show_progress=_progress(args))
         _note_cache(args, loco, mon)
     hub, rng = report.locohub_failures, report.range_failures
-    failing = len(set(zip(hub["subject"], hub["task"], hub["cycle"])) |
-                  set(zip(rng["subject"], rng["task"], rng["cycle"])))
     if args.csv:
         both = pd.concat([hub.assign(kind="locohub"), rng.assign(kind="ranges")], ignore_index=True)
         with atomic_path(args.csv) as tmp:
             both.to_csv(tmp, index=False)
     if args.json:
-        print(json.dumps(_validate_json(args, report, failing), indent=1, default=_json_default))
+        print(json.dumps(report.as_dict(args.file, args.ranges, args.list, args.csv), indent=1,
+                         default=_json_default))
     else:
-        _print_validate(args, report)
+        print(report.format_report(args.ranges, args.list, args.csv))
         if args.csv:
             print(f"\nwrote {len(hub) + len(rng)} failures to {args.csv}")
-    return 1 if failing else 0
+    return 1 if report.failing_strides else 0
 
 
 def _json_default(value):
@@ -661,49 +660,12 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, out: Path, mon) -> int:
-    from ..atomic import atomic_files
-    from ..gait.plots import TaskSummaryFigure
-    from ..gait.report import invalid_rows, report_pages, task_panels
-    from ..runtime import Progress, make_job
+    from ..gait.report import write_report
 
     loco, names = _open(args)
-    # One read of the file: the feature columns are loaded once when they fit the memory limit,
-    # and both the per-cycle features and the per-subject cycles below come from them.
-    loco.feature_table()
-    table = loco.cycle_features(names, output="pandas", memory_limit=args.memory_limit, fail_flags=True,
-                                show_progress=_progress(args))
-    outliers = table.loc[table["is_outlier"], ["subject", "task", "step", "cycle", "rmse"]]
-    invalid = invalid_rows(table, names)
-    tasks = [t for t in loco.tasks if (table["task"] == t).any()]
-    pages = report_pages(names)
-    job = make_job(args.jobs, 0)
-    written, figures = [], {}
-    with atomic_files() as files:
-        outliers.to_csv(files.path(out / "outliers.csv"), index=False)
-        invalid.to_csv(files.path(out / "invalid.csv"), index=False)
-        try:
-            with Progress("report", "plot", _progress(args)) as bar:
-                bar.update(0, len(tasks))
-                for i, task in enumerate(tasks):
-                    panels = task_panels(loco, table, task, names, args.max_invalid, job)
-                    for key, heading, page in pages if panels is not None else []:
-                        if key not in figures:  # one figure per page, made once, redrawn per task
-                            figures[key] = TaskSummaryFigure(page, heading)
-                        figures[key].save(panels.subset(page), files.path(out / f"{task}.{key}.png"))
-                        written.append(f"{task}.{key}.png")
-                    bar.update(i + 1, len(tasks), postfix=task)
-        finally:
-            for figure in figures.values():
-                figure.close()
-        lines = [f"file        {args.file}", f"cycles      {len(table):,}",
-                 f"valid       {int(table['valid'].sum()):,}",
-                 f"outliers    {len(outliers):,} (listed in outliers.csv)",
-                 f"invalid     {int((~table['valid']).sum()):,} cycles; {len(invalid):,} cycle x variable "
-                 f"failures with their rules in invalid.csv",
-                 f"dropped     {len(loco.drop_log)} group(s)/cycle(s)",
-                 f"plots       {len(written)} (<task>.<page>.png; pages: {', '.join(k for k, _, _ in pages)})"]
-        files.path(out / "summary.txt").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"wrote {len(written)} plots, outliers.csv, invalid.csv and summary.txt to {out}")
+    summary = write_report(loco, names, out, file_label=args.file, memory_limit=args.memory_limit,
+                           max_invalid=args.max_invalid, jobs=args.jobs, show_progress=_progress(args))
+    print(summary.text)
+    print(f"wrote {len(summary.plots)} plots, outliers.csv, invalid.csv and summary.txt to {out}")
     _note_cache(args, loco, mon)
     return 0

@@ -17,7 +17,7 @@ text stays readable at 100 % zoom). Per task and variable (one panel each in
   and the outlier cycles (RMSE to the mean pattern over all variables), up to a cap per task.
 
 The tables beside the plots: ``invalid_rows`` gives one row per failing cycle x variable with
-the rules it broke.
+the rules it broke. :func:`write_report` writes the whole report (the CLI only prints its summary).
 """
 
 from __future__ import annotations
@@ -161,6 +161,65 @@ def y_limits(lo: np.ndarray, hi: np.ndarray, drawn_lo=(), drawn_hi=()) -> tuple[
     a, b = min(a, float(lows.min(initial=a))), max(b, float(highs.max(initial=b)))
     pad = (b - a) * Y_MARGIN or max(abs(a), 1.0) * Y_MARGIN
     return (a - pad, b + pad)
+
+
+@dataclass
+class ReportSummary:
+    """What :func:`write_report` wrote: summary.txt's text and the plot file names."""
+
+    text: str
+    plots: list[str]
+
+
+def write_report(loco, names: list[str], out, *, file_label, memory_limit=None, max_invalid: int = 40,
+                 jobs: int = 0, show_progress: bool | None = None) -> ReportSummary:
+    """``cadence gait report``'s outputs in the directory ``out``: outliers.csv, invalid.csv, a
+    figure per task and page (``<task>.<page>.png``) and summary.txt, renamed into place together
+    when all are whole (atomic.atomic_files)."""
+    from pathlib import Path
+
+    from ..atomic import atomic_files
+    from ..runtime import Progress, make_job
+    from .plots import TaskSummaryFigure
+
+    out = Path(out)
+    # One read of the file: the feature columns are loaded once when they fit the memory limit,
+    # and both the per-cycle features and the per-subject cycles below come from them.
+    loco.feature_table()
+    table = loco.cycle_features(names, output="pandas", memory_limit=memory_limit, fail_flags=True,
+                                show_progress=show_progress)
+    outliers = table.loc[table["is_outlier"], ["subject", "task", "step", "cycle", "rmse"]]
+    invalid = invalid_rows(table, names)
+    tasks = [t for t in loco.tasks if (table["task"] == t).any()]
+    pages = report_pages(names)
+    job = make_job(jobs, 0)
+    written, figures = [], {}
+    with atomic_files() as files:
+        outliers.to_csv(files.path(out / "outliers.csv"), index=False)
+        invalid.to_csv(files.path(out / "invalid.csv"), index=False)
+        try:
+            with Progress("report", "plot", show_progress) as bar:
+                bar.update(0, len(tasks))
+                for i, task in enumerate(tasks):
+                    panels = task_panels(loco, table, task, names, max_invalid, job)
+                    for key, heading, page in pages if panels is not None else []:
+                        if key not in figures:  # one figure per page, made once, redrawn per task
+                            figures[key] = TaskSummaryFigure(page, heading)
+                        figures[key].save(panels.subset(page), files.path(out / f"{task}.{key}.png"))
+                        written.append(f"{task}.{key}.png")
+                    bar.update(i + 1, len(tasks), postfix=task)
+        finally:
+            for figure in figures.values():
+                figure.close()
+        lines = [f"file        {file_label}", f"cycles      {len(table):,}",
+                 f"valid       {int(table['valid'].sum()):,}",
+                 f"outliers    {len(outliers):,} (listed in outliers.csv)",
+                 f"invalid     {int((~table['valid']).sum()):,} cycles; {len(invalid):,} cycle x variable "
+                 f"failures with their rules in invalid.csv",
+                 f"dropped     {len(loco.drop_log)} group(s)/cycle(s)",
+                 f"plots       {len(written)} (<task>.<page>.png; pages: {', '.join(k for k, _, _ in pages)})"]
+        files.path(out / "summary.txt").write_text("\n".join(lines) + "\n")
+    return ReportSummary("\n".join(lines), written)
 
 
 def task_panels(loco, table: pd.DataFrame, task: str, names: list[str], max_drawn: int, job) -> TaskPanels | None:

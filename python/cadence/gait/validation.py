@@ -16,6 +16,7 @@ listed in the report, not silently ignored.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -171,6 +172,62 @@ class RangeReport:
     range_failures: pd.DataFrame
     missing_variables: list[str] = field(default_factory=list)
     tasks_without_ranges: list[str] = field(default_factory=list)
+
+    @property
+    def failing_strides(self) -> int:
+        """Strides failing either check, each counted once."""
+        hub, rng = self.locohub_failures, self.range_failures
+        return len(set(zip(hub["subject"], hub["task"], hub["cycle"])) |
+                   set(zip(rng["subject"], rng["task"], rng["cycle"])))
+
+    def format_report(self, ranges_name=None, list_n: int = 20, csv=None) -> str:
+        """The text ``cadence gait validate`` prints: pass rates below 100 %, then up to ``list_n``
+        failing strides per check (``csv``: where all of them were written, if anywhere)."""
+        out = [f"{self.strides:,} strides, {self.valid:,} pass LocoHub's rules "
+               f"({self.valid / max(self.strides, 1):.1%})"]
+        for rule, title in (("locohub", "LocoHub rules"), ("ranges", f"ranges from {ranges_name}")):
+            rates = self.pass_rates[self.pass_rates["rule"] == rule]
+            if rates.empty:
+                continue
+            out.append(f"\npass rate per task and variable, {title} (variables at 100% not shown):")
+            table = rates.pivot(index="variable", columns="task", values="pass_rate")
+            shown = table[(table < 1.0).any(axis=1)]
+            if shown.empty:
+                out.append("  every variable passes in every task")
+            else:
+                out.append(shown.map(lambda x: "" if x != x else f"{x:.1%}").to_string())
+        if self.missing_variables:
+            out.append(f"\nranges name variables this file does not have: {self.missing_variables}")
+        if self.tasks_without_ranges:
+            out.append(f"tasks with no ranges: {self.tasks_without_ranges}")
+        for rows, title in ((self.locohub_failures, "LocoHub rules ({} stride x variable)"),
+                            (self.range_failures, "ranges ({} checks)")):
+            if not len(rows):
+                continue
+            out.append(f"\nfailing strides, {title.format(len(rows))}:")
+            if list_n:
+                out.append(rows.head(list_n).to_string(index=False))
+            if len(rows) > list_n:  # a cut list says so, and how to see the rest
+                where = f"all of them are in {csv}" if csv else "--csv FILE writes all of them"
+                out.append(f"... and {len(rows) - list_n} more ({where}; --list {len(rows)} prints them)")
+        return "\n".join(out)
+
+    def as_dict(self, file=None, ranges_name=None, list_n: int = 20, csv=None) -> dict:
+        """What ``cadence gait validate --json`` prints (plain JSON types but numpy scalars)."""
+        def records(df, n=None):
+            part = df if n is None else df.head(n)
+            return json.loads(part.to_json(orient="records"))
+
+        return {
+            "file": None if file is None else str(file), "ranges": None if ranges_name is None else str(ranges_name),
+            "strides": self.strides, "valid": self.valid, "failing_strides": self.failing_strides,
+            "pass_rates": records(self.pass_rates),
+            "locohub_failures": len(self.locohub_failures), "range_failures": len(self.range_failures),
+            "first_locohub_failures": records(self.locohub_failures, list_n),
+            "first_range_failures": records(self.range_failures, list_n),
+            "missing_variables": self.missing_variables, "tasks_without_ranges": self.tasks_without_ranges,
+            "csv": None if csv is None else str(csv),
+        }
 
 
 class _FlagSink:
