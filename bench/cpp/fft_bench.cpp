@@ -1,6 +1,6 @@
 // pocketfft (what the spectrogram uses since the wheels: vendor/pocketfft) against FFTW (what it
 // used before; GPL, so not in a wheel), side by side in one run: the spectrogram's transform, a
-// double r2c of n_fft = 2048 on 400 frames (a 4 s window at 22.05 kHz, hop 220), and the bins'
+// double r2c of n_fft = 2048 on 400 frames (a 4 s window at 22.05 kHz, hop 221), and the bins'
 // power. Checks the two agree to 1e-9 relative of the frame's peak power. Built when FFTW's -dev
 // package is present (build/core/fft_bench); prints ms per 400 frames, best of 7 rounds.
 #define POCKETFFT_NO_MULTITHREADING

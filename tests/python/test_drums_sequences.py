@@ -101,6 +101,15 @@ def test_rolls_equal_a_reference_from_the_labels(stores, widening):
     assert inside.any(axis=1).all()
 
 
+def test_the_default_grid_at_22_05_khz_is_221_samples(stores):
+    """docs/drums.md and the module's docstring give these numbers: 22,050 / 100 = 220.5 rounds
+    away from zero to 221 (99.77 frames/s), and 4 s are 400 frames; hop_samples=220 gives 401."""
+    ds = drums.open(stores["resampled"], mode="sequences", length_s=4.0)
+    assert (ds.sample_rate_hz, ds.hop_samples, ds.n_frames) == (22050, 221, 400)
+    assert round(ds.frame_rate_hz, 2) == 99.77
+    assert drums.open(stores["resampled"], mode="sequences", length_s=4.0, hop_samples=220).n_frames == 401
+
+
 def test_frame_alignment_follows_librosa_at_window_edges():
     """Onsets on the first sample, the last sample of a frame, the last sample of the window and the
     first sample after it (not in the window), against librosa.time_to_frames."""

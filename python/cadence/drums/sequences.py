@@ -9,7 +9,7 @@ conventions) or log-filtered (madmom's) spectrogram on the same frame grid. A ba
 threads with the GIL released, so a DataLoader worker does no per-item Python work.
 
 Frame grid (docs/drums.md, "Sequences"): ``hop_samples = round(sample_rate / fps)`` (22.05 kHz at
-100 fps: 220 samples, 100.23 frames/s), ``n_frames = 1 + n_samples // hop_samples`` (librosa's
+100 fps: 220.5 rounds to 221 samples, 99.77 frames/s), ``n_frames = 1 + n_samples // hop_samples`` (librosa's
 count with center padding); an onset ``d`` samples after the window's first sample is on frame
 ``d // hop_samples`` (librosa.samples_to_frames), and spectrogram frame t is centred on sample
 ``t * hop_samples`` of the window.
