@@ -78,3 +78,24 @@ def test_peak_rss_does_not_grow_with_the_shard_size(tmp_path):
     assert a.labels.equals(b.labels)
     rows = np.arange(0, len(a), 97)
     assert all(np.array_equal(x, y) for x, y in zip(a.read_batch(rows)["audio"], b.read_batch(rows)["audio"]))
+
+
+def test_a_full_disk_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """Aborting a shard whose disk is full: closing a writer fails again (its buffered row group
+    and footer cannot be written), and that must not stop the shard's other writers from removing
+    their temporary files (the index layout has two: onsets, and files + audio)."""
+    out = tmp_path / "out"
+    s = store.Store.open(out, {"layout": "index"}, resume=False)
+    onsets = pa.table({"pair_id": ["a", "a"], "onset_s": [0.5, 1.0]})
+    audio = pa.table({"pair_id": ["a"], "audio": pa.array([b"\1" * 1000], pa.large_binary())})
+    writers = s.writer(0, {"onsets": onsets.schema, "audio": audio.schema})
+    writers["onsets"].add(onsets)
+    writers["audio"].add(audio)
+    assert len([p for p in out.iterdir() if p.name.startswith(".")]) == 3  # onsets, files, audio
+
+    def full(self, data):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(store._HashingFile, "write", full)
+    for w in writers.values():  # as drums/consumer.py does when a shard fails
+        w.abort()
+    assert sorted(p.name for p in out.iterdir()) == [store.JOURNAL]

@@ -11,6 +11,7 @@ duplicated.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -168,15 +169,14 @@ class _TableWriter:
         return {self.final.name: self.close()}
 
     def abort(self) -> None:
-        # Closing may fail again (a full disk cannot take the buffered bytes): the temporary
-        # file goes whatever happens.
-        try:
-            try:
-                self.writer.close()
-            finally:
-                self.sink.close()
-        finally:
-            self.group.abort()
+        # Closing fails again on a full disk (the buffered bytes and the footer cannot be
+        # written). That is the error already being raised, and the shard's other writers must
+        # still be aborted after this one: the temporary file goes and nothing is raised.
+        with contextlib.suppress(OSError):
+            self.writer.close()
+        with contextlib.suppress(OSError):
+            self.sink.close()
+        self.group.abort()
 
 
 class _BlobWriter:
@@ -207,10 +207,9 @@ class _BlobWriter:
         return {"rows": self.items, "bytes": size, "sha256": digest}
 
     def abort(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # as _TableWriter.abort
             self.sink.close()
-        finally:
-            self.group.abort()
+        self.group.abort()
 
 
 def owned_copy(table: pa.Table) -> pa.Table:
