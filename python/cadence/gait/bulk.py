@@ -6,6 +6,7 @@ locomotion_data.py keeps LocoHub's per-group API and this file the whole-file wo
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -199,13 +200,29 @@ class BulkAnalyses:
         """Each subject's mean curve of every feature in ``task`` (LocoHub's mean pattern over the
         subject's cycles, with the object's ``nan_policy``): ``(subjects, array (subjects,
         features, 150))``; subjects without whole cycles of the task are left out."""
+        names = self.features if features is None else list(features)
         subjects, curves = [], []
         for subject in self.subjects:
-            r, _ = self._whole_analysis(subject, task, features)
-            if r is not None:
-                subjects.append(subject)
-                curves.append(r["mean_pattern"])
-        n = len(self.features if features is None else features)
+            groups = self._groups(subject, task)
+            if not groups or self._index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
+                continue
+            if not self._sel.trivial:  # a filtered view: its cycles and points, through the analysis
+                r, _ = self._whole_analysis(subject, task, names)
+                if r is not None:
+                    subjects.append(subject)
+                    curves.append(r["mean_pattern"])
+                continue
+            # only the mean is needed: one reshape and reduction per feature, not the whole analysis
+            x = np.stack([c.reshape(-1, POINTS_PER_CYCLE) for c in self._group_columns(groups, names)])
+            if self.nan_policy == "omit":
+                with warnings.catch_warnings():  # all-NaN points stay NaN (said by spm_compare)
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean = np.nanmean(x, axis=1, dtype=np.float64)
+            else:
+                mean = x.mean(axis=1, dtype=np.float64)
+            subjects.append(subject)
+            curves.append(mean)
+        n = len(names)
         return subjects, (np.stack(curves) if curves else np.empty((0, n, POINTS_PER_CYCLE)))
 
     def spm_compare(self, task_a: str, task_b: str, features: list[str] | None = None, *, paired: bool = False,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -135,6 +136,115 @@ Relabellings relabellings(const Sample& s, double n_unique, const PermutationOpt
   }
   return r;
 }
+
+// The statistic of many relabellings of one sample, one pass over the rows each: the sums of
+// squares that do not change under relabelling are computed once (on curves centred per node,
+// so that subtracting the groups' part keeps its precision). The identity labelling's value
+// equals the two-pass PermutedStatistic's to ~1e-13 relative; the observed z uses that one.
+class OnePassStatistic {
+ public:
+  explicit OnePassStatistic(const Sample& s) : s_(s), J_(s.rows), Q_(s.nodes) {
+    const bool centre = s.design != Design::kOneSample;  // sign flips act on the raw values
+    y_.assign(s.y, s.y + J_ * Q_);
+    std::vector<double> mean(Q_, 0.0);
+    if (centre) {
+      for (std::size_t j = 0; j < J_; ++j)
+        for (std::size_t i = 0; i < Q_; ++i) mean[i] += y_[j * Q_ + i];
+      for (std::size_t i = 0; i < Q_; ++i) mean[i] /= static_cast<double>(J_);
+      for (std::size_t j = 0; j < J_; ++j)
+        for (std::size_t i = 0; i < Q_; ++i) y_[j * Q_ + i] -= mean[i];
+    }
+    total_.assign(Q_, 0.0);
+    squares_.assign(Q_, 0.0);
+    for (std::size_t j = 0; j < J_; ++j)
+      for (std::size_t i = 0; i < Q_; ++i) {
+        total_[i] += y_[j * Q_ + i];
+        squares_[i] += y_[j * Q_ + i] * y_[j * Q_ + i];
+      }
+    const std::size_t k = s.n_groups > 0 ? static_cast<std::size_t>(s.n_groups) : 1;
+    sums_.assign(k * Q_, 0.0);
+    counts_.assign(k, 0.0);
+    if (s.design == Design::kRegression) {
+      for (std::size_t j = 0; j < J_; ++j) xbar_ += s.x[j];
+      xbar_ /= static_cast<double>(J_);
+      for (std::size_t j = 0; j < J_; ++j) sxx_ += (s.x[j] - xbar_) * (s.x[j] - xbar_);
+    }
+  }
+
+  void one_sample(const double* signs, double* out) {
+    double* m = sums_.data();
+    std::fill(m, m + Q_, 0.0);
+    for (std::size_t j = 0; j < J_; ++j) {
+      const double* y = y_.data() + j * Q_;
+      const double c = signs[j];
+      for (std::size_t i = 0; i < Q_; ++i) m[i] += c * y[i];
+    }
+    // t = mean / (sd / sqrt(n)) = (sum / n) * sqrt(n (n - 1)) / sqrt(ss): one division a node
+    const double n = static_cast<double>(J_), inv_n = 1.0 / n, c = std::sqrt(n * (n - 1.0)) * inv_n;
+    for (std::size_t i = 0; i < Q_; ++i) {
+      const double ss = squares_[i] - m[i] * m[i] * inv_n;
+      out[i] = m[i] * c / std::sqrt(ss > 0.0 ? ss : 0.0);
+    }
+  }
+
+  void grouped(const int* groups, double* out) {
+    const std::size_t k = counts_.size();
+    std::fill(sums_.begin(), sums_.end(), 0.0);
+    std::fill(counts_.begin(), counts_.end(), 0.0);
+    const bool two = s_.design == Design::kTwoSample;
+    for (std::size_t j = 0; j < J_; ++j) {
+      const auto g = static_cast<std::size_t>(groups[j]);
+      counts_[g] += 1.0;
+      if (two && g == 1) continue;  // group 1's sums are the total minus group 0's
+      double* m = sums_.data() + g * Q_;
+      const double* y = y_.data() + j * Q_;
+      for (std::size_t i = 0; i < Q_; ++i) m[i] += y[i];
+    }
+    const double n = static_cast<double>(J_);
+    if (two) {
+      const double inv0 = 1.0 / counts_[0], inv1 = 1.0 / counts_[1], df = n - 2.0;
+      const double c = std::sqrt(df) / std::sqrt(inv0 + inv1);  // t = diff / sqrt(ssw / df) / root
+      for (std::size_t i = 0; i < Q_; ++i) {
+        const double s0 = sums_[i], s1 = total_[i] - s0;
+        const double ssw = squares_[i] - s0 * s0 * inv0 - s1 * s1 * inv1;
+        out[i] = (s0 * inv0 - s1 * inv1) * c / std::sqrt(ssw > 0.0 ? ssw : 0.0);
+      }
+      return;
+    }
+    const double df1 = static_cast<double>(k - 1), df2 = n - static_cast<double>(k);
+    for (std::size_t i = 0; i < Q_; ++i) {
+      double between = 0.0;
+      for (std::size_t g = 0; g < k; ++g) between += sums_[g * Q_ + i] * sums_[g * Q_ + i] / counts_[g];
+      const double ssw = std::max(squares_[i] - between, 0.0);
+      const double ssb = std::max(between - total_[i] * total_[i] / n, 0.0);
+      out[i] = (ssb / df1) / (ssw / df2);
+    }
+  }
+
+  void regression(const int* order, double* out) {
+    double* sxy = sums_.data();
+    std::fill(sxy, sxy + Q_, 0.0);
+    for (std::size_t j = 0; j < J_; ++j) {
+      const double* y = y_.data() + static_cast<std::size_t>(order[j]) * Q_;
+      const double dx = s_.x[j] - xbar_;
+      for (std::size_t i = 0; i < Q_; ++i) sxy[i] += dx * y[i];
+    }
+    const double df = static_cast<double>(J_) - 2.0;
+    constexpr double kEps = std::numeric_limits<double>::epsilon();
+    for (std::size_t i = 0; i < Q_; ++i) {
+      // squares_ - total^2 / J: the centred sum of squares (total is ~0 after centring)
+      const double syy = squares_[i] - total_[i] * total_[i] / static_cast<double>(J_);
+      const double ss = std::max(syy - sxy[i] * sxy[i] / sxx_, 0.0);
+      out[i] = (sxy[i] / sxx_) / (std::sqrt(ss / df / sxx_) + kEps);
+    }
+  }
+
+ private:
+  const Sample& s_;
+  std::size_t J_, Q_;
+  std::vector<double> y_, total_, squares_, sums_, counts_;
+  double xbar_ = 0.0, sxx_ = 0.0;
+};
 
 }  // namespace
 
@@ -288,18 +398,20 @@ Inference permutation_inference(const Sample& s, const std::vector<double>& z, d
   const Relabellings perms = relabellings(s, r.n_perm_unique, opts);
   const std::size_t P = static_cast<std::size_t>(perms.count), Q = s.nodes, J = s.rows;
   r.n_perm = perms.count;
-  std::vector<double> fields(P * Q);
   r.pdf0.assign(P, 0.0);
   r.pdf1.assign(P, 0.0);
   constexpr std::size_t kChunk = 256;
   const std::size_t chunks = (P + kChunk - 1) / kChunk;
+  auto field = [&](OnePassStatistic& stat, std::size_t p, double* out) {
+    if (s.design == Design::kOneSample) stat.one_sample(perms.signs.data() + p * J, out);
+    else if (s.design == Design::kRegression) stat.regression(perms.codes.data() + p * J, out);
+    else stat.grouped(perms.codes.data() + p * J, out);
+  };
   auto evaluate = [&](std::size_t chunk) {
-    PermutedStatistic stat(s);
+    OnePassStatistic stat(s);
+    std::vector<double> out(Q);
     for (std::size_t p = chunk * kChunk; p < std::min(P, (chunk + 1) * kChunk); ++p) {
-      double* out = fields.data() + p * Q;
-      if (s.design == Design::kOneSample) stat.one_sample(perms.signs.data() + p * J, out);
-      else if (s.design == Design::kRegression) stat.regression(perms.codes.data() + p * J, out);
-      else stat.grouped(perms.codes.data() + p * J, out);
+      field(stat, p, out.data());
       double m = two ? std::fabs(out[0]) : out[0];
       for (std::size_t i = 1; i < Q; ++i) m = std::max(m, two ? std::fabs(out[i]) : out[i]);
       r.pdf0[p] = m;
@@ -312,9 +424,16 @@ Inference permutation_inference(const Sample& s, const std::vector<double>& z, d
   };
   run(evaluate);
   r.zstar = percentile_linear(r.pdf0, alpha);
+  // A permutation's largest cluster above zstar is 0 unless its maximum exceeds zstar (about
+  // alpha of them): only those fields are computed again, none is kept from the first pass.
   run([&](std::size_t chunk) {
-    for (std::size_t p = chunk * kChunk; p < std::min(P, (chunk + 1) * kChunk); ++p)
-      r.pdf1[p] = max_cluster_integral(fields.data() + p * Q, Q, r.zstar);
+    OnePassStatistic stat(s);
+    std::vector<double> out(Q);
+    for (std::size_t p = chunk * kChunk; p < std::min(P, (chunk + 1) * kChunk); ++p) {
+      if (!(r.pdf0[p] > r.zstar)) continue;
+      field(stat, p, out.data());
+      r.pdf1[p] = max_cluster_integral(out.data(), Q, r.zstar);
+    }
   });
   r.clusters = find_clusters(z.data(), Q, r.zstar, two);
   const double n_perm = o.iterations > 0 ? static_cast<double>(o.iterations) : r.n_perm_unique;
