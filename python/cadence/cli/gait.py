@@ -593,54 +593,6 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _records(df, n=None):
-    part = df if n is None else df.head(n)
-    return json.loads(part.to_json(orient="records"))
-
-
-def _validate_json(args, report, failing: int) -> dict:
-    return {
-        "file": str(args.file), "ranges": None if args.ranges is None else str(args.ranges),
-        "strides": report.strides, "valid": report.valid, "failing_strides": failing,
-        "pass_rates": _records(report.pass_rates),
-        "locohub_failures": len(report.locohub_failures), "range_failures": len(report.range_failures),
-        "first_locohub_failures": _records(report.locohub_failures, args.list),
-        "first_range_failures": _records(report.range_failures, args.list),
-        "missing_variables": report.missing_variables, "tasks_without_ranges": report.tasks_without_ranges,
-        "csv": None if args.csv is None else str(args.csv),
-    }
-
-
-def _print_validate(args, report) -> None:
-    print(f"{report.strides:,} strides, {report.valid:,} pass LocoHub's rules "
-          f"({report.valid / max(report.strides, 1):.1%})")
-    for rule, title in (("locohub", "LocoHub rules"), ("ranges", f"ranges from {args.ranges}")):
-        rates = report.pass_rates[report.pass_rates["rule"] == rule]
-        if rates.empty:
-            continue
-        print(f"\npass rate per task and variable, {title} (variables at 100% not shown):")
-        table = rates.pivot(index="variable", columns="task", values="pass_rate")
-        shown = table[(table < 1.0).any(axis=1)]
-        if shown.empty:
-            print("  every variable passes in every task")
-        else:
-            print(shown.map(lambda x: "" if x != x else f"{x:.1%}").to_string())
-    if report.missing_variables:
-        print(f"\nranges name variables this file does not have: {report.missing_variables}")
-    if report.tasks_without_ranges:
-        print(f"tasks with no ranges: {report.tasks_without_ranges}")
-    for rows, title in ((report.locohub_failures, "LocoHub rules ({} stride x variable)"),
-                        (report.range_failures, "ranges ({} checks)")):
-        if not len(rows):
-            continue
-        print(f"\nfailing strides, {title.format(len(rows))}:")
-        if args.list:
-            print(rows.head(args.list).to_string(index=False))
-        if len(rows) > args.list:  # a cut list says so, and how to see the rest
-            where = f"all of them are in {args.csv}" if args.csv else "--csv FILE writes all of them"
-            print(f"... and {len(rows) - args.list} more ({where}; --list {len(rows)} prints them)")
-
-
 @_run
 def _run_report(args: argparse.Namespace) -> int:
     from ..atomic import check_writable
