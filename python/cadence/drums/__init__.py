@@ -13,13 +13,14 @@ from .dataset import Batch, DrumDataset, IncompleteDatasetWarning, StoredAudioEr
 from .prepare import NothingSelected, journal_options, prepare, prepare_config
 from .report import format_report as prepare_format
 from .store import JOURNAL
+from .mix import Mix, mix
 from .sampling import BlockShuffleSampler, collate, stream
 from .sequences import LogFilteredSpec, MelSpec, SequenceDataset
 from .scan import scan_corpus
 from .verify import inspect, verify
 
 __all__ = ["JOURNAL", "Batch", "BlockShuffleSampler", "DrumDataset", "IncompleteDatasetWarning", "LogFilteredSpec",
-           "MelSpec", "NothingSelected",
+           "MelSpec", "Mix", "NothingSelected",
            "SequenceDataset", "StoredAudioError", "collate", "stream",
-           "inspect", "journal_options", "load_class_map", "open", "prepare", "prepare_config", "prepare_format",
+           "inspect", "journal_options", "load_class_map", "mix", "open", "prepare", "prepare_config", "prepare_format",
            "scan_corpus", "verify"]
