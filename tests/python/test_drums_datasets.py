@@ -269,3 +269,10 @@ def test_layouts_from_a_zip_give_the_directory_records(samples, tmp_path):
     for f in ("onsets-00000.parquet", "audio-00000.bin"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
     assert posixpath.basename(str(tmp_path / "enst.zip")) == "enst.zip"
+
+
+def test_the_parent_of_a_dataset_folder_names_the_folder(samples, tmp_path):
+    parent = tmp_path / "downloads"
+    shutil.copytree(samples["mdb"], parent / "MDB Drums")
+    with pytest.raises(NothingSelected, match="holds one folder, MDB Drums, which is MDB-Drums: give '.*MDB Drums' as ROOT"):
+        drums.prepare(parent, tmp_path / "out", show_progress=False)

@@ -206,6 +206,11 @@ _REJECT_HINTS = {
     "path_outside_root": "the CSV names paths outside ROOT: check ROOT and the CSV",
     "csv_missing_field": "check the CSV: its rows have empty fields",
     "csv_bad_value": "check the CSV: its durations or bpm are not numbers",
+    "bad_annotation": "check the annotation files at the line each message names (docs/drums.md, 'Annotation "
+                      "formats'), or choose the dataset with --dataset",
+    "missing_annotation": "check that ROOT is the dataset's own top folder: the annotation files are named "
+                          "relative to it",
+    "bad_metadata": "check the dataset's metadata files (Slakh's metadata.yaml) the messages name",
 }
 
 

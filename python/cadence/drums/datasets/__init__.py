@@ -10,6 +10,8 @@ Labels reach General MIDI pitches in the engine's annotation readers, then the c
 
 from __future__ import annotations
 
+import shlex
+
 from ..corpus import Corpus
 from .listing import Listing
 from . import egmd, enst, gmd, idmt, mdb, pairs, rbma13, slakh, stemgmd, tmidt
@@ -37,10 +39,29 @@ def detect(corpus: Corpus) -> str:
         return found[0]
     if pairs.detect(corpus):
         return "pairs"
+    inside = _one_folder_with_a_dataset(corpus)
+    if inside:
+        raise NoDataset(f"nothing to prepare: {corpus.name} holds one folder, {inside[0]}, which is {inside[1]}: "
+                        f"give {shlex.quote(corpus.where(inside[0]))} as ROOT")
     looked = "; ".join(f"{m.NAME}: {m.LOOKS_FOR}" for m in MODULES.values())
     raise NoDataset(f"nothing to prepare: {corpus.name} holds no drum dataset (looked for {looked}); "
                     f"{pairs.counted(corpus)}. Give the dataset's own top folder as ROOT (or its zip), or name "
                     f"the dataset with --dataset")
+
+
+def _one_folder_with_a_dataset(corpus: Corpus) -> tuple[str, str] | None:
+    """(folder, dataset title) when ROOT holds nothing but one folder that is a dataset's root
+    (the parent of ``MDB Drums/`` given instead of it)."""
+    tops = {f.split("/", 1)[0] for f in corpus.files()}
+    if len(tops) != 1 or not all("/" in f for f in corpus.files()) or corpus.kind != "dir":
+        return None
+    top = tops.pop()
+    try:
+        inner = Corpus(corpus.where(top))
+        name = detect(inner)
+    except (OSError, ValueError):
+        return None
+    return (top, MODULES[name].TITLE) if name != "pairs" else None
 
 
 def list_pairs(corpus: Corpus, dataset: str = "auto", *, csv: str | None = None,
