@@ -203,6 +203,13 @@ def _notebook(ns: dict) -> None:
     assert "mass_kg" in ns["merged"].columns
 
 
+def _spm(ns: dict) -> None:
+    assert ns["table"].columns.tolist()[:6] == ["feature", "start", "end", "extent", "p", "sign"]
+    assert ns["table"].attrs["skipped"] == {} and set(ns["table"]["feature"]) <= set(ns["angles"])
+    assert ns["incline"].shape == (4, 40, 150) and ns["t"].df == (1, 3)
+    assert len(ns["snpm"].PDF0) == 35 and ns["snpm"].nPermUnique == 70
+
+
 # What some python blocks promise in their comments, checked right after the block holding the
 # marker ran (later blocks reuse names).
 PROMISES = {
@@ -216,6 +223,7 @@ PROMISES = {
             (ns["m"].matrix.shape, len(ns["m"].columns)), ((610, 440), 440)),
         "valid_only=True": _notebook,
         "table = loco.cycle_features()": lambda ns: _equal(len(ns["table"]), 610),
+        "spm.ttest_paired(": _spm,
     },
 }
 

@@ -146,7 +146,7 @@ def compare_tasks(data, task_a: str, task_b: str, features: list[str] | None = N
     if skipped:
         shown = "; ".join(f"{k} ({v})" for k, v in list(skipped.items())[:5])
         warn(f"{len(skipped)} of {len(names)} feature(s) not tested, their statistic being undefined (spm1d "
-             f"refuses such curves): {shown}{' ...' if len(skipped) > 5 else ''}; listed in table.attrs['skipped']")
+             f"refuses such curves): {shown}{' ...' if len(skipped) > 5 else ''}")
     return out
 
 
