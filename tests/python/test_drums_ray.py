@@ -229,6 +229,22 @@ def test_uri_root_without_a_csv_pairs_its_files_as_locally(drum_corpus, ray_clus
     assert_same_output(out, local)
 
 
+@pytest.mark.parametrize("layout, options", [("enst", {}), ("slakh", {"audio": "drums"})])
+def test_uri_root_of_another_dataset_same_records_as_local(layout, options, ray_cluster, tmp_path):
+    """Text annotations (ENST) and several MIDI and audio files a pair (Slakh's drum stems) from a
+    URI ROOT: the driver lists the Corpus on its filesystem, each task fetches its pairs' files."""
+    from cadence.sample import layouts
+
+    layouts.generate(layout, tmp_path / "sample")
+    root = tmp_path / "sample" / layouts.TOP_FOLDERS[layout]
+    local = tmp_path / "local"
+    drums.prepare(root, local, show_progress=False, **options)
+    out = tmp_path / "out"
+    report = drums.prepare(uri(root), uri(out), executor="ray", unit_inputs=2, show_progress=False, **options)
+    assert report["files_ok"] >= 3 and report["units"] == 2
+    assert_same_output(out, local)
+
+
 def test_uri_worker_killed_mid_unit(corpus, ray_cluster, tmp_path):
     control = kill_next_writer()
     out = tmp_path / "out"
