@@ -96,7 +96,7 @@ def main() -> None:
     loco = LocomotionData(a.file, verbose=False, nan_policy="omit", jobs=a.threads)
     clean = LocomotionData(a.file, verbose=False, jobs=a.threads)
     loco.feature_table()
-    clean._shared.table = loco._shared.table
+    clean.shared.table = loco.shared.table
     try:
         numba_kernel = guide_numba_kernel()
     except ImportError:
@@ -126,7 +126,7 @@ def main() -> None:
         stacked, t, c = timed(lambda: np.corrcoef(np.stack(cols)), a.repeats)
         res["numpy.corrcoef (same columns)"] = (t, c)
         # end to end from LocomotionData (the file's rows, NaNs and all; policy 'omit')
-        _, t, c = timed(lambda: loco._feature_correlations(who, task, None), a.repeats)
+        _, t, c = timed(lambda: loco.correlations_of(who, task, None), a.repeats)
         res["get_feature_correlations (omit)"] = (t, c)
         print(f"\n{label}; engine vs numpy max |diff| {err:.1e}")
         print(f"  {'':34s} {'wall ms':>9s} {'CPU ms':>9s}")

@@ -99,8 +99,8 @@ def main() -> None:
                 lambda: loco.cycle_features(output="arrow", executor="ray", show_progress=False), repeat)
             assert same_table(mine, ref)
             from cadence.gait.ray_executor import UNIT_ROWS, split_units
-            results[name] = {"local_s": local_s, "ray_s": ray_s, "ratio": ray_s / local_s, "rows": loco._index.index.rows,
-                             "units": len(split_units(loco._index, UNIT_ROWS))}
+            results[name] = {"local_s": local_s, "ray_s": ray_s, "ratio": ray_s / local_s, "rows": loco.cycle_index.index.rows,
+                             "units": len(split_units(loco.cycle_index, UNIT_ROWS))}
         ray.shutdown()
 
         # 2. Two nodes of 1 CPU: few units against many.
@@ -117,11 +117,11 @@ def main() -> None:
                                     "ms_per_unit": 1e3 * (w[1] - w[6]) / (w["units1"] - w["units6"])}
         loco = LocomotionData(files["gait demo"])
         from cadence.gait.ray_executor import split_units
-        rows = loco._index.index.rows
+        rows = loco.cycle_index.index.rows
         few, many = rows // 2 + 1, rows // 32
         wf, _ = wall(lambda: loco.cycle_features(output="arrow", executor="ray", unit_rows=few, show_progress=False), repeat)
         wm, _ = wall(lambda: loco.cycle_features(output="arrow", executor="ray", unit_rows=many, show_progress=False), repeat)
-        uf, um = len(split_units(loco._index, few)), len(split_units(loco._index, many))
+        uf, um = len(split_units(loco.cycle_index, few)), len(split_units(loco.cycle_index, many))
         results["gait demo 2 nodes"] = {"wall_s": {f"{uf} units": wf, f"{um} units": wm},
                                         "ms_per_unit": 1e3 * (wm - wf) / (um - uf)}
         ray.shutdown()

@@ -88,8 +88,8 @@ def test_read_ahead_and_in_turn_give_the_same_features(sample):
     ahead = loco.cycle_features(output="arrow", show_progress=False)  # default limit: reads ahead
     # A limit with room for one read and the largest group (copied whole, float64) but not for
     # two reads: batches are then read in turn.
-    read = 1200 * loco._file.row_bytes(loco.features)
-    largest = int(loco._index.groups["rows"].max()) * len(loco.features) * 8
+    read = 1200 * loco.gait_file.row_bytes(loco.features)
+    largest = int(loco.cycle_index.groups["rows"].max()) * len(loco.features) * 8
     limit = read + largest + read // 2
     in_turn = LocomotionData(sample.path, memory_limit=limit).cycle_features(output="arrow", show_progress=False)
     assert ahead.column_names == in_turn.column_names

@@ -159,7 +159,7 @@ def test_locomotion_data_results_and_warm_columns(sample, tmp_path):
     files = list((tmp_path / "c" / "entries").glob("*/columns.arrow"))
     assert len(files) == 1
     with pa.ipc.open_file(pa.memory_map(str(files[0]))) as r:
-        assert r.read_all().column_names == [warm2._column(f) for f in warm2.features]
+        assert r.read_all().column_names == [warm2.column_of(f) for f in warm2.features]
     # a view with conditions is not served from the results cache
     view = LocomotionData(sample, verbose=False, cache=cache).filter(cycles=[0, 1])
     assert view.get_feature_correlations(s, t).shape == (len(cold.features),) * 2

@@ -320,9 +320,9 @@ def test_filter_is_a_view_and_chains(sample, tmp_path):
     loco, _ = sample
     s, t = loco.subjects[0], loco.tasks[0]
     view = loco.filter(tasks=loco.tasks[:2]).filter(subject=s).filter(task=t)
-    assert view._index is loco._index and view._shared is loco._shared
+    assert view.cycle_index is loco.cycle_index and view.shared is loco.shared
     np.testing.assert_array_equal(view.get_cycles(s, t)[0], loco.get_cycles(s, t)[0])
-    assert view._table is loco._table is not None  # the columns were read once, for both
+    assert view.loaded_table is loco.loaded_table is not None  # the columns were read once, for both
     assert view.subjects == [s] and view.tasks == [t]
     one = quiet(write(frame(), tmp_path / "one_row_group.parquet"))
     whole, _ = one.get_cycles("S02", "run", ["knee_flexion_angle_contra_rad"])

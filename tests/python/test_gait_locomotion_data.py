@@ -211,7 +211,7 @@ def test_reading_per_call_when_the_data_does_not_fit(sample, loco):
     small = LocomotionData(sample[0].path, memory_limit="1M")
     s, t = loco.subjects[2], loco.tasks[1]
     np.testing.assert_array_equal(small.get_cycles(s, t)[0], loco.get_cycles(s, t)[0])
-    assert small._table is None
+    assert small.loaded_table is None
 
 
 # ---- issue 22: silent answers, plots that say what is missing, useful reprs ------------------------

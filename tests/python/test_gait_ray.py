@@ -66,16 +66,16 @@ def sample(tmp_path_factory):
 
 def test_units_hold_whole_groups(sample):
     loco = LocomotionData(sample[1])
-    units = split_units(loco._index, 1)
-    assert units[0] == (0, loco._index.index.rows)  # the split group spans the file: one unit
+    units = split_units(loco.cycle_index, 1)
+    assert units[0] == (0, loco.cycle_index.index.rows)  # the split group spans the file: one unit
     loco = LocomotionData(sample[0])
-    units = split_units(loco._index, 2500)
-    assert units[0][0] == 0 and units[-1][1] == loco._index.index.rows
+    units = split_units(loco.cycle_index, 2500)
+    assert units[0][0] == 0 and units[-1][1] == loco.cycle_index.index.rows
     assert all(a[1] == b[0] for a, b in zip(units, units[1:])) and len(units) > 2
-    starts = {int(r) for r in loco._index.groups["first_row"]}
+    starts = {int(r) for r in loco.cycle_index.groups["first_row"]}
     assert all(a in starts for a, _ in units)
     with pytest.raises(ValueError, match="unit_rows=0"):
-        split_units(loco._index, 0)
+        split_units(loco.cycle_index, 0)
 
 
 def test_a_unit_reads_only_its_row_groups(sample, monkeypatch):

@@ -111,11 +111,11 @@ def test_batch_size_is_a_test_seam_not_an_environment_variable(tmp_path, monkeyp
         batches.append(batch.num_rows)
 
     monkeypatch.setenv("CADENCE_GAIT_BATCH_ROWS", "150")
-    feat.stream(loco._file, loco._index, loco.features, count, show_progress=False)
+    feat.stream(loco.gait_file, loco.cycle_index, loco.features, count, show_progress=False)
     assert batches == [20]  # one read batch: the environment changes nothing
     batches.clear()
     monkeypatch.setattr(reader, "BATCH_ROWS", 600)
-    feat.stream(loco._file, loco._index, loco.features, count, show_progress=False)
+    feat.stream(loco.gait_file, loco.cycle_index, loco.features, count, show_progress=False)
     assert sum(batches) == 20 and len(batches) > 1
 
 

@@ -266,7 +266,7 @@ def _open(args: argparse.Namespace):
         raise CliError(f"{args.file}: no such file; check the path") from e
     names = loco.features if not args.features else [s.strip() for s in args.features.split(",") if s.strip()]
     # A feature may live in a column of an older name (vertical_grf_* for grf_vertical_*).
-    unknown = [n for n in names if loco._column(n) not in loco._file.columns]
+    unknown = [n for n in names if loco.column_of(n) not in loco.gait_file.columns]
     if unknown:
         import difflib
 

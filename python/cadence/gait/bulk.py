@@ -17,7 +17,8 @@ from .reader import POINTS_PER_CYCLE
 
 
 class BulkAnalyses:
-    """Mixed into LocomotionData; uses its index, selection and per-group analysis."""
+    """Mixed into LocomotionData; uses its internal API (cycle_index, selection, group_analysis...:
+    LocomotionData's Notes), never its private members."""
 
     def cycle_features(self, features: list[str] | None = None, *, output: str = "pandas",
                        path: str | Path | None = None, outlier_threshold: float = 2.0,
@@ -53,7 +54,7 @@ class BulkAnalyses:
             in :attr:`drop_log`.
         """
         wanted = self.features if features is None else list(features)
-        names = [self._column(n) for n in wanted]  # file columns (legacy GRF names stay as in the file)
+        names = [self.column_of(n) for n in wanted]  # file columns (legacy GRF names stay as in the file)
         self._whole_file_only("cycle_features", allow_groups=output in ("pandas", "arrow"))
         if outliers_among not in ("valid", "all"):
             raise ValueError(f"outliers_among={outliers_among!r}: use 'valid' or 'all'")
@@ -69,7 +70,7 @@ class BulkAnalyses:
             import_ray()  # not installed: say so before any output is opened
             pass_ = partial(ray_stream, ray_address=ray_address, unit_rows=unit_rows)
         limit = self.memory_limit if memory_limit is None else memory_limit
-        table = self._table  # columns already loaded by get_cycles & co: no second read
+        table = self.loaded_table  # columns already loaded by get_cycles & co: no second read
         if table is not None:
             missing = [n for n in names if n not in table.column_names]
             table = None if missing else table
@@ -79,7 +80,7 @@ class BulkAnalyses:
                   table=table)
         if output in ("pandas", "arrow"):
             sink = feat.TableSink()
-            self.last_run = pass_(self._file, self._index, names, sink, **kw)
+            self.last_run = pass_(self.gait_file, self.cycle_index, names, sink, **kw)
             result = self._rows_of_view(sink.table(names, fail_flags))
             if wanted != names:  # columns named by feature, as get_cycles names them
                 prefix = {f"{c}__": f"{n}__" for c, n in zip(names, wanted) if c != n}
@@ -91,12 +92,12 @@ class BulkAnalyses:
         if output == "parquet":
             sink = feat.ParquetSink(Path(path), names)
         elif output == "npy":
-            kept = int((self._index.cycles["reason"] == 0).sum())
+            kept = int((self.cycle_index.cycles["reason"] == 0).sum())
             sink = feat.NpySink(Path(path), names, kept)
         else:
             raise ValueError(f"output={output!r}: use 'pandas', 'arrow', 'parquet' or 'npy'")
         with sink:  # renamed into place when whole; on any error the old file is untouched
-            self.last_run = pass_(self._file, self._index, names, sink, **kw)
+            self.last_run = pass_(self.gait_file, self.cycle_index, names, sink, **kw)
         return Path(path)
 
     def validate_ranges(self, ranges, features: list[str] | None = None, **kw):
@@ -105,21 +106,21 @@ class BulkAnalyses:
         from .validation import validate_file
 
         self._whole_file_only("validate_ranges")
-        columns = None if features is None else [self._column(f) for f in features]
+        columns = None if features is None else [self.column_of(f) for f in features]
         if columns is None and any(f != c for f, c in self.feature_mappings.items()):
-            columns = [self._column(f) for f in self.features]
+            columns = [self.column_of(f) for f in self.features]
         return validate_file(self, ranges, columns, **kw)
 
     def _whole_file_only(self, method: str, allow_groups: bool = False) -> None:
         """The streamed methods run over the whole file; a view says so rather than ignore its filter."""
-        if self._sel.trivial and (allow_groups or (self._sel.subjects is None and self._sel.tasks is None)):
+        if self.selection.trivial and (allow_groups or (self.selection.subjects is None and self.selection.tasks is None)):
             return
         allowed = "subjects/tasks with output='pandas' or 'arrow'" if method == "cycle_features" else "nothing"
         raise ValueError(f"{method} streams the whole file; on a filtered view it supports {allowed}. Call it on "
                          f"the unfiltered LocomotionData and select rows of its result")
 
     def _rows_of_view(self, table: pa.Table) -> pa.Table:
-        if self._sel.subjects is None and self._sel.tasks is None:
+        if self.selection.subjects is None and self.selection.tasks is None:
             return table
         import pyarrow.compute as pc
 
@@ -128,18 +129,18 @@ class BulkAnalyses:
         return table.filter(keep)
 
     def _whole_analysis(self, subject: str, task: str, features):
-        """_analysis of a group made of whole cycles; (None, []) without a warning otherwise,
+        """group_analysis of a group made of whole cycles; (None, []) without a warning otherwise,
         since the bulk analyses skip absent or unusable groups on purpose."""
-        groups = self._groups(subject, task)
-        if not groups or self._index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
+        groups = self.group_ids(subject, task)
+        if not groups or self.cycle_index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
             return None, []
-        return self._analysis(subject, task, features)
+        return self.group_analysis(subject, task, features)
 
     def subject_analysis(self, subject: str, features: list[str] | None = None) -> dict:
         """The guide's comprehensive subject analysis, for every task of ``subject``: tasks
         completed, total cycles, quality score (share of valid cycles), ROM over all cycles,
         outlier counts (LocoHub's rule), and the feature correlation matrix of each task."""
-        return self._through_cache("subject_analysis", (subject, features),
+        return self.through_cache("subject_analysis", (subject, features),
                                    lambda: self._subject_analysis(subject, features))
 
     def _subject_analysis(self, subject: str, features) -> dict:
@@ -154,14 +155,14 @@ class BulkAnalyses:
             out["quality_scores"][task] = float(r["valid"].mean()) if r["valid"].size else 0.0
             out["rom_data"][task] = self.calculate_rom(subject, task, names, by_cycle=False)
             out["outlier_counts"][task] = int(r["outlier"].sum())
-            out["feature_correlations"][task] = self._feature_correlations(subject, task, names)
+            out["feature_correlations"][task] = self.correlations_of(subject, task, names)
         return out
 
     def population_analysis(self, task: str, features: list[str] | None = None) -> dict:
         """Per-subject mean patterns, population mean and std (150 x features), and per feature
         the mean and max std and the coefficient of variation mean(std) / mean(mean), as the
         guide defines it; the feature correlations over every cycle of the task."""
-        return self._through_cache("population_analysis", (task, features),
+        return self.through_cache("population_analysis", (task, features),
                                    lambda: self._population_analysis(task, features))
 
     def _population_analysis(self, task: str, features) -> dict:
@@ -179,8 +180,8 @@ class BulkAnalyses:
         if not patterns:
             return out
         out["feature_correlations"] = (  # pooled over the cycles of the subjects above
-            self._correlate([self._index.group(s, task) for s in subjects], names) if self._sel.trivial
-            else self._feature_correlations(None, task, names))
+            self.correlate_groups([self.cycle_index.group(s, task) for s in subjects], names) if self.selection.trivial
+            else self.correlations_of(None, task, names))
         per_subject = np.stack(patterns)
         mean, std = per_subject.mean(axis=0), per_subject.std(axis=0)
         out.update(subject_mean_patterns=per_subject, population_mean=mean, population_std=std)
@@ -203,17 +204,17 @@ class BulkAnalyses:
         names = self.features if features is None else list(features)
         subjects, curves = [], []
         for subject in self.subjects:
-            groups = self._groups(subject, task)
-            if not groups or self._index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
+            groups = self.group_ids(subject, task)
+            if not groups or self.cycle_index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
                 continue
-            if not self._sel.trivial:  # a filtered view: its cycles and points, through the analysis
+            if not self.selection.trivial:  # a filtered view: its cycles and points, through the analysis
                 r, _ = self._whole_analysis(subject, task, names)
                 if r is not None:
                     subjects.append(subject)
                     curves.append(r["mean_pattern"])
                 continue
             # only the mean is needed: one reshape and reduction per feature, not the whole analysis
-            x = np.stack([c.reshape(-1, POINTS_PER_CYCLE) for c in self._group_columns(groups, names)])
+            x = np.stack([c.reshape(-1, POINTS_PER_CYCLE) for c in self.group_columns(groups, names)])
             if self.nan_policy == "omit":
                 with warnings.catch_warnings():  # all-NaN points stay NaN (said by spm_compare)
                     warnings.simplefilter("ignore", RuntimeWarning)

@@ -63,18 +63,18 @@ class FrameMethods:
         """The rows of the file (of the selected subjects and tasks, for a filtered view) as a
         pandas DataFrame, as LocoHub holds it: loaded on first use, the one access that needs
         the whole file in memory."""
-        if self._shared.df is None:
-            whole = self._read_columns(self._file.columns).to_pandas()
+        if self.shared.df is None:
+            whole = self.read_columns(self.gait_file.columns).to_pandas()
             legacy = {c: f for f, c in self.feature_mappings.items() if c != f}
-            self._shared.df = whole.rename(columns=legacy) if legacy else whole
-        whole = self._shared.df
-        if self._sel.subjects is None and self._sel.tasks is None:
+            self.shared.df = whole.rename(columns=legacy) if legacy else whole
+        whole = self.shared.df
+        if self.selection.subjects is None and self.selection.tasks is None:
             return whole
         keep = np.ones(len(whole), dtype=bool)
-        if self._sel.subjects is not None:
-            keep &= whole[self.subject_col].astype(str).isin(self._sel.subjects).to_numpy()
-        if self._sel.tasks is not None:
-            keep &= whole[self.task_col].astype(str).isin(self._sel.tasks).to_numpy()
+        if self.selection.subjects is not None:
+            keep &= whole[self.subject_col].astype(str).isin(self.selection.subjects).to_numpy()
+        if self.selection.tasks is not None:
+            keep &= whole[self.task_col].astype(str).isin(self.selection.tasks).to_numpy()
         return whole[keep]
 
     @property
@@ -96,15 +96,15 @@ class FrameMethods:
 
     def get_task_metadata(self, subject: str, task: str, metadata_key: str):
         """One value of the group's ``task_info`` (its first row), or None."""
-        groups = self._groups(subject, task)
-        if "task_info" not in self._file.columns or not groups:
+        groups = self.group_ids(subject, task)
+        if "task_info" not in self.gait_file.columns or not groups:
             return None
-        first = min(self._index.group_runs(groups[0]))[0]
-        value = self._read_columns(["task_info"]).column(0)[first].as_py()
+        first = min(self.cycle_index.group_runs(groups[0]))[0]
+        value = self.read_columns(["task_info"]).column(0)[first].as_py()
         return parse_task_info(value).get(metadata_key)
 
     def filter_by_task_id(self, task_id: str) -> pd.DataFrame:
-        if "task_id" not in self._file.columns:
+        if "task_id" not in self.gait_file.columns:
             raise ValueError("Dataset does not contain 'task_id' column")
         df = self.df
         return df[df["task_id"] == task_id].copy()
@@ -114,7 +114,7 @@ class FrameMethods:
         """The data joined with a table of task information (loads the whole file, as LocoHub)."""
         if join_keys is None:
             join_keys = [self.subject_col, self.task_col]
-        missing = set(join_keys) - set(self._file.columns)
+        missing = set(join_keys) - set(self.gait_file.columns)
         if missing:
             raise ValueError(f"Join keys {missing} not found in locomotion data")
         missing = set(join_keys) - set(task_data.columns)

@@ -116,6 +116,16 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         At load, as LocoHub: the phase column is all NaN; phase values leave [0, 100]; a
         ``time``/``time_s`` column with fewer than 100 distinct phase values per group on
         average (time-indexed data).
+
+    Notes
+    -----
+    The engine-facing members are the internal API of the mixins (bulk.py, frames.py, plots.py),
+    the validation pass and the CLI, public so that no module reaches into another's privates:
+    ``gait_file`` (:class:`~cadence.gait.reader.GaitFile`), ``cycle_index``, ``selection``
+    (:class:`~cadence.gait.filtering.Selection`), ``shared`` (what views share), ``column_of``,
+    ``group_ids``, ``runs_of``, ``read_columns``, ``read_rows``, ``group_columns``,
+    ``loaded_table``, ``group_analysis``, ``mean_and_std``, ``correlate_groups``,
+    ``correlations_of``, ``through_cache`` and ``check_plotting``.
     """
 
     POINTS_PER_CYCLE = POINTS_PER_CYCLE
@@ -143,35 +153,35 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
             phase_col = find_phase_column(self.data_path, columns)
         self.subject_col, self.task_col = subject_col, task_col
         self.phase_col = phase_col or PHASE_COLUMNS[0]
-        self._file = GaitFile(self.data_path, subject_col, task_col, self.phase_col, step_col, kind)
+        self.gait_file = GaitFile(self.data_path, subject_col, task_col, self.phase_col, step_col, kind)
         self.api, self.memory_limit, self.jobs, self.nan_policy = api, memory_limit, jobs, nan_policy
         from .cache import open_cache
 
         self.cache, self._cache_results = open_cache(cache), cache_results
-        self._index = self._file.build_index()
-        self._sel = Selection()
-        self._shared = _Shared(self._analyse_uncached)
-        self.subjects: list[str] = sorted(self._index.subject_names)
-        self.tasks: list[str] = sorted(self._index.task_names)
+        self.cycle_index = self.gait_file.build_index()
+        self.selection = Selection()
+        self.shared = _Shared(self._analyse_uncached)
+        self.subjects: list[str] = sorted(self.cycle_index.subject_names)
+        self.tasks: list[str] = sorted(self.cycle_index.task_names)
         self._check_phase(verbose)
         self.features: list[str] = self._features_of_file()
         # feature name -> file column: the identity, except legacy GRF names read under the new ones
         self.feature_mappings = {f: f for f in self.features}
         self._apply_legacy_aliases()
         if verbose:
-            print(f"Loaded data with {self._index.index.rows} rows, {len(self.subjects)} subjects, "
+            print(f"Loaded data with {self.cycle_index.index.rows} rows, {len(self.subjects)} subjects, "
                   f"{len(self.tasks)} tasks, {len(self.features)} features")
         self.validation_report = naming.check_names(self.features, self.data_path, strict_names, verbose)
 
     # ---- loading checks -------------------------------------------------------------------------
     def _features_of_file(self) -> list[str]:
         markers = FEATURE_MARKERS + (FORCE_MARKERS if self.api == "current" else ())
-        skip = {self.subject_col, self.task_col, self.phase_col, self._file.step_col} | _NOT_FEATURES
+        skip = {self.subject_col, self.task_col, self.phase_col, self.gait_file.step_col} | _NOT_FEATURES
         numeric = lambda t: pa.types.is_floating(t) or pa.types.is_integer(t)  # noqa: E731
         # A text column named like a feature (a bad export) is left out: asking for it by name
         # gives check_float_columns' error instead of numpy's.
-        return [c for c in self._file.columns if c not in skip and any(m in c for m in markers)
-                and numeric(self._file.types[c])]
+        return [c for c in self.gait_file.columns if c not in skip and any(m in c for m in markers)
+                and numeric(self.gait_file.types[c])]
 
     def _apply_legacy_aliases(self) -> None:
         """Newest package only: <axis>_grf_* columns are features under grf_<axis>_* (the file is
@@ -179,7 +189,7 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         if self.api != "current":
             return
         renamed = {old: new for old, new in naming.LEGACY_GRF_ALIASES.items()
-                   if old in self.feature_mappings and new not in self._file.columns}
+                   if old in self.feature_mappings and new not in self.gait_file.columns}
         if not renamed:
             return
         warn("Detected legacy GRF column names; they were renamed to the new grf_<axis>_<side>_<unit> schema "
@@ -187,12 +197,12 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         self.features = [renamed.get(f, f) for f in self.features]
         self.feature_mappings = {renamed.get(f, f): f for f in self.feature_mappings}
 
-    def _column(self, name: str) -> str:
+    def column_of(self, name: str) -> str:
         """The file column holding a feature (or any other column, by its own name)."""
         return self.feature_mappings.get(name, name)
 
-    def _read_columns(self, names: list[str]) -> pa.Table:
-        if self._file.file_type == "parquet":
+    def read_columns(self, names: list[str]) -> pa.Table:
+        if self.gait_file.file_type == "parquet":
             return pq.read_table(self.data_path, columns=names, use_threads=True)
         return pacsv.read_csv(self.data_path, convert_options=pacsv.ConvertOptions(include_columns=names))
 
@@ -200,12 +210,12 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         """LocoHub's load-time warnings on the phase column, then its first summary line. Reads
         the phase column only: groups come from the index, not from the text columns."""
         try:
-            phase = self._read_columns([self.phase_col]).column(0).cast(pa.float64()).to_numpy()  # nulls: NaN
+            phase = self.read_columns([self.phase_col]).column(0).cast(pa.float64()).to_numpy()  # nulls: NaN
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             phase = None  # text phases: the index said what it could; LocoHub skips the checks too
         if phase is not None:
-            timed = "time" in self._file.columns or "time_s" in self._file.columns
-            phase_warnings(phase, self._index.runs if timed else None, len(self._index.groups["rows"]))
+            timed = "time" in self.gait_file.columns or "time_s" in self.gait_file.columns
+            phase_warnings(phase, self.cycle_index.runs if timed else None, len(self.cycle_index.groups["rows"]))
         if verbose:
             print(f"Data validation passed: {len(self.subjects)} subjects, {len(self.tasks)} tasks")
 
@@ -237,13 +247,13 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
     @property
     def drop_log(self) -> pd.DataFrame:
         """Groups and cycles the engine's bulk methods leave out, each with its reason."""
-        return feat.drop_log(self._index)
+        return feat.drop_log(self.cycle_index)
 
     def __len__(self) -> int:
         """Rows of the selected subjects x tasks (all rows for an unfiltered object)."""
-        if self._sel.subjects is None and self._sel.tasks is None:
-            return int(self._index.index.rows)
-        g = self._index.groups
+        if self.selection.subjects is None and self.selection.tasks is None:
+            return int(self.cycle_index.index.rows)
+        g = self.cycle_index.groups
         return int(sum(int(g["rows"][i]) for i in self._selected_groups()))
 
     def __repr__(self) -> str:
@@ -252,18 +262,18 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             return f"{len(names)} {what}{'' if len(names) == 1 else 's'} ({shown})"
 
-        view = "" if self._sel == Selection() else " view"
-        kept = self._sel.describe()
+        view = "" if self.selection == Selection() else " view"
+        kept = self.selection.describe()
         return (f"<LocomotionData{view} of {str(self.data_path)!r}: {len(self):,} rows, {few('subject', self.subjects)}, "
                 f"{few('task', self.tasks)}, {len(self.features)} features" + (f"; {kept}" if kept else "") + ">")
 
     @property
     def shape(self) -> tuple[int, int]:
-        return len(self), len(self._file.columns)
+        return len(self), len(self.gait_file.columns)
 
     @property
     def columns(self) -> pd.Index:
-        return pd.Index(self._file.columns)
+        return pd.Index(self.gait_file.columns)
 
     # ---- filtered views ------------------------------------------------------------------------
     def filter(self, subject=None, task=None, subjects=None, tasks=None, *, phase_range=None, cycles=None,
@@ -289,18 +299,18 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         LocomotionData
             Chainable: each call narrows the last.
         """
-        unknown = [n for n in (where or {}) if self._column(n) not in self._file.columns]
+        unknown = [n for n in (where or {}) if self.column_of(n) not in self.gait_file.columns]
         if unknown:
             raise ValueError(f"filter: where names column(s) {unknown} the file does not have; features: "
                              f"{self.features}")
         if where:
-            self._file.check_float_columns([self._column(n) for n in where])
+            self.gait_file.check_float_columns([self.column_of(n) for n in where])
         view = copy.copy(self)
-        view._sel = self._sel.narrowed(subject, task, subjects, tasks, phase_range, cycles, where)
+        view.selection = self.selection.narrowed(subject, task, subjects, tasks, phase_range, cycles, where)
         groups = view._selected_groups()
-        g = self._index.groups
-        view.subjects = sorted({self._index.subject_names[int(g["subject"][i])] for i in groups})
-        view.tasks = sorted({self._index.task_names[int(g["task"][i])] for i in groups})
+        g = self.cycle_index.groups
+        view.subjects = sorted({self.cycle_index.subject_names[int(g["subject"][i])] for i in groups})
+        view.tasks = sorted({self.cycle_index.task_names[int(g["task"][i])] for i in groups})
         return view
 
     def filter_task(self, task) -> "LocomotionData":
@@ -316,59 +326,59 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         return self.filter(subjects=subjects)
 
     def _selected_groups(self) -> list[int]:
-        g = self._index.groups
-        names_s, names_t = self._index.subject_names, self._index.task_names
+        g = self.cycle_index.groups
+        names_s, names_t = self.cycle_index.subject_names, self.cycle_index.task_names
         return [i for i in range(len(g["rows"]))
-                if self._sel.allows(names_s[int(g["subject"][i])], names_t[int(g["task"][i])])]
+                if self.selection.allows(names_s[int(g["subject"][i])], names_t[int(g["task"][i])])]
 
     # ---- data access ------------------------------------------------------------------------
     def feature_table(self) -> pa.Table | None:
         """All feature columns, read once and shared by every view and analysis (memory-mapped
         from the cache when there is one: a warm run decodes no Parquet); None when they do not
         fit the memory limit (the analyses then read only the row groups they need)."""
-        if self._shared.table is None:
+        if self.shared.table is None:
             limit = default_memory_limit_bytes() if self.memory_limit == "auto" else parse_bytes(self.memory_limit)
-            need = self._index.index.rows * self._file.row_bytes([self._column(f) for f in self.features])
+            need = self.cycle_index.index.rows * self.gait_file.row_bytes([self.column_of(f) for f in self.features])
             if limit and need > limit:
                 return None
-            names = [self._column(f) for f in self.features]
+            names = [self.column_of(f) for f in self.features]
             if self.cache is not None:  # warm runs: the decoded columns, memory-mapped
-                self._shared.table = self.cache.columns(self.data_path, names, lambda: self._read_columns(names))
+                self.shared.table = self.cache.columns(self.data_path, names, lambda: self.read_columns(names))
             else:
-                self._shared.table = self._read_columns(names)
-        return self._shared.table
+                self.shared.table = self.read_columns(names)
+        return self.shared.table
 
     def _cache_key(self) -> dict:
         """What identifies this object's results for the cache: the file (by identity), the
         settings that change results, and the view's subjects and tasks."""
         return {"file": self.data_path, "api": self.api, "nan_policy": self.nan_policy,
-                "columns": [self.subject_col, self.task_col, self.phase_col, self._file.step_col],
+                "columns": [self.subject_col, self.task_col, self.phase_col, self.gait_file.step_col],
                 "features": self.feature_mappings, "subjects": self.subjects, "tasks": self.tasks}
 
-    def _through_cache(self, name: str, args: tuple, compute):
+    def through_cache(self, name: str, args: tuple, compute):
         """compute(), or its stored result (only for unconditioned views: phase ranges, cycle
         and value conditions are not part of the key)."""
-        if self.cache is None or not self._cache_results or not self._sel.trivial:
+        if self.cache is None or not self._cache_results or not self.selection.trivial:
             return compute()
         return self.cache.memoize(f"LocomotionData.{name}", (self, *args), None, compute)
 
     @property
-    def _table(self) -> pa.Table | None:
-        if self._shared.table is None and self.cache is not None:
+    def loaded_table(self) -> pa.Table | None:
+        if self.shared.table is None and self.cache is not None:
             return self.feature_table()  # with a cache, the bulk passes run on the mapped columns
-        return self._shared.table
+        return self.shared.table
 
-    def _runs(self, groups: list[int]) -> list[tuple[int, int]]:
+    def runs_of(self, groups: list[int]) -> list[tuple[int, int]]:
         """(first row, rows) of every part of these groups, in file order (LocoHub's mask order)."""
-        return sorted(run for g in groups for run in self._index.group_runs(g))
+        return sorted(run for g in groups for run in self.cycle_index.group_runs(g))
 
-    def _group_columns(self, groups: list[int], names: list[str]) -> list[np.ndarray]:
+    def group_columns(self, groups: list[int], names: list[str]) -> list[np.ndarray]:
         """Each feature's rows of these groups, contiguous, as numpy views when possible."""
-        runs = self._runs(groups)
-        columns = [self._column(n) for n in names]
+        runs = self.runs_of(groups)
+        columns = [self.column_of(n) for n in names]
         table = self.feature_table()
         if table is None or any(c not in table.column_names for c in columns):
-            table = self._read_rows(runs, columns)  # just the row groups that hold these rows
+            table = self.read_rows(runs, columns)  # just the row groups that hold these rows
             runs = [(0, table.num_rows)]
         out = []
         noted: set[str] = set()
@@ -383,9 +393,9 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         feat.warn_nulls(noted)
         return out
 
-    def _read_rows(self, runs: list[tuple[int, int]], names: list[str]) -> pa.Table:
-        if self._file.file_type != "parquet":
-            table = self._read_columns(names)
+    def read_rows(self, runs: list[tuple[int, int]], names: list[str]) -> pa.Table:
+        if self.gait_file.file_type != "parquet":
+            table = self.read_columns(names)
             return pa.concat_tables([table.slice(s, n) for s, n in runs]).combine_chunks()
         pf = pq.ParquetFile(self.data_path)
         starts = np.cumsum([0] + [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)])
@@ -396,35 +406,35 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         sliced = [table.slice(s - base, n) for s, n in runs]
         return pa.concat_tables(sliced).combine_chunks()
 
-    def _groups(self, subject: str | None, task: str) -> list[int]:
+    def group_ids(self, subject: str | None, task: str) -> list[int]:
         """The groups of one subject x task, or of every subject of the task (subject None)."""
         if subject is None:
-            found = [self._index.group(s, task) for s in self.subjects if self._sel.allows(s, task)]
+            found = [self.cycle_index.group(s, task) for s in self.subjects if self.selection.allows(s, task)]
             return [g for g in found if g is not None]
-        g = self._index.group(subject, task) if self._sel.allows(subject, task) else None
+        g = self.cycle_index.group(subject, task) if self.selection.allows(subject, task) else None
         return [] if g is None else [g]
 
     def _select(self, subject: str | None, task: str,
                 features: list[str] | None) -> tuple[list[int] | None, list[str]]:
-        groups = self._groups(subject, task)
+        groups = self.group_ids(subject, task)
         if not groups:
             where = f"task '{task}'" if subject is None else f"subject '{subject}', task '{task}'"
             warn(f"No data found for {where}")
             return None, []
-        rows = self._index.groups["rows"]
+        rows = self.cycle_index.groups["rows"]
         n_points = int(sum(int(rows[g]) for g in groups))
         if n_points % POINTS_PER_CYCLE != 0:
             warn(f"Data length {n_points} not divisible by {POINTS_PER_CYCLE}")
             return None, []
         cut = [g for g in groups if rows[g] % POINTS_PER_CYCLE]
         if cut:  # the total is whole cycles but a subject's part is not: pooling would cut cycles
-            g = self._index.groups
-            who = self._index.subject_names[int(g["subject"][cut[0]])]
+            g = self.cycle_index.groups
+            who = self.cycle_index.subject_names[int(g["subject"][cut[0]])]
             warn(f"Data length {int(rows[cut[0]])} not divisible by {POINTS_PER_CYCLE} (subject '{who}', "
                   f"task '{task}'); pooling it would join cycles across subjects")
             return None, []
         wanted = self.features if features is None else list(features)
-        self._file.check_float_columns([f for f in wanted if f in self._file.columns])
+        self.gait_file.check_float_columns([f for f in wanted if f in self.gait_file.columns])
         valid = [f for f in wanted if f in self.feature_mappings]
         if not valid:
             warn(f"No valid features found among {wanted}")
@@ -435,7 +445,7 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         """Every cycle of these groups, (n_cycles, 150, n_features): one feature is a view of
         the loaded column (no copy); several are gathered once into a feature-major block and
         returned as a strided view of it."""
-        columns = self._group_columns(groups, names)
+        columns = self.group_columns(groups, names)
         n = columns[0].shape[0] // POINTS_PER_CYCLE
         if len(columns) == 1:
             return columns[0].reshape(n, POINTS_PER_CYCLE, 1)
@@ -445,7 +455,7 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         return block.T.reshape(n, POINTS_PER_CYCLE, len(columns))
 
     def _kept(self, groups: list[int], n_cycles: int) -> np.ndarray | None:
-        return self._sel.cycle_positions(n_cycles, lambda names: self._all_cycles(groups, names))
+        return self.selection.cycle_positions(n_cycles, lambda names: self._all_cycles(groups, names))
 
     def get_cycles(self, subject: str | None, task: str,
                    features: list[str] | None = None) -> tuple[np.ndarray | None, list[str]]:
@@ -462,11 +472,11 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         kept = self._kept(groups, x.shape[0])
         if kept is not None:
             x = x[kept]
-        return (x if self._sel.whole_cycles else x[:, self._sel.points, :]), names
+        return (x if self.selection.whole_cycles else x[:, self.selection.points, :]), names
 
     def _analyse_uncached(self, groups: tuple[int, ...], names: tuple[str, ...], threshold: float,
                           among_valid: bool, nan_policy: str) -> dict:
-        columns = self._group_columns(list(groups), list(names))
+        columns = self.group_columns(list(groups), list(names))
         return self._engine(columns, names, threshold, among_valid, nan_policy)
 
     def _engine(self, columns: list[np.ndarray], names, threshold: float, among_valid: bool, nan_policy: str) -> dict:
@@ -475,19 +485,19 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
                                         feat.nan_policy_code(nan_policy), threshold, among_valid,
                                         make_job(self.jobs, 0))
 
-    def _analysis(self, subject: str | None, task: str, features: list[str] | None, threshold: float = 2.0,
+    def group_analysis(self, subject: str | None, task: str, features: list[str] | None, threshold: float = 2.0,
                   among_valid: bool = False) -> tuple[dict | None, list[str]]:
         groups, names = self._select(subject, task, features)
         if groups is None:
             return None, []
-        if self._sel.trivial:  # one engine call over the group(s), cached
-            return self._shared.analyse(tuple(groups), tuple(names), float(threshold), bool(among_valid),
+        if self.selection.trivial:  # one engine call over the group(s), cached
+            return self.shared.analyse(tuple(groups), tuple(names), float(threshold), bool(among_valid),
                                         self.nan_policy), names
         x = self._all_cycles(groups, names)
         kept = self._kept(groups, x.shape[0])
         x = x if kept is None else x[kept]
-        if not self._sel.whole_cycles:
-            return analyse_points(x[:, self._sel.points, :], names, threshold, among_valid,
+        if not self.selection.whole_cycles:
+            return analyse_points(x[:, self.selection.points, :], names, threshold, among_valid,
                                   self.nan_policy == "omit", feat.STATS), names
         if x.shape[0] == 0:
             return analyse_points(x, names, threshold, among_valid, self.nan_policy == "omit", feat.STATS), names
@@ -495,9 +505,9 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         return self._engine(columns, names, threshold, among_valid, self.nan_policy), names
 
     # ---- LocoHub's statistics ---------------------------------------------------------------
-    def _mean_and_std(self, subject, task, features) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def mean_and_std(self, subject, task, features) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """{feature: (mean pattern, std pattern)}, flat, of one engine call (the plots draw these)."""
-        r, names = self._analysis(subject, task, features)
+        r, names = self.group_analysis(subject, task, features)
         return {} if r is None else {f: (r["mean_pattern"][i], r["std_pattern"][i]) for i, f in enumerate(names)}
 
     def get_mean_patterns(self, subject: str | None, task: str, features: list[str] | None = None) -> dict:
@@ -506,25 +516,25 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         api='current': ``{feature: {'mean': Series, 'std': Series}}``, indexed by LocoHub's
         newest grid ``linspace(0, 100, 150, endpoint=False)``; api='legacy': ``{feature: (150,)}``.
         """
-        r, names = self._analysis(subject, task, features)
+        r, names = self.group_analysis(subject, task, features)
         if r is None:
             return {}
         if self.api == "legacy":
             return {f: r["mean_pattern"][i] for i, f in enumerate(names)}
-        index = _PATTERN_INDEX[self._sel.points]
+        index = _PATTERN_INDEX[self.selection.points]
         return {f: {"mean": pd.Series(r["mean_pattern"][i], index=index),
                     "std": pd.Series(r["std_pattern"][i], index=index)} for i, f in enumerate(names)}
 
     def get_std_patterns(self, subject: str | None, task: str,
                          features: list[str] | None = None) -> dict[str, np.ndarray]:
         """Standard deviation pattern (150 points, ddof 0) of each feature."""
-        r, names = self._analysis(subject, task, features)
+        r, names = self.group_analysis(subject, task, features)
         return {} if r is None else {f: r["std_pattern"][i] for i, f in enumerate(names)}
 
     def validate_cycles(self, subject: str | None, task: str, features: list[str] | None = None) -> np.ndarray:
         """Boolean per cycle: LocoHub's fixed rules (angles within +-pi rad, no jump > 30 deg
         between points, |velocity| <= 17.45 rad/s, |moment| <= 300, all values finite)."""
-        r, _ = self._analysis(subject, task, features)
+        r, _ = self.group_analysis(subject, task, features)
         return np.array([]) if r is None else r["valid"].astype(bool)
 
     def find_outlier_cycles(self, subject: str | None, task: str, features: list[str] | None = None,
@@ -534,12 +544,12 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         that pass :meth:`validate_cycles` only (LocoHub uses all cycles, so one NaN anywhere in
         the group makes every RMSE NaN and finds none: that case gives an
         :class:`OutlierNaNWarning`, the empty answer kept)."""
-        r, _ = self._analysis(subject, task, features, threshold, valid_only)
+        r, _ = self.group_analysis(subject, task, features, threshold, valid_only)
         found = np.array([], dtype=np.int64) if r is None else np.flatnonzero(r["outlier"])
         if r is not None and not found.size and not valid_only and self.nan_policy == "propagate":
             with_nan = int(np.isnan(r["stats"][feat.STATS.index("min")]).any(axis=0).sum())
             if with_nan:  # silent [] would read as "no outlier"; it means "no answer"
-                among = self._analysis(subject, task, features, threshold, True)[0]
+                among = self.group_analysis(subject, task, features, threshold, True)[0]
                 warn(OutlierNaNWarning(
                     f"find_outlier_cycles({subject!r}, {task!r}) finds no outlier: NaN values in {with_nan} of "
                     f"{len(r['valid'])} cycles make every RMSE NaN under LocoHub's rule; valid_only=True judges "
@@ -549,7 +559,7 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
     def calculate_rom(self, subject: str | None, task: str, features: list[str] | None = None,
                       by_cycle: bool = True) -> dict:
         """Range of motion (max - min) per cycle (``by_cycle``) or over all cycles."""
-        r, names = self._analysis(subject, task, features)
+        r, names = self.group_analysis(subject, task, features)
         if r is None:
             return {}
         rom, lo, hi = (r["stats"][feat.STATS.index(s)] for s in ("rom", "min", "max"))
@@ -582,23 +592,23 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         ``.to_numpy()`` being the guide's ``feature_correlations``. One pass of the engine over
         the columns (no reshaped copy); NaN follows ``nan_policy`` ('propagate': numpy.corrcoef,
         'omit': pairwise complete rows, as pandas). None when there is no such group."""
-        return self._through_cache("get_feature_correlations", (subject, task, features),
-                                   lambda: self._feature_correlations(subject, task, features))
+        return self.through_cache("get_feature_correlations", (subject, task, features),
+                                   lambda: self.correlations_of(subject, task, features))
 
-    def _feature_correlations(self, subject, task, features) -> pd.DataFrame | None:
+    def correlations_of(self, subject, task, features) -> pd.DataFrame | None:
         groups, names = self._select(subject, task, features)
         if groups is None:
             return None
-        if self._sel.trivial:
-            return self._correlate(groups, names)
+        if self.selection.trivial:
+            return self.correlate_groups(groups, names)
         x, _ = self.get_cycles(subject, task, names)
         return self._correlate_columns([np.ascontiguousarray(x[:, :, i]).reshape(-1) for i in range(len(names))],
                                        names)
 
-    def _correlate(self, groups: list[int], names: list[str]) -> pd.DataFrame:
+    def correlate_groups(self, groups: list[int], names: list[str]) -> pd.DataFrame:
         """One engine call over these groups' rows, each group's columns as they are (zero-copy
         slices where possible; several subjects are not concatenated)."""
-        parts = [self._group_columns([g], names) for g in groups]
+        parts = [self.group_columns([g], names) for g in groups]
         corr = _core.gait_feature_correlations_parts(parts, feat.nan_policy_code(self.nan_policy),
                                                      make_job(self.jobs, 0))
         return pd.DataFrame(corr, index=pd.Index(names, name="feature"), columns=names)
@@ -623,9 +633,9 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         return summary
 
     # ---- plots (matplotlib; written to a file when save_path is given) --------------------------
-    def _check_plotting(self) -> None:
+    def check_plotting(self) -> None:
         """Before any plot (plots.PlotMethods): matplotlib present (tests patch the flag here), whole cycles."""
         if not MATPLOTLIB_AVAILABLE:
             raise ImportError(_MATPLOTLIB_MISSING)
-        if not self._sel.whole_cycles:
+        if not self.selection.whole_cycles:
             raise ValueError("plots draw whole cycles (0-100 %): plot from the view before its phase_range")

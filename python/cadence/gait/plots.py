@@ -73,11 +73,11 @@ class PlotMethods:
         judged on the plotted features (LocoHub's plot); the title also gives
         ``validate_cycles(subject, task)``'s count over all features and names the features
         that fail only there."""
-        self._check_plotting()
-        if not self._groups(subject, task):
+        self.check_plotting()
+        if not self.group_ids(subject, task):
             print(f"No data found for {subject} - {task}")
             return None
-        r, names = self._analysis(subject, task, None)
+        r, names = self.group_analysis(subject, task, None)
         every = None if r is None else AllFeatures(r["valid"].astype(bool), names,
                                                    [n for n, bits in zip(names, r["fail"]) if bits.any()])
         return plot_phase_patterns(self, subject, task, features, plot_type, save_path, every)
@@ -85,20 +85,20 @@ class PlotMethods:
     def plot_task_comparison(self, subject: str, tasks: list[str], features: list[str],
                              save_path: str | Path | None = None):
         """Mean +- SD patterns of several tasks, one panel per feature."""
-        self._check_plotting()
-        return plot_task_comparison(self._mean_and_std, subject, tasks, features, save_path)
+        self.check_plotting()
+        return plot_task_comparison(self.mean_and_std, subject, tasks, features, save_path)
 
     def plot_time_series(self, subject: str, task: str, features: list[str], time_col: str = "time_s",
                          save_path: str | Path | None = None):
         """Each feature against ``time_col``, one panel per feature (LocoHub's plot); a panel says
         what the file lacks: the time column, or the feature."""
-        self._check_plotting()
-        groups = self._groups(subject, task)
+        self.check_plotting()
+        groups = self.group_ids(subject, task)
         if not groups:
             print(f"No data found for {subject} - {task}")
             return None
-        present = [c for c in dict.fromkeys([time_col, *features]) if self._column(c) in self._file.columns]
-        table = self._read_rows(self._runs(groups), [self._column(c) for c in present]) if present else None
+        present = [c for c in dict.fromkeys([time_col, *features]) if self.column_of(c) in self.gait_file.columns]
+        table = self.read_rows(self.runs_of(groups), [self.column_of(c) for c in present]) if present else None
         table = None if table is None else table.rename_columns(present)
         return plot_time_series(table, subject, task, features, time_col, save_path)
 

@@ -246,11 +246,11 @@ def validate_file(loco, ranges=None, features: list[str] | None = None, *, memor
     """Stream the file once: LocoHub's rules on every stride, and the ranges file if given."""
     names = loco.features if features is None else list(features)
     rng = None if ranges is None else (ranges if isinstance(ranges, Ranges) else load_ranges(ranges))
-    index = loco._index
+    index = loco.cycle_index
     checks, missing = engine_checks(rng, index.task_names, names) if rng else ([], [])
     sink = _FlagSink(names)
     limit = loco.memory_limit if memory_limit is None else memory_limit
-    run = feat.stream(loco._file, index, names, sink, nan_policy=loco.nan_policy, range_checks=checks,
+    run = feat.stream(loco.gait_file, index, names, sink, nan_policy=loco.nan_policy, range_checks=checks,
                       fail_flags=True, jobs=loco.jobs if jobs is None else jobs, memory_limit=limit,
                       show_progress=show_progress, desc="validate")
     table = pa.Table.from_batches(sink.batches) if sink.batches else feat.empty_schema(names, True).empty_table()
