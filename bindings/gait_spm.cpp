@@ -87,8 +87,9 @@ void register_gait_spm(nb::module_& m) {
   m.attr("SPM_CLUSTER_COLUMNS") = nb::make_tuple("x0", "x1", "extent", "height", "sign", "metric", "p");
   m.def(
       "spm_fit",
-      [](int design, const Matrix<double>& y, const Groups& groups, int n_groups, const Xs& x) {
-        const auto s = sample_of(design, y, groups, n_groups, x);
+      [](int design, const Matrix<double>& y, const Groups& groups, int n_groups, const Xs& x, bool equal_var) {
+        auto s = sample_of(design, y, groups, n_groups, x);
+        s.equal_var = equal_var;
         spm::Field f;
         {
           nb::gil_scoped_release unlocked;
@@ -97,6 +98,7 @@ void register_gait_spm(nb::module_& m) {
         return field_dict(std::move(f));
       },
       nb::arg("design"), nb::arg("y"), nb::arg("groups").none(), nb::arg("n_groups"), nb::arg("x").none(),
+      nb::arg("equal_var") = true,
       "The parametric SPM of (J, Q) curves: stat, z, df, fwhm, resels (src/cadence/gait/spm_stats.h).");
   m.def(
       "spm_rft_inference",

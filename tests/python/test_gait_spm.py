@@ -32,7 +32,7 @@ def categorical():
 def assert_raw_equal(ours, ref):
     assert ours.STAT == ref.STAT
     np.testing.assert_allclose(ours.z, ref.z, rtol=1e-9, atol=1e-12 * np.abs(ref.z).max())
-    assert tuple(float(v) for v in ours.df) == tuple(float(v) for v in ref.df)
+    assert tuple(float(v) for v in ours.df) == pytest.approx(tuple(float(v) for v in ref.df), rel=1e-12)
     assert ours.fwhm == pytest.approx(ref.fwhm, rel=1e-9)
     assert ours.resels[0] == ref.resels[0]
     assert ours.resels[1] == pytest.approx(ref.resels[1], rel=1e-9)
@@ -81,6 +81,29 @@ def test_ttest_against_scalar_and_curve(arch):
         ours, ref = spm.ttest(YA, y0), spm1d.stats.ttest(YA, y0)
         assert_raw_equal(ours, ref)
         assert_clusters_equal(ours.inference(0.05, two_tailed=True), ref.inference(0.05, two_tailed=True))
+
+
+@pytest.mark.parametrize("rows_a, rows_b, scale", [(10, 10, 1.0), (6, 10, 1.0), (10, 7, 3.0)])
+def test_ttest2_unequal_variance_reml_equals_spm1d(arch, rows_a, rows_b, scale):
+    """spm1d's default equal_var=False: the df estimated by ReML (non-integer), then RFT on it."""
+    YA, YB = arch
+    a, b = YA[:rows_a] * scale, YB[:rows_b]
+    ours, ref = spm.ttest2(a, b), spm1d.stats.ttest2(a, b)
+    assert ours.df[1] == pytest.approx(float(ref.df[1]), rel=1e-9) and not float(ref.df[1]).is_integer()
+    assert_raw_equal(ours, ref)
+    assert_clusters_equal(ours.inference(0.05, two_tailed=True), ref.inference(0.05, two_tailed=True))
+
+
+def test_anova1_unequal_variance_reml_equals_spm1d(categorical):
+    Y, A = categorical
+    idx = np.r_[0:5, 20:32, 40:60]  # unbalanced groups
+    with pytest.warns(UserWarning, match="approximate and have not been verified"):  # spm1d's own warning
+        ours = spm.anova1(Y[idx], A[idx])
+    with pytest.warns(UserWarning, match="approximate and have not been verified"):
+        ref = spm1d.stats.anova1(Y[idx], A[idx])
+    assert ours.df == pytest.approx(tuple(float(v) for v in ref.df), rel=1e-9)
+    assert_raw_equal(ours, ref)
+    assert_clusters_equal(ours.inference(0.05), ref.inference(0.05))
 
 
 def test_regress_equals_spm1d(speed):
@@ -191,7 +214,5 @@ def test_bad_input_is_named(arch):
         spm.ttest2(flat, YB, equal_var=True)
     with pytest.raises(spm1d.stats._datachecks.SPM1DError):
         spm1d.stats.ttest2(flat, YB, equal_var=True)
-    with pytest.raises(NotImplementedError, match="equal_var=True"):
-        spm.ttest2(YA, YB)  # spm1d's default (ReML df) is said, not approximated
     with pytest.raises(NotImplementedError, match="roi"):
         spm.ttest(YA, roi=np.ones(YA.shape[1], bool))

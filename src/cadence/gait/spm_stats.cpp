@@ -1,5 +1,7 @@
 #include "cadence/gait/spm_stats.h"
 
+#include "cadence/gait/spm_reml.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -131,6 +133,12 @@ Field fit(const Sample& s) {
         }
         f.z[i] = (ssb / f.df1) / (sse[i] / dfe);
       }
+    }
+    if (!s.equal_var) {  // the statistic stays; its degrees of freedom change
+      double df1 = 1.0, df2 = dfe;
+      reml_df(s, e, df1, df2);
+      f.df2 = df2;
+      if (s.design == Design::kAnova1) f.df1 = df1;
     }
   } else if (s.design == Design::kOneSample) {
     std::vector<double> mean(Q, 0.0), sse(Q, 0.0);

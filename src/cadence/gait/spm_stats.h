@@ -24,6 +24,8 @@ struct Sample {
   const int* groups = nullptr;
   int n_groups = 0;
   const double* x = nullptr;
+  // Two-sample and ANOVA: false estimates the df for unequal group variances (spm_reml.h).
+  bool equal_var = true;
 };
 
 // A statistic field with what inference needs.

@@ -82,6 +82,25 @@ TEST(SpmPermutations, CountsAndOrderFollowSpm1d) {
   EXPECT_DOUBLE_EQ(unique_permutations(s), 720.0);
 }
 
+TEST(SpmReml, EqualGroupSpreadGivesThePooledDf) {
+  // two groups of 4 whose curves spread alike: ReML's variances agree, df = J - 2 as pooled
+  std::vector<double> y{0, 1, 2, 3, 1, 2, 3, 5, 2, 4, 4, 7, 3, 3, 5, 9,
+                        10, 11, 12, 13, 11, 12, 13, 15, 12, 14, 14, 17, 13, 13, 15, 19};
+  const std::vector<int> groups{0, 0, 0, 0, 1, 1, 1, 1};
+  Sample s;
+  s.design = Design::kTwoSample;
+  s.y = y.data();
+  s.rows = 8;
+  s.nodes = 4;
+  s.groups = groups.data();
+  s.n_groups = 2;
+  s.equal_var = false;
+  const Field f = fit(s);
+  EXPECT_NEAR(f.df2, 6.0, 1e-9);
+  s.equal_var = true;
+  EXPECT_EQ(fit(s).z, f.z);  // only the df changes
+}
+
 TEST(SpmStats, RefusesWhatItCannotTest) {
   std::vector<double> y{1, 2, NAN, 4};
   Sample s;

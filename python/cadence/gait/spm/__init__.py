@@ -7,9 +7,10 @@ nonparametric versions are in :mod:`cadence.gait.spm.nonparam`. The statistics, 
 random field theory and the permutations run in the C++ engine (src/cadence/gait/spm_*);
 docs/gait.md ("Comparing conditions: SPM") writes the formulas down.
 
-Not supported (each raises NotImplementedError saying so): ``equal_var=False`` (spm1d's default
-for ``ttest2`` and ``anova1``, which estimates df by ReML: pass ``equal_var=True``), ``roi``,
-``circular``, ``interp=False``, ``cluster_size`` > 0, 0-D data (one value per observation).
+``equal_var=False`` (spm1d's default for ``ttest2`` and ``anova1``) estimates the degrees of
+freedom by spm1d's ReML. Not supported (each raises NotImplementedError saying so): ``roi``,
+``circular``, ``interp=False``, ``cluster_size`` > 0, 0-D data (one value per observation);
+``anova1rm`` and the two- and three-way ANOVAs are not provided.
 """
 
 from __future__ import annotations

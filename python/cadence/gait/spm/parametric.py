@@ -3,15 +3,17 @@ random field theory inference, both computed by the engine."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ... import _core
 from . import inputs
 from .clusters import clusters_of
 
-_REML = ("equal_var=False (spm1d's default) estimates the degrees of freedom by ReML, which "
-         "cadence.gait.spm does not implement; pass equal_var=True (pooled variance, what "
-         "LocomotionData.spm_compare uses)")
+#: spm1d's warning for anova1(equal_var=False), given as spm1d gives it.
+ANOVA1_REML_WARNING = ("\nWARNING:  Non-sphericity corrections for one-way ANOVA are currently approximate and "
+                       "have not been verified.\n")
 
 
 def _df(pair) -> tuple:
@@ -114,9 +116,9 @@ class SPMi_F(_SPMinference, SPM_F):
     """An SPM{F} after inference."""
 
 
-def _fit(design: int, y: np.ndarray, groups=None, n_groups: int = 0, x=None) -> dict:
+def _fit(design: int, y: np.ndarray, groups=None, n_groups: int = 0, x=None, equal_var: bool = True) -> dict:
     try:
-        return _core.spm_fit(design, y, groups, n_groups, x)
+        return _core.spm_fit(design, y, groups, n_groups, x, bool(equal_var))
     except ValueError as e:
         raise inputs.SpmInputError(str(e)) from None
 
@@ -149,16 +151,15 @@ def ttest_paired(YA, YB, roi=None) -> SPM_T:
 
 
 def ttest2(YA, YB, equal_var: bool = False, roi=None) -> SPM_T:
-    """Two-sample t test (pooled variance: ``equal_var=True``)."""
+    """Two-sample t test: pooled variance (``equal_var=True``) or, spm1d's default, one variance
+    per group with the df estimated by ReML (docs/gait.md, "SPM: the formulas")."""
     inputs.unsupported(roi=roi)
     a, b = inputs.curves(YA, "YA"), inputs.curves(YB, "YB")
     inputs.same_nodes(a, b, "YA, YB")
     inputs.check_variance(a, "YA")
     inputs.check_variance(b, "YB")
-    if not equal_var:
-        raise NotImplementedError(_REML)
     groups = np.r_[np.zeros(len(a), np.int32), np.ones(len(b), np.int32)]
-    return SPM_T(_fit(inputs.TWO_SAMPLE, np.ascontiguousarray(np.vstack([a, b])), groups, 2))
+    return SPM_T(_fit(inputs.TWO_SAMPLE, np.ascontiguousarray(np.vstack([a, b])), groups, 2, equal_var=equal_var))
 
 
 def regress(Y, x, roi=None) -> SPM_T:
@@ -194,5 +195,5 @@ def anova1(Y, A=None, equal_var: bool = False, roi=None) -> SPM_F:
     if len(levels) < 2:
         raise inputs.SpmInputError("A: a one-way ANOVA needs at least 2 groups")
     if not equal_var:
-        raise NotImplementedError(_REML)
-    return SPM_F(_fit(inputs.ANOVA1, y, codes, len(levels)))
+        warnings.warn(ANOVA1_REML_WARNING, UserWarning, stacklevel=2)
+    return SPM_F(_fit(inputs.ANOVA1, y, codes, len(levels), equal_var=equal_var))
