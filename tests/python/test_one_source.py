@@ -35,6 +35,11 @@ def test_codec_ids_and_reject_names_are_the_engines():
     assert prepare_mod.CODECS == ("flac", "pcm16", "float16", "float32")
     reasons = _core.drums_reject_reasons()
     assert reasons[0] == "none" and {"missing_audio", "missing_midi", "misaligned"} <= set(reasons)
+    from cadence.drums import corpus
+
+    assert (corpus.MISSING_AUDIO, corpus.MISSING_MIDI) == ("missing_audio", "missing_midi")
+    listings = [t for p, t in sources().items() if p.startswith("drums/") and p != "drums/corpus.py"]
+    assert not any('"missing_audio"' in t or '"missing_midi"' in t for t in listings)
 
 
 def test_prepare_defaults_are_the_engines_and_read_by_signature_and_cli():

@@ -68,6 +68,18 @@ class PairInput:
                    d["csv_duration_s"], d["dataset"], d["meta"])
 
 
+def _engine_reject(name: str) -> str:
+    """One of the engine's reject names (drums::reject_name), for the rejects a listing makes
+    before processing: the same reason whether the listing or the engine finds the file missing."""
+    if name not in _core.drums_reject_reasons():
+        raise ValueError(f"{name!r} is not one of the engine's reject reasons")
+    return name
+
+
+MISSING_MIDI = _engine_reject("missing_midi")
+MISSING_AUDIO = _engine_reject("missing_audio")
+
+
 @dataclass(frozen=True)
 class InputReject:
     """An input rejected before processing (bad CSV row, path outside the root, no audio...)."""

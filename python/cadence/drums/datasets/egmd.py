@@ -15,7 +15,7 @@ import os
 import posixpath
 from pathlib import Path
 
-from ..corpus import Corpus, InputReject, PairInput
+from ..corpus import MISSING_AUDIO, Corpus, InputReject, PairInput
 from .listing import Listing
 
 TITLE = "E-GMD"
@@ -116,7 +116,7 @@ def parse_csv(lines, where: str, corpus: Corpus, top: str, columns: tuple[str, .
         missing = [c for c in columns if not (row.get(c) or "").strip()]
         if missing == ["audio_filename"] and dataset == "gmd":  # GMD: a performance kept as MIDI only
             rejects.append(InputReject(rid if rid != f"{csv_name}:{line}" else posixpath.splitext(
-                row["midi_filename"].strip())[0], "missing_audio",
+                row["midi_filename"].strip())[0], MISSING_AUDIO,
                 f"{at}: {row['midi_filename'].strip()} has no audio_filename (recorded as MIDI only)"))
             continue
         if missing:

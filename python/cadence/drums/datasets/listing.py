@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..corpus import Corpus, InputReject, PairInput
+from ..corpus import MISSING_AUDIO, Corpus, InputReject, PairInput
 
 
 @dataclass
@@ -49,7 +49,7 @@ def paired(corpus: Corpus, dataset: str, fmt: str, entries, found: str, **listin
     for pair_id, notes, audio, meta in entries:
         lost = [a for a in audio if a not in files]
         if lost or not audio:
-            rejects.append(InputReject(pair_id, "missing_audio",
+            rejects.append(InputReject(pair_id, MISSING_AUDIO,
                                        f"{corpus.where(notes[0])}: no recording {corpus.where(lost[0]) if lost else ''}"
                                        f" for it (the {dataset} layout pairs them by name)"))
             continue

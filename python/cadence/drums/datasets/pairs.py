@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import posixpath
 
-from ..corpus import AUDIO_SUFFIXES, MIDI_SUFFIXES, Corpus, InputReject, PairInput
+from ..corpus import AUDIO_SUFFIXES, MIDI_SUFFIXES, MISSING_AUDIO, Corpus, InputReject, PairInput
 from .listing import Listing
 
 TITLE = "MIDI + audio pairs"
@@ -41,7 +41,7 @@ def list_pairs(corpus: Corpus, *, csv=None, audio=None) -> Listing:
         pid = posixpath.splitext(rel)[0]
         found = audio_by_stem.get(pid)
         if found is None:
-            rejects.append(InputReject(pid, "missing_audio",
+            rejects.append(InputReject(pid, MISSING_AUDIO,
                                        f"{corpus.where(rel)}: no .wav or .flac with the same name beside it"))
             continue
         parts = rel.split("/")

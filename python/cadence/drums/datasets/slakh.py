@@ -16,7 +16,7 @@ import re
 
 import yaml
 
-from ..corpus import Corpus, InputReject, PairInput
+from ..corpus import MISSING_AUDIO, MISSING_MIDI, Corpus, InputReject, PairInput
 from .listing import Listing, meta_of
 
 TITLE = "Slakh2100"
@@ -59,7 +59,7 @@ def list_pairs(corpus: Corpus, *, csv=None, audio=None) -> Listing:
                       else [f"{folder}/{meta.get('audio_dir', 'stems')}/{s}.flac" for s in drums])
         lost = [p for p in notes + recordings if p not in files]
         if lost:
-            rejects.append(InputReject(pair_id, "missing_midi" if lost[0].endswith(".mid") else "missing_audio",
+            rejects.append(InputReject(pair_id, MISSING_MIDI if lost[0].endswith(".mid") else MISSING_AUDIO,
                                        f"{corpus.where(lost[0])}: missing (metadata.yaml names drum stem(s) "
                                        f"{', '.join(drums)})"))
             continue

@@ -17,7 +17,7 @@ import math
 import posixpath
 import re
 
-from ..corpus import Corpus, InputReject, PairInput
+from ..corpus import MISSING_AUDIO, Corpus, InputReject, PairInput
 from . import egmd
 from .listing import Listing
 
@@ -60,7 +60,7 @@ def list_pairs(corpus: Corpus, *, csv=None, audio=None) -> Listing:
     for performance in sorted({posixpath.splitext(f)[0] for f in files if f.lower().endswith(".mid")}):
         midi = performance + ".mid"
         if performance not in kits:
-            rejects.append(InputReject(performance, "missing_audio", f"{corpus.where(midi)}: no stem folder "
+            rejects.append(InputReject(performance, MISSING_AUDIO, f"{corpus.where(midi)}: no stem folder "
                                        f"{corpus.where(performance)}/<kit>/ beside it"))
             continue
         row = rows.get(performance, {})
