@@ -7,6 +7,7 @@ locomotion_data.py keeps LocoHub's per-group API and this file the whole-file wo
 from __future__ import annotations
 
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,11 @@ import pyarrow as pa
 
 from . import features as feat
 from .reader import POINTS_PER_CYCLE
+
+
+#: subject_mean_curves' results per object (weak: gone with the object; never shared by the views
+#: filter() copies from it, whose cycles differ).
+_MEAN_CURVES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class BulkAnalyses:
@@ -202,6 +208,11 @@ class BulkAnalyses:
         subject's cycles, with the object's ``nan_policy``): ``(subjects, array (subjects,
         features, 150))``; subjects without whole cycles of the task are left out."""
         names = self.features if features is None else list(features)
+        key = (task, tuple(names), self.nan_policy)
+        memo = _MEAN_CURVES.setdefault(self, {})  # spm_compare asks once per task pair; views have their own
+        if key in memo:
+            subjects, curves = memo[key]
+            return list(subjects), curves.copy()
         subjects, curves = [], []
         for subject in self.subjects:
             groups = self.group_ids(subject, task)
@@ -223,8 +234,9 @@ class BulkAnalyses:
                 mean = x.mean(axis=1, dtype=np.float64)
             subjects.append(subject)
             curves.append(mean)
-        n = len(names)
-        return subjects, (np.stack(curves) if curves else np.empty((0, n, POINTS_PER_CYCLE)))
+        out = np.stack(curves) if curves else np.empty((0, len(names), POINTS_PER_CYCLE))
+        memo[key] = (list(subjects), out)
+        return subjects, out.copy()
 
     def spm_compare(self, task_a: str, task_b: str, features: list[str] | None = None, *, paired: bool = False,
                     alpha: float = 0.05, nonparametric: bool = False, iterations: int = -1,

@@ -154,13 +154,12 @@ def _zero_variance(names, a, b, task_a, task_b, paired) -> dict[str, str]:
     """Features whose curves have zero variance at a node in either task (or, paired, in their
     difference): spm1d's data check refuses them, a batch reports them and carries on."""
     skipped = {}
+    checks = [(a, task_a), (b, task_b)] + ([(a - b, f"{task_a} - {task_b}")] if paired else [])
+    flat = [(y.var(axis=0) == 0, what) for y, what in checks]  # (features, Q) each, spm1d's test
     for i, name in enumerate(names):
-        checks = [(a[:, i, :], task_a), (b[:, i, :], task_b)]
-        if paired:
-            checks.append((a[:, i, :] - b[:, i, :], f"{task_a} - {task_b}"))
-        for y, what in checks:
-            nodes = inputs.zero_variance_nodes(y)
-            if nodes:
+        for zero, what in flat:
+            if zero[i].any():
+                nodes = np.flatnonzero(zero[i])
                 skipped[name] = f"zero variance in {what} at {len(nodes)} node(s), first {nodes[0]}"
                 break
     return skipped
