@@ -629,3 +629,67 @@ def _warn_if_incomplete(path: str | os.PathLike) -> None:
     left = progress(Path(path))
     if left:
         warnings.warn(f"{path}: {incomplete_message(left)}", IncompleteDatasetWarning, stacklevel=3)
+
+
+# ---- several directories as one ----------------------------------------------------------------
+
+class _Joined(_Shared):
+    """What several directories' readers share, joined end to end (records, files, audio sources
+    and blobs numbered part after part), so that one engine call reads a batch from all of them
+    (drums.mix). Made by :meth:`join`; the parts are not copied on disk."""
+
+    @classmethod
+    def join(cls, parts: list[_Shared]) -> _Joined:
+        first = parts[0]
+        j = cls.__new__(cls)
+        j.root, j.config, j.layout, j.class_names = first.root, first.config, first.layout, first.class_names
+        j.roots = [p.root for p in parts]
+        j.nominal_rate_hz = first.nominal_rate_hz
+        for key in ("label_files", "blobs", "file_tables", "identity"):
+            setattr(j, key, [x for p in parts for x in getattr(p, key)])
+        base = lambda sizes: np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # noqa: E731
+        rec = base([len(p.onset_s) for p in parts])
+        pair = base([len(p.first_record) for p in parts])
+        src = base([len(p.src["blob"]) for p in parts])
+        blob = base([len(p.blobs) for p in parts])
+        frame = base([len(p.frame_offsets) for p in parts])
+        hit = base([int(p.hit_offsets[-1]) for p in parts])
+        cat = np.concatenate
+        j.pair_of = cat([p.pair_of + np.int32(b) for p, b in zip(parts, pair)]).astype(np.int32)
+        for key in ("onset_s", "onset_sample", "class_velocity", "pitches", "velocities", "pair_rate_hz", "frame_offsets"):
+            setattr(j, key, cat([getattr(p, key) for p in parts]))
+        j.hit_offsets = cat([[0], *[p.hit_offsets[1:] + b for p, b in zip(parts, hit)]]).astype(np.int64)
+        j.first_record = cat([p.first_record + b for p, b in zip(parts, rec)])
+        j.source_of = cat([p.source_of + b for p, b in zip(parts, src)])
+        j.pair_strings = {k: [x for p in parts for x in p.pair_strings[k]] for k in first.pair_strings}
+        j.src = {k: cat([p.src[k] for p in parts]) for k in first.src}
+        j.src["blob"] = cat([p.src["blob"] + np.int32(b) for p, b in zip(parts, blob)]).astype(np.int32)
+        j.src["frames_begin"] = cat([p.src["frames_begin"] + b for p, b in zip(parts, frame)])
+        j.record_base, j.file_base, j.source_base = rec, pair, src
+        j._store = j._store_pid = None
+        return j
+
+    def error(self, e: Exception) -> StoredAudioError:
+        """The engine's error, naming the directory that holds the record or file."""
+        message, source = e.args if len(e.args) == 2 else (str(e), -1)
+        root = self.roots[max(int(np.searchsorted(self.source_base, source, side="right")) - 1, 0)]
+        what = ""
+        if 0 <= source < len(self.src["blob"]):
+            what = f" ({'record' if self.layout == 'clips' else 'file'} {self.source_name(source)})"
+        return StoredAudioError(f"{message}{what}; run: cadence drums verify {root}")
+
+
+def join(parts: Sequence[DrumDataset]) -> tuple[DrumDataset, np.ndarray]:
+    """One dataset over the records of several opened directories (or views of them), part after
+    part: position ``offsets[k] + i`` of the result is record ``i`` of ``parts[k]``, read with
+    the window and rate of ``parts[0]`` (the parts must agree: :func:`cadence.drums.mix` checks).
+    One ``read_batch`` reads windows of every part in one engine call. Its ``path`` is the first
+    part's. Returns the dataset and ``offsets`` (int64, one per part)."""
+    shared = list({id(p._s): p._s for p in parts}.values())  # a directory twice (two views) joined once
+    joined = _Joined.join(shared)
+    where = {id(s): k for k, s in enumerate(shared)}
+    indices = np.concatenate([p._indices + joined.record_base[where[id(p._s)]] for p in parts])
+    first = parts[0]
+    out = DrumDataset(first.path, clip_s=first.clip_s, pad_before_s=first.pad_before_s,
+                      sample_rate_hz=first.sample_rate_hz, jobs=first.jobs, _shared=joined, _indices=indices)
+    return out, np.concatenate([[0], np.cumsum([len(p) for p in parts])[:-1]]).astype(np.int64)

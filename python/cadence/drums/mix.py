@@ -9,9 +9,13 @@ order each time the stream runs through the dataset (ADTOF restarts an exhausted
 Everything follows from ``(seed, epoch)`` and, after :meth:`Mix.shard`, the rank: a DataLoader
 worker computes the same draws as the training process without being sent them.
 
-Reading a batch costs what the underlying reads cost: the draws of each dataset are read with one
-``read_batch`` / ``__getitems__`` of that dataset (consecutive positions of its block-shuffled
-stream, so reads stay local), and the per-dataset results are put back in draw order.
+Reading a batch costs what one read of one directory costs: the datasets are joined end to end
+(:func:`.dataset.join`, :meth:`SequenceDataset.join`: their label arrays and audio sources
+numbered part after part, nothing copied on disk), so a batch is one ``read_batch`` of the joined
+dataset, one engine call whatever datasets its draws come from, its arrays already in draw order.
+The items are those the underlying datasets give (the tests compare them), with ``index`` (and
+``file``) numbered in their own dataset. Each dataset's draws within a batch are consecutive
+positions of its block-shuffled stream, so reads stay local.
 """
 
 from __future__ import annotations
@@ -20,17 +24,14 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .dataset import Batch, DrumDataset
+from .dataset import Batch, DrumDataset, join
 from .sampling import BlockShuffleSampler
-from .sequences import SequenceBatch, SequenceDataset
+from .sequences import SequenceDataset
 
 #: ADTOF's ``regulateSamplingProbability`` (its hyperparameters.py): default pick probability
 #: p(d) proportional to len(d) ** 0.7, which favours small datasets less than equal weights do
 #: and more than plain concatenation (XLM's p(L) ~ |L|^alpha).
 DEFAULT_ALPHA = 0.7
-# Ragged columns of a records batch: values per record between consecutive hit_offsets.
-_RAGGED = ("pitches", "velocities")
-_OFFSETS = "hit_offsets"
 
 
 class Mix:
@@ -58,6 +59,14 @@ class Mix:
         self.sample_rate_hz = first.sample_rate_hz
         self.n_samples = first.n_samples
         self._draws: tuple | None = None  # (epoch, dataset of each draw, its position there)
+        # Every dataset joined end to end: a batch is one read of the joined dataset, whatever
+        # datasets its draws come from (no per-dataset calls, no copy to put them in order).
+        parts = list(self.datasets.values())
+        if self.mode == "records":
+            self._joined, self._item_base = join(parts)
+            self._file_base = None
+        else:
+            self._joined, self._item_base, self._file_base = SequenceDataset.join(parts)
 
     # ---- size, epochs, views ----------------------------------------------------------------
     def __len__(self) -> int:
@@ -70,7 +79,7 @@ class Mix:
         if int(epoch) < 0:
             raise ValueError(f"epoch must be >= 0, got {epoch}")
         self.epoch = int(epoch)
-        for ds in self.datasets.values():
+        for ds in [*self.datasets.values(), self._joined]:
             if isinstance(ds, SequenceDataset):
                 ds.set_epoch(epoch)
 
@@ -130,43 +139,42 @@ class Mix:
         pos = pos % n if n else pos
         return which[pos], position[pos]
 
+    def _own(self, arrays: dict, which: np.ndarray, position: np.ndarray) -> None:
+        """A joined read's numbers made the item's own dataset's: ``index`` (and ``file``)."""
+        arrays["index"] = position
+        if "file" in arrays:
+            arrays["file"] = arrays["file"] - self._file_base[which]
+        arrays["dataset_index"] = which
+
     def read_batch(self, indices) -> dict[str, np.ndarray]:
         """Draws `indices` of this epoch, collated as the underlying ``read_batch`` gives them
         (records: ``audio``, ``classes``, ..., ragged ``pitches`` / ``velocities`` with
-        ``hit_offsets``; sequences: ``audio``, ``onset_roll``, ...), ``index`` being the position in
-        the item's own dataset, plus ``dataset_index`` (int32, the dataset's number in
-        :attr:`names`)."""
+        ``hit_offsets``; sequences: ``audio``, ``onset_roll``, ...), ``index`` (and, sequences,
+        ``file``) numbered in the item's own dataset, plus ``dataset_index`` (int32, the dataset's
+        number in :attr:`names`)."""
         which, position = self._locate(indices)
-        parts = [(sel, self.datasets[self.names[k]].read_batch(position[sel])) for k, sel in _groups(which)]
-        out = _assemble([(sel, b) for sel, b in parts], len(which))
-        out["dataset_index"] = which
+        out = self._joined.read_batch(self._item_base[which] + position)
+        self._own(out, which, position)
         return out
 
     def __getitems__(self, indices) -> Batch:
         """What PyTorch's fetcher calls for a batch: a :class:`Batch` (records) or
         ``SequenceBatch`` (sequences) whose strings include ``dataset``."""
         which, position = self._locate(indices)
-        parts = [(sel, self.datasets[self.names[k]].__getitems__(position[sel])) for k, sel in _groups(which)]
-        arrays = _assemble([(sel, b.arrays) for sel, b in parts], len(which))
-        arrays["dataset_index"] = which
-        if len(parts) == 1:
-            strings = dict(parts[0][1].strings)
-        else:
-            strings = {}
-            for key in parts[0][1].strings:
-                column = np.empty(len(which), object)
-                for sel, b in parts:
-                    column[sel] = b.strings[key]
-                strings[key] = column.tolist()
-        strings["dataset"] = [self.names[k] for k in which.tolist()]
-        return (SequenceBatch if self.mode == "sequences" else Batch)(arrays, strings)
+        batch = self._joined.__getitems__(self._item_base[which] + position)
+        self._own(batch.arrays, which, position)
+        batch.strings["dataset"] = [self.names[k] for k in which.tolist()]
+        return batch
 
     def __getitem__(self, i: int) -> dict:
         if not isinstance(i, (int, np.integer)):
             raise TypeError(f"draws are indexed by int, not {type(i).__name__}; use read_batch for many")
         which, position = self._locate([i])
-        k = int(which[0])
-        item = dict(self.datasets[self.names[k]][int(position[0])])
+        k, p = int(which[0]), int(position[0])
+        item = dict(self._joined[int(self._item_base[k]) + p])
+        item["index"] = np.int64(p)
+        if "file" in item:
+            item["file"] = item["file"] - self._file_base[k]
         item.update(dataset=self.names[k], dataset_index=np.int32(k))
         return item
 
@@ -293,6 +301,9 @@ def _check_compatible(datasets: Mapping) -> None:
         same(name, "sample rate", f"{ds.sample_rate_hz} Hz", f"{ref.sample_rate_hz} Hz",
              "open them with the same sample_rate_hz=, or prepare them with the same --sample-rate")
         if records:
+            same(name, "layout", ds.layout, ref.layout, "prepare them with the same --layout")
+            same(name, "stored rate", f"{ds.stored_rate_hz} Hz", f"{ref.stored_rate_hz} Hz",
+                 "prepare them with the same --sample-rate (a batch is read in one pass at one rate)")
             same(name, "window", f"{ds.clip_s} s from {ds.pad_before_s} s before the onset",
                  f"{ref.clip_s} s from {ref.pad_before_s} s before the onset",
                  "open them with the same clip_s= and pad_before_s=")
@@ -308,48 +319,6 @@ def _classes(ds) -> list:
 def _grid(ds: SequenceDataset) -> str:
     return (f"{ds.n_samples} samples, hop {ds.hop_samples}, features {ds.features}, "
             f"target_widening {ds.target_widening}")
-
-
-def _groups(which: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """(dataset, the batch positions drawn from it) for each dataset the batch draws from."""
-    if len(which) and (which == which[0]).all():
-        return [(int(which[0]), np.arange(len(which)))]
-    order = np.argsort(which, kind="stable")
-    bounds = np.flatnonzero(np.diff(which[order])) + 1
-    return [(int(which[g[0]]), g) for g in np.split(order, bounds) if len(g)]
-
-
-def _assemble(parts: list[tuple[np.ndarray, dict]], n: int) -> dict[str, np.ndarray]:
-    """The per-dataset batches put back in draw order: one copy of each array (none when the
-    whole batch came from one dataset); ragged MIDI hits re-offset."""
-    if len(parts) == 1:
-        return dict(parts[0][1])
-    first = parts[0][1]
-    out: dict[str, np.ndarray] = {}
-    for key, a in first.items():
-        if key in _RAGGED or key == _OFFSETS:
-            out[key] = None  # keeps the key order; filled below
-            continue
-        column = np.empty((n, *a.shape[1:]), a.dtype)
-        for sel, b in parts:
-            column[sel] = b[key]
-        out[key] = column
-    if _OFFSETS in first:
-        counts = np.empty(n, np.int64)
-        for sel, b in parts:
-            counts[sel] = np.diff(b[_OFFSETS])
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        values = {key: np.empty(offsets[-1], first[key].dtype) for key in _RAGGED if key in first}
-        for sel, b in parts:
-            h = b[_OFFSETS]
-            item = np.repeat(np.arange(len(sel)), np.diff(h))
-            dest = offsets[sel][item] + (np.arange(h[-1]) - h[item])
-            for key in values:
-                values[key][dest] = b[key][:h[-1]]
-        out.update(values)
-        out[_OFFSETS] = offsets
-    return out
 
 
 __all__ = ["DEFAULT_ALPHA", "Mix", "mix"]

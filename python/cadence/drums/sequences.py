@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import _core
-from .dataset import _OPEN, Batch, _in_dataloader_worker, _INHERITED_JOBS, _Shared
+from .dataset import _OPEN, Batch, _in_dataloader_worker, _INHERITED_JOBS, _Joined, _Shared
 from .inputs import view_mask
 from .store import DATASET_COLUMN, dataset_of
 
@@ -270,6 +270,28 @@ class SequenceDataset:
         keep = view_mask(columns, split=split, kits=kits, drummers=drummers, pair_ids=pair_ids, dataset=dataset)
         return self._view(self._files[keep])
 
+    @classmethod
+    def join(cls, parts: Sequence[SequenceDataset]) -> tuple[SequenceDataset, np.ndarray, np.ndarray]:
+        """One dataset over the files of several opened directories (or views), part after part,
+        read in one engine call per batch (drums.mix): its item ``items[k] + i`` is item ``i`` of
+        ``parts[k]``, its file ``files[k] + f`` file ``f`` of that part's directory. Windows,
+        features and offsets are ``parts[0]``'s (the parts must agree: drums.mix checks); each
+        window starts where its part puts it (random offsets: the part's seed and epoch). Returns
+        (dataset, items, files), the offsets int64, one per part."""
+        shared = list({id(p._s): p._s for p in parts}.values())  # a directory twice (two views) joined once
+        joined = _Joined.join(shared)
+        file_base = np.array([joined.file_base[[id(s) for s in shared].index(id(p._s))] for p in parts], np.int64)
+        first = parts[0]
+        out = _JoinedSequences(first.path, length_s=first.length_s, hop_s=first.hop_s, fps=first.fps,
+                               hop_samples=first.hop_samples, features=first.features,
+                               target_widening=first.target_widening, offsets=first.offsets, seed=first.seed,
+                               jobs=first.jobs, _shared=joined,
+                               _files=np.concatenate([p._files + b for p, b in zip(parts, file_base)]))
+        out.epoch = first.epoch
+        items = np.concatenate([[0], np.cumsum([len(p) for p in parts])[:-1]]).astype(np.int64)
+        out._parts, out._part_items = list(parts), items
+        return out, items, file_base
+
     def shard(self, rank: int, world_size: int) -> SequenceDataset:
         """This rank's files (every world_size-th, starting at rank) for distributed training."""
         if not 0 <= rank < world_size:
@@ -382,6 +404,21 @@ class SequenceDataset:
         return (f"SequenceDataset({str(self.path)!r}, sequences={len(self)}, files={len(self._files)}, "
                 f"{self.length_s} s at {self.sample_rate_hz} Hz, {self.n_frames} frames of {self.hop_samples} samples"
                 f"{what})")
+
+
+class _JoinedSequences(SequenceDataset):
+    """:meth:`SequenceDataset.join`'s result: windows start where their own part puts them."""
+
+    def starts(self, indices) -> np.ndarray:
+        if all(p.offsets == "fixed" for p in self._parts):
+            return super().starts(indices)
+        pos = np.asarray(indices, np.int64).reshape(-1) % max(len(self), 1)
+        part = np.searchsorted(self._part_items, pos, side="right") - 1
+        out = np.empty(len(pos), np.int64)
+        for k in np.unique(part).tolist():
+            sel = part == k
+            out[sel] = self._parts[k].starts(pos[sel] - self._part_items[k])
+        return out
 
 
 def _round_samples(seconds: float, rate: int) -> int:
