@@ -45,11 +45,28 @@ class OutputBusy(OSError):
 def lock_path(output: str | os.PathLike) -> Path:
     """The lock file of ``output`` (a file or a directory, present or not): beside it, so that it
     is no part of a directory's contents. The path is resolved: two spellings of one output (a
-    relative path, a symlink) share one lock."""
+    relative path, a symlink) share one lock. (Where OUT is an existing directory in a place this
+    process cannot write, e.g. a mount point's own directory, :func:`output_lock` uses
+    ``OUT/.cadence-lock`` instead; every writer that can write OUT makes the same choice.)"""
     final = Path(output).resolve()
     if not final.name:  # the root directory: no beside
         return final / LOCK_MARK
     return final.with_name(f".{final.name}{LOCK_MARK}")
+
+
+def _open(output: str | os.PathLike) -> tuple[Path, int]:
+    """(the lock file, a descriptor of it): beside OUT, else inside an existing OUT directory
+    whose parent refuses new files."""
+    path = lock_path(output)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path, os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        inside = Path(output).resolve() / LOCK_MARK
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and inside.parent.is_dir():
+            with suppress(OSError):
+                return inside, os.open(inside, os.O_RDWR | os.O_CREAT, 0o644)
+        raise not_writable(output, e) from e  # a place that cannot be written: OUT could not be either
 
 
 def _holder(fd: int) -> str:
@@ -76,13 +93,8 @@ def output_lock(output: str | os.PathLike, *, kind: str = "directory") -> Iterat
     if is_uri(output):  # no lock on an object store: see the module's docstring
         yield None
         return
-    path = lock_path(output)
     while True:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:  # a place that cannot be written: OUT could not be either
-            raise not_writable(output, e) from e
+        path, fd = _open(output)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:

@@ -4,6 +4,7 @@ stale lock. Real processes throughout: a flock is per open file, so only process
 Every wait is on an event (a file, a line on a pipe), never on a clock."""
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 
 from drum_records import record_digests
 
-from cadence.lock import OutputBusy, lock_path, output_lock
+from cadence.lock import LOCK_MARK, OutputBusy, lock_path, output_lock
 from cadence.sample import gait
 
 CADENCE = Path(sys.executable).with_name("cadence")
@@ -175,3 +176,29 @@ def test_every_writer_refuses_an_output_being_written(command, gait_files, tmp_p
     assert proc.stderr.strip().splitlines()[-1] == f"cadence: error: {_busy(out, holder.pid, kind)}"
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "the refused writer left something"
+
+
+def test_a_directory_in_a_place_that_cannot_be_written_is_locked_inside(tmp_path):
+    """OUT an existing, writable directory whose parent refuses new files (a mount point's): the
+    lock goes inside OUT, and is gone after the run."""
+    ro = tmp_path / "ro"
+    out = ro / "out"
+    out.mkdir(parents=True)
+    code = "import sys\nfrom cadence.lock import output_lock\nwith output_lock(sys.argv[1]) as p:\n    print(p)\n"
+    cmd = [sys.executable, "-c", code, str(out)]
+    if os.geteuid() == 0:  # permissions do not stop root: a read-only bind mount, OUT bound writable again
+        r, o = shlex.quote(str(ro)), shlex.quote(str(out))
+        script = (f"mount --bind {r} {r} && mount -o remount,bind,ro {r} && mount --bind {o} {o} && "
+                  f"mount -o remount,bind,rw {o} && exec "
+                  + " ".join(shlex.quote(c) for c in cmd))
+        proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                              capture_output=True, text=True, timeout=WAIT_S)
+    else:
+        ro.chmod(0o555)
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=WAIT_S)
+        finally:
+            ro.chmod(0o755)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{out.resolve() / LOCK_MARK}\n"
+    assert sorted(p.name for p in ro.iterdir()) == ["out"] and not list(out.iterdir())
