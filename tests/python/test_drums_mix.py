@@ -7,7 +7,10 @@ sample layouts, prepared through the command line as a user would."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from cadence import drums
@@ -32,6 +35,10 @@ def prepared(tmp_path_factory):
     assert main(["drums", "prepare", str(base / "mdb" / layouts.TOP_FOLDERS["mdb"]), str(base / "mdb-gmd9"),
                  "--mapping", "gmd9", "--jobs", "2", "-q"]) == 0
     out["mdb-gmd9"] = base / "mdb-gmd9"
+    for name, options in (("mdb-clips", ["--layout", "clips"]), ("mdb-16k", ["--sample-rate", "16000"])):
+        assert main(["drums", "prepare", str(base / "mdb" / layouts.TOP_FOLDERS["mdb"]), str(base / name),
+                     "--mapping", "adtof5", "--jobs", "2", "-q", *options]) == 0
+        out[name] = base / name
     return out
 
 
@@ -227,6 +234,10 @@ def test_datasets_that_cannot_share_a_batch_are_refused(prepared, records, seque
         drums.mix({"enst": enst, "mdb": drums.open(prepared["mdb"], clip_s=0.5)})
     with pytest.raises(ValueError, match=r"'mdb' has windows 44100 samples"):
         drums.mix({"enst": sequences["enst"], "mdb": drums.open(prepared["mdb"], mode="sequences", length_s=2.0)})
+    with pytest.raises(ValueError, match=r"'clips' has layout clips, 'enst' has index.*same --layout"):
+        drums.mix({"enst": enst, "clips": drums.open(prepared["mdb-clips"])})
+    with pytest.raises(ValueError, match=r"'16k' has stored rate 16000 Hz, 'enst' has 22050 Hz.*--sample-rate"):
+        drums.mix({"enst": enst, "16k": drums.open(prepared["mdb-16k"], sample_rate_hz=22050)})
     with pytest.raises(TypeError, match="'x' is a str"):
         drums.mix({"enst": enst, "x": "out/mdb"})
     with pytest.raises(ValueError, match="at least one"):
@@ -248,3 +259,33 @@ def test_datasets_that_cannot_share_a_batch_are_refused(prepared, records, seque
         assert len(drums.mix({"enst": empty, "mdb": records["mdb"]}, weights=weights)) == len(records["mdb"])
     with pytest.raises(IndexError, match="out of range"):
         drums.mix(records, length=10).read_batch([10])
+
+
+def test_two_views_of_one_directory(records):
+    """The same directory twice (two shards): read once, each view's records its own."""
+    mdb = records["mdb"]
+    halves = {"first": mdb.shard(0, 2, drop_last=True), "second": mdb.shard(1, 2, drop_last=True)}
+    m = drums.mix(halves, seed=9, length=200)
+    batch = m.__getitems__(range(len(m)))
+    which, position = m.draws()
+    for j in range(0, 200, 9):
+        own = halves[m.names[which[j]]].__getitems__([position[j]])
+        assert batch.strings["record_id"][j] == own.strings["record_id"][0]
+        np.testing.assert_array_equal(batch.arrays["audio"][j], own.arrays["audio"][0])
+
+
+def test_damaged_audio_names_its_own_directory(records, prepared, tmp_path):
+    """A broken FLAC frame in the second dataset: the error names that directory, not the first."""
+    damaged = tmp_path / "slakh-copy"
+    shutil.copytree(prepared["slakh"], damaged)
+    files = pq.read_table(damaged / "files-00000.parquet")
+    with open(damaged / "audio-00000.bin", "r+b") as f:  # a byte flipped in the middle of every frame
+        for offset, frames in zip(files.column("audio_offset").to_pylist(), files.column("frame_offsets").to_pylist()):
+            for lo, hi in zip(frames, frames[1:]):
+                f.seek(offset + (lo + hi) // 2)
+                b = f.read(1)
+                f.seek(-1, 1)
+                f.write(bytes([b[0] ^ 0x5A]))
+    m = drums.mix({"enst": records["enst"], "slakh": drums.open(damaged, jobs=1)}, weights=[1, 1], length=64)
+    with pytest.raises(drums.StoredAudioError, match=f"cadence drums verify {damaged}$"):
+        m.read_batch(range(64))
