@@ -6,7 +6,8 @@ Exit status, the same for every command (README, "Exit status"):
 - 1 (:data:`EXIT_PROBLEMS`): the command ran and found problems (``drums verify``, ``gait
   validate``); the problems are listed on stdout.
 - 2 (:data:`EXIT_USAGE`): bad usage or bad input, e.g. a missing or unreadable path, an output
-  that cannot be written, a value out of range, a file that is not what the command expects.
+  that cannot be written or that another cadence is writing (lock.py), a value out of range, a
+  file that is not what the command expects.
   One line on stderr names the path and what to do; never a traceback.
 - 130 (:data:`EXIT_INTERRUPTED`): interrupted (Ctrl-C); finished outputs are kept.
 - 141 (:data:`EXIT_BROKEN_PIPE`): the reader of stdout went away (``cadence ... | head``): the
