@@ -20,7 +20,8 @@ OPTIONS = ["--layout", "clips", "--clip", "0.5", "--shard-size", "1", "--jobs", 
 # The CLI with store.fault_hook set (the documented test seam, docs/RELIABILITY.md): the hook
 # gets argv[1] = "<point>:<n>" and acts the n-th time the commit reaches <point>: "kill" points
 # SIGKILL the process; "torn" writes half of the commit line first; "pause" signals readiness
-# through a file and holds the commit for a while so that a Ctrl-C lands mid-run, every time.
+# through a file and holds the commit until the test has sent its Ctrl-C, so that it lands
+# mid-run every time, however busy the machine.
 WITH_FAULT = """
 import os, signal, sys, time
 from pathlib import Path
@@ -32,9 +33,11 @@ def hook(at, journal=None, line=None):
     seen[at] = seen.get(at, 0) + 1
     if at != point or seen[at] != int(nth):
         return
-    if action == "pause":
+    if action == "pause":  # until the test has sent its signal (argv[2] + ".sent"), however long
         Path(sys.argv[2]).write_text("ready")
-        time.sleep(3)
+        sent, end = Path(sys.argv[2] + ".sent"), time.monotonic() + 300
+        while not sent.exists() and time.monotonic() < end:
+            time.sleep(0.005)
         return
     if action == "torn":
         with open(journal, "a") as f:  # half a line reaches the disk, then death
@@ -107,6 +110,7 @@ def test_ctrl_c_stops_cleanly_and_resumes(drum_corpus, reference, tmp_path):
         time.sleep(0.005)
     assert ready.exists(), "the run never reached its first commit"
     proc.send_signal(signal.SIGINT)
+    Path(f"{ready}.sent").write_text("sent")  # the held commit may go on: the signal is there first
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert f"cadence drums prepare {drum_corpus} {out} --resume" in err
