@@ -32,10 +32,17 @@ TEST(ThreadPool, UsesSeveralThreads) {
   ThreadPool pool(4);
   std::mutex m;
   std::set<std::thread::id> ids;
+  std::atomic<std::size_t> seen{0};
   pool.parallel_for(64, [&](std::size_t) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    std::lock_guard lock(m);
-    ids.insert(std::this_thread::get_id());
+    {
+      std::lock_guard lock(m);
+      ids.insert(std::this_thread::get_id());
+      seen = ids.size();
+    }
+    // Each item waits for a second thread to take one: a pool that runs everything on one
+    // thread fails below after 10 s instead of passing by luck on a busy machine.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (seen.load() < 2 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
   });
   EXPECT_GT(ids.size(), 1u);
   EXPECT_LE(ids.size(), 4u);
