@@ -154,6 +154,8 @@ WRITERS = {
     "gait features": (["gait", "features", "{phase}", "-o", "{out}"], "f.parquet", "file"),
     "gait phase": (["gait", "phase", "{time}", "{out}"], "p.parquet", "file"),
     "gait report": (["gait", "report", "{phase}", "-o", "{out}"], "report", "directory"),
+    "gait compare": (["gait", "compare", "{phase}", "--tasks", "level_walking", "incline_walking", "-o", "{out}"],
+                     "compare", "directory"),
     "gait validate --csv": (["gait", "validate", "{phase}", "--csv", "{out}"], "failures.csv", "file"),
     "sample gait": (["sample", "gait", "{out}", "--subjects", "1"], "s.parquet", "file"),
     "sample drums": (["sample", "drums", "{out}", "--performances", "1", "--kits", "1"], "corpus", "directory"),

@@ -368,11 +368,14 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     if not 0.0 < args.alpha < 1.0:
         raise CliError(f"--alpha {args.alpha}: give a Type I error rate between 0 and 1")
+    from ..lock import output_lock
+
     out: Path = args.output
     created = not out.exists()
-    check_writable(out)
     try:
-        return _compare(args, out)
+        with output_lock(out):  # one writer per OUT (lock.py)
+            check_writable(out)
+            return _compare(args, out)
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a failed first run leaves no empty directory behind
