@@ -198,6 +198,14 @@ def _sequences(ns: dict) -> None:
                       "velocity_roll": (32, 400, 9)}
 
 
+def _mixing(ns: dict) -> None:
+    mixed = ns["mixed"]
+    assert mixed.names == ["enst", "mdb"] and len(mixed) == len(ns["enst"]) + len(ns["mdb"])
+    assert (ns["x"].shape[1], ns["y"].shape[1]) == (4410, 5) and set(ns["where"]) == {"enst", "mdb"}
+    assert [round(p, 3) for p in mixed.probabilities.values()] == [0.418, 0.582]  # as the comment says
+    assert len(ns["rank0"]) == -(-len(mixed) // 2) and ns["seq"].mode == "sequences"
+
+
 def _notebook(ns: dict) -> None:
     assert ns["outliers"].tolist() == [12]
     assert "mass_kg" in ns["merged"].columns
@@ -217,7 +225,7 @@ PROMISES = {
         "ds.read_batch(range(128))": lambda ns: _equal(ns["batch"]["audio"].shape, (128, 4410)),
         "loco.get_cycles(": lambda ns: _equal(ns["cycles"].shape[1:], (150, len(ns["names"]))),
     },
-    "docs/drums.md": {"for batch in loader:": _training, 'mode="sequences"': _sequences},
+    "docs/drums.md": {"for batch in loader:": _training, 'mode="sequences"': _sequences, "drums.mix(": _mixing},
     "docs/gait.md": {
         'load_feature_matrix("features.npy")': lambda ns: _equal(  # 610 cycles, 40 features x 11
             (ns["m"].matrix.shape, len(ns["m"].columns)), ((610, 440), 440)),
