@@ -6,13 +6,14 @@ locomotion_data.py keeps LocoHub's per-group API and this file the whole-file wo
 
 from __future__ import annotations
 
-import warnings
 import weakref
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from .. import _core
+from ..runtime import make_job
 from . import features as feat
 from .reader import POINTS_PER_CYCLE
 
@@ -224,14 +225,10 @@ class BulkAnalyses:
                     subjects.append(subject)
                     curves.append(r["mean_pattern"])
                 continue
-            # only the mean is needed: one reshape and reduction per feature, not the whole analysis
-            x = np.stack([c.reshape(-1, POINTS_PER_CYCLE) for c in self.group_columns(groups, names)])
-            if self.nan_policy == "omit":
-                with warnings.catch_warnings():  # all-NaN points stay NaN (said by spm_compare)
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    mean = np.nanmean(x, axis=1, dtype=np.float64)
-            else:
-                mean = x.mean(axis=1, dtype=np.float64)
+            # only the mean is needed: the engine's mean curves, not the whole group analysis
+            columns = self.group_columns(groups, names)
+            mean = _core.gait_mean_curves(columns, columns[0].shape[0] // POINTS_PER_CYCLE,
+                                          feat.nan_policy_code(self.nan_policy), make_job(self.jobs, 0))
             subjects.append(subject)
             curves.append(mean)
         out = np.stack(curves) if curves else np.empty((0, len(names), POINTS_PER_CYCLE))
