@@ -129,13 +129,22 @@ sanitize: $(STAMP)/venv
 # through): mpg123 inside libsndfile writes a line per bad frame, gigabytes in 10 minutes.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := smf_fuzz audio_fuzz class_map_fuzz arrow_fuzz flac_frames_fuzz annotation_fuzz
-FUZZ_PY_TARGETS := mapping_fuzz ranges_fuzz
+FUZZ_PY_TARGETS := mapping_fuzz ranges_fuzz resume_fuzz prepared_fuzz gait_cache_fuzz gait_input_fuzz
+# The atheris targets that run against the engine built here with ASan + UBSan + coverage
+# (build/fuzz/bindings/_core*.so, through CADENCE_FUZZ_CORE; fuzz/fuzz_support.py), with
+# build/fuzz/asan_ubsan_fuzzer.so preloaded: clang's ASan runtime (UBSan inside), its C++ part
+# (UBSan's vptr handlers, which atheris' asan_with_fuzzer.so lacks, so the module would not load)
+# and libFuzzer in one library, so that Python's and the engine's coverage both guide the fuzzer.
+# ASan's leak check is off for them: CPython keeps its objects at exit by design.
+FUZZ_ENGINE_TARGETS := resume_fuzz prepared_fuzz gait_cache_fuzz gait_input_fuzz
+# `make fuzz FUZZ_ONLY="resume_fuzz gait_cache_fuzz"`: run only these targets.
+FUZZ_ONLY ?=
 FUZZ_APT_PACKAGES := clang libclang-rt-14-dev
 FUZZ_WORK := build/fuzz-work
 FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=30 -rss_limit_mb=2048 \
   -malloc_limit_mb=1024 -max_len=16384 -artifact_prefix=$(FUZZ_WORK)/$$t/artifacts/
 
-$(STAMP)/fuzz-apt: Makefile
+$(STAMP)/fuzz-apt: Makefile $(STAMP)/venv
 	@mkdir -p $(STAMP)
 	@missing=$$(for p in $(FUZZ_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -149,15 +158,24 @@ $(STAMP)/fuzz-apt: Makefile
 fuzz: $(STAMP)/fuzz-apt $(STAMP)/build
 	CC=clang CXX=clang++ PATH=$(abspath $(VENV))/bin:$$PATH cmake -S . -B build/fuzz -G Ninja \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCADENCE_FUZZ=ON -DCADENCE_BUILD_TESTS=OFF \
-	  -DCADENCE_BUILD_BENCH=OFF -DCADENCE_BUILD_PYTHON=OFF $(DEV_CMAKE_DEFINES) >/dev/null
+	  -DCADENCE_BUILD_BENCH=OFF -DCADENCE_BUILD_PYTHON=ON -DPython_EXECUTABLE=$(abspath $(PY)) \
+	  $(DEV_CMAKE_DEFINES) >/dev/null
 	PATH=$(abspath $(VENV))/bin:$$PATH cmake --build build/fuzz
+	@rt=$$(dirname $$(clang -print-file-name=libclang_rt.asan-x86_64.a)); o=build/fuzz/preload; \
+	rm -rf $$o; for p in asan asan_cxx fuzzer_no_main; do mkdir -p $$o/$$p; (cd $$o/$$p && ar x $$rt/libclang_rt.$$p-x86_64.a); done; \
+	rm $$o/asan/asan_preinit.cpp.o; \
+	clang -shared -o build/fuzz/asan_ubsan_fuzzer.so $$o/*/*.o -lpthread -ldl -lrt -lm -lstdc++
 	@rm -rf $(FUZZ_WORK); failed=""; \
 	export LSAN_OPTIONS=suppressions=$(abspath fuzz/lsan.supp) UBSAN_OPTIONS=print_stacktrace=1; \
-	for t in $(FUZZ_TARGETS) $(FUZZ_PY_TARGETS); do \
+	preload=$(abspath build/fuzz/asan_ubsan_fuzzer.so); \
+	core=$$(ls $(abspath build/fuzz/bindings)/_core*.so); \
+	for t in $(or $(FUZZ_ONLY),$(FUZZ_TARGETS) $(FUZZ_PY_TARGETS)); do \
 	  mkdir -p $(FUZZ_WORK)/$$t/corpus $(FUZZ_WORK)/$$t/artifacts; \
 	  cp fuzz/corpus/$$t/* $(FUZZ_WORK)/$$t/corpus/; \
 	  if [ -x build/fuzz/fuzz/$$t ]; then run=build/fuzz/fuzz/$$t; else run="$(PY) fuzz/$$t.py"; fi; \
 	  if [ $$t = audio_fuzz ]; then run="$$run -close_fd_mask=2"; fi; \
+	  case " $(FUZZ_ENGINE_TARGETS) " in *" $$t "*) \
+	    run="env LD_PRELOAD=$$preload CADENCE_FUZZ_CORE=$$core ASAN_OPTIONS=detect_leaks=0 $$run";; esac; \
 	  echo "== $$t: $(FUZZ_SECONDS) s (log: $(FUZZ_WORK)/$$t.log)"; \
 	  if nice -n 10 $$run $(FUZZ_FLAGS) $(FUZZ_WORK)/$$t/corpus > $(FUZZ_WORK)/$$t.log 2>&1; then \
 	    grep -aE '^#[0-9]+.*(DONE|pulse)' $(FUZZ_WORK)/$$t.log | tail -1 || true; \
@@ -167,7 +185,7 @@ fuzz: $(STAMP)/fuzz-apt $(STAMP)/build
 	  fi; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see $(FUZZ_WORK)/)"; exit 1; fi; \
-	echo "fuzz: no crash in $(FUZZ_TARGETS) $(FUZZ_PY_TARGETS)"
+	echo "fuzz: no crash in $(or $(FUZZ_ONLY),$(FUZZ_TARGETS) $(FUZZ_PY_TARGETS))"
 
 demo/drums/e-gmd-v1.0.0.csv: $(STAMP)/build $(SAMPLE_SOURCES)
 	$(CADENCE) sample drums demo/drums --force

@@ -164,6 +164,9 @@ def main() -> None:
     flac_frames()
     random_seeds("class_map_fuzz", [8, 40, 200], seed=1)
     random_seeds("arrow_fuzz", [16, 64, 256, 1024], seed=2)
+    # The atheris targets of our own files build their inputs from the bytes (fuzz_support.py).
+    for k, target in enumerate(("resume_fuzz", "prepared_fuzz", "gait_cache_fuzz", "gait_input_fuzz")):
+        random_seeds(target, [16, 64, 256, 512], seed=10 + k)
     mapping()
     ranges()
     annotation()

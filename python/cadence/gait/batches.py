@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .. import _core
+from .loading import csv_read_options
 
 Step = tuple[int, Callable[[], "pa.RecordBatch | None"]]
 
@@ -56,7 +57,7 @@ def _row_group(pf: pq.ParquetFile, i: int, names: list[str]) -> pa.RecordBatch:
 
 def csv_steps(path: Path, names: list[str], batch_rows: int, row_bytes: int) -> Iterator[Step]:
     opts = pacsv.ConvertOptions(include_columns=names)
-    read = pacsv.ReadOptions(block_size=max(1 << 20, batch_rows * row_bytes * 3))
+    read = csv_read_options(path, max(1 << 20, batch_rows * row_bytes * 3))
     reader = pacsv.open_csv(path, read_options=read, convert_options=opts)
     while True:
         yield batch_rows * row_bytes, partial(next, reader, None)

@@ -4,8 +4,10 @@ the phase column looked for when none is named, and warnings attributed to the u
 
 from __future__ import annotations
 
+import csv
 import sys
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -49,12 +51,38 @@ def file_type_of(path: Path, file_type: str) -> str:
     return file_type
 
 
+def csv_read_options(path: Path, block_bytes: int = 1 << 20) -> pacsv.ReadOptions:
+    """pyarrow's CSV read options with a block that holds the header line (a header longer than
+    the block, a file of very many columns, is otherwise "Empty CSV file or block"). A header
+    that repeats a column name is refused here, before pyarrow builds a reader per column (10^6
+    columns of one name took minutes and gigabytes to be refused after parsing)."""
+    parts: list[bytes] = []
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                end = chunk.find(b"\n")
+                parts.append(chunk if end < 0 else chunk[:end])
+                if end >= 0:
+                    break
+    except OSError:
+        pass  # the reader says why
+    header = b"".join(parts)
+    names = next(csv.reader([header.decode("utf-8", "replace").rstrip("\r")]), [])
+    repeated = sorted((c, n) for c, n in Counter(names).items() if n > 1)
+    if repeated:
+        shown = ", ".join(f"{c!r} ({n:,} columns)" for c, n in repeated[:5])
+        raise ValueError(f"{path}: several columns have the same name: {shown}; cadence cannot tell which to "
+                         f"read. Rename or remove the repeated columns")
+    return pacsv.ReadOptions(block_size=max(block_bytes, 2 * len(header) + 2))
+
+
 def peek_columns(path: Path, file_type: str) -> list[str]:
     """The file's column names; an unreadable file gives LocoHub's 'Failed to load data' error."""
+    options = csv_read_options(path) if file_type == "csv" else None  # its own error for repeated names
     try:
         if file_type == "parquet":
             return list(pq.read_schema(path).names)
-        with pacsv.open_csv(path) as reader:
+        with pacsv.open_csv(path, read_options=options) as reader:
             return list(reader.schema.names)
     except (pa.ArrowException, OSError, ValueError) as e:
         other = "csv" if file_type == "parquet" else "parquet"

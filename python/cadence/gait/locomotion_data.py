@@ -34,7 +34,8 @@ from . import naming
 from .bulk import BulkAnalyses
 from .frames import FrameMethods, efficient_reshape_3d, parse_task_info  # noqa: F401 - LocoHub's module functions
 from .filtering import Selection, analyse_points
-from .loading import PHASE_COLUMNS, file_type_of, find_phase_column, peek_columns, phase_warnings, warn
+from .loading import (PHASE_COLUMNS, csv_read_options, file_type_of, find_phase_column, peek_columns,
+                      phase_warnings, warn)
 from .plots import PlotMethods
 from .reader import FEATURE_MARKERS, NON_FEATURES, POINTS_PER_CYCLE, GaitFile, feature_kind
 
@@ -204,7 +205,8 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
     def read_columns(self, names: list[str]) -> pa.Table:
         if self.gait_file.file_type == "parquet":
             return pq.read_table(self.data_path, columns=names, use_threads=True)
-        return pacsv.read_csv(self.data_path, convert_options=pacsv.ConvertOptions(include_columns=names))
+        return pacsv.read_csv(self.data_path, read_options=csv_read_options(self.data_path),
+                              convert_options=pacsv.ConvertOptions(include_columns=names))
 
     def _check_phase(self, verbose: bool) -> None:
         """LocoHub's load-time warnings on the phase column, then its first summary line. Reads

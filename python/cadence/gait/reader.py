@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import pyarrow.parquet as pq
 
 from .. import _core
 from . import batches
-from .loading import file_type_of, warn
+from .loading import csv_read_options, file_type_of, warn
 
 #: Points per gait cycle (LocoHub: phase 0..100, both ends included), from the engine.
 POINTS_PER_CYCLE: int = _core.GAIT_POINTS_PER_CYCLE
@@ -172,7 +173,7 @@ class GaitFile:
             schema = meta.schema_arrow
             self.num_rows = meta.metadata.num_rows
         else:
-            with pacsv.open_csv(self.path) as reader:
+            with pacsv.open_csv(self.path, read_options=csv_read_options(self.path)) as reader:
                 schema = reader.schema
         self.columns = list(schema.names)
         self.types = {f.name: f.type for f in schema}
@@ -195,6 +196,13 @@ class GaitFile:
         missing = [c for c in roles.values() if c not in self.columns]
         if missing:
             raise LayoutError(self.path, missing, self.columns, roles)
+        # A name used by several columns (an export that repeated one) cannot say which to read:
+        # refused by name and count, however many repeats (Arrow would fail deep inside a read).
+        if len(set(self.columns)) != len(self.columns):
+            repeated = sorted((c, n) for c, n in Counter(self.columns).items() if n > 1)
+            shown = ", ".join(f"{c!r} ({n:,} columns)" for c, n in repeated[:5])
+            raise ValueError(f"{self.path}: several columns have the same name: {shown}; cadence cannot tell "
+                             f"which to read. Rename or remove the repeated columns")
 
     @property
     def features(self) -> list[str]:
