@@ -36,6 +36,7 @@ import shutil
 import struct
 import tempfile
 import time
+import tokenize
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -237,6 +238,23 @@ def _mapped_table(path: Path) -> pa.Table:
     return pa.ipc.open_file(pa.py_buffer(mm)).read_all()  # the buffers keep the map alive
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    """An .npy blob whose header is checked first: a damaged one is a ValueError (numpy's header
+    parser raises tokenize and syntax errors too), and one claiming more data than the file
+    holds is refused before numpy allocates for the claim."""
+    with open(path, "rb") as f:
+        try:
+            fmt = np.lib.format
+            version = fmt.read_magic(f)
+            shape, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(f)
+        except (SyntaxError, TypeError, tokenize.TokenError) as e:  # SyntaxError covers ast's errors
+            raise ValueError(f"{path.name}: damaged header ({e})") from None
+        claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if dtype.hasobject or claimed > os.fstat(f.fileno()).st_size - f.tell():
+            raise ValueError(f"{path.name}: the header claims {claimed} bytes of {dtype}, more than the file holds")
+    return np.load(path, allow_pickle=False)
+
+
 def _digest(path: Path) -> str:
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as f:
@@ -375,7 +393,7 @@ class LocomotionDataCache:
                     raise ValueError(f"{name}: size or digest differs from the manifest")
                 size += info["bytes"]
                 if name.endswith(".npy"):
-                    return np.load(path, allow_pickle=False)
+                    return _load_npy(path)
                 with pa.OSFile(str(path), "rb") as f:
                     return pa.ipc.open_file(f).read_all()
 
@@ -468,8 +486,14 @@ class LocomotionDataCache:
             try:
                 m = e / _MANIFEST
                 manifest = json.loads(m.read_text())
-                out.append((m.stat().st_mtime, int(manifest["bytes"]), e, manifest))
-            except (OSError, ValueError, KeyError):
+                # Only a manifest of the shape this cache writes counts: another tool's or a damaged
+                # one (a list, a size that is not a count, a function that is not a name) is sized by
+                # its files and listed as damaged, never met by eviction or `cache info`.
+                if not (isinstance(manifest, dict) and type(manifest.get("bytes")) is int and manifest["bytes"] >= 0
+                        and isinstance(manifest.get("function"), str)):
+                    raise ValueError("not a manifest of this cache")
+                out.append((m.stat().st_mtime, manifest["bytes"], e, manifest))
+            except (OSError, ValueError, RecursionError):
                 out.append((0.0, sum(p.stat().st_size for p in e.glob("*") if p.is_file()), e, {}))
         return out
 
@@ -517,9 +541,15 @@ class LocomotionDataCache:
     def _map_columns(self, func: str, entry: Path, count: bool = True) -> pa.Table | None:
         def read(entry: Path, manifest: dict):
             path = entry / "columns.arrow"
-            if path.stat().st_size != manifest["blobs"]["columns.arrow"]["bytes"]:
+            if path.stat().st_size != manifest["blobs"]["columns.arrow"]["bytes"] or type(manifest["bytes"]) is not int:
                 raise ValueError("columns.arrow: size differs from the manifest")
-            return _mapped_table(path), manifest["bytes"]
+            # No digest here (a warm run would read every byte to check it): the file's structure is
+            # checked instead, so damage of the right size is dropped rather than met by the caller.
+            table = _mapped_table(path)
+            table.validate(full=True)
+            if table.column_names != manifest.get("columns"):
+                raise ValueError("columns.arrow: not the columns its manifest names")
+            return table, manifest["bytes"]
 
         found = self._read_entry(entry, read)
         if count:
