@@ -13,7 +13,6 @@ Take names repeat across drummers, so a pair id is ``drummer_N/<take>``.
 
 from __future__ import annotations
 
-import posixpath
 import re
 
 from ..corpus import Corpus

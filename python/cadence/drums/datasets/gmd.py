@@ -10,6 +10,7 @@ rejects with reason ``missing_audio``, counted and listed, never dropped silentl
 
 from __future__ import annotations
 
+import csv as csv_mod
 import io
 import posixpath
 
@@ -27,9 +28,13 @@ COLUMNS = ("drummer", "session", "id", "style", "bpm", "beat_type", "time_signat
 
 
 def detect(corpus: Corpus) -> bool:
-    from . import stemgmd
-
-    return egmd.find_csv(corpus, COLUMNS) is not None and not stemgmd.detect(corpus)
+    """GMD's info.csv naming audio (StemGMD's, with the same columns, names none: its audio is
+    the stem folders)."""
+    rel = egmd.find_csv(corpus, COLUMNS)
+    if rel is None:
+        return False
+    rows = csv_mod.DictReader(io.StringIO(corpus.read(rel).decode("utf-8", "replace"), newline=""))
+    return any((row.get("audio_filename") or "").strip() for row in rows)
 
 
 def is_gmd_csv(corpus: Corpus, csv) -> bool:

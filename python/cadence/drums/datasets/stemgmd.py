@@ -12,13 +12,14 @@ stems summed into the kit's mixture.
 
 from __future__ import annotations
 
+import csv as csv_mod
 import io
 import math
 import posixpath
 import re
 
 from ..corpus import MISSING_AUDIO, Corpus, InputReject, PairInput
-from . import egmd
+from . import egmd, gmd
 from .listing import Listing
 
 TITLE = "StemGMD"
@@ -49,11 +50,9 @@ def detect(corpus: Corpus) -> bool:
 def list_pairs(corpus: Corpus, *, csv=None, audio=None) -> Listing:
     files = corpus.files()
     kits = _kits(files)
-    rel, text, where = egmd.csv_text(corpus, csv, egmd_columns := _gmd_columns(), "GMD")
+    rel, text, _ = egmd.csv_text(corpus, csv, gmd.COLUMNS, "GMD")
     rows = {}
     if text is not None:  # the performances' metadata (split, style, bpm...), by MIDI path
-        import csv as csv_mod
-
         for row in csv_mod.DictReader(io.StringIO(text, newline="")):
             rows[posixpath.splitext(row.get("midi_filename", ""))[0]] = row
     pairs, rejects = [], []
@@ -74,12 +73,6 @@ def list_pairs(corpus: Corpus, *, csv=None, audio=None) -> Listing:
                                    _number(row.get("duration")), NAME, meta))
     return Listing(NAME, pairs, rejects, metadata={rel} if rel else set(), source=rel,
                    found=f"{corpus.name} (StemGMD): {len(kits)} performance(s) with stems, {len(pairs)} pair(s)")
-
-
-def _gmd_columns():
-    from .gmd import COLUMNS
-
-    return COLUMNS
 
 
 def _number(text) -> float:
