@@ -27,12 +27,11 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
+import numpy as np  # noqa: F401 - the samples' arrays
 
 
 def timed(fn, repeats: int):
-    """Median wall seconds (and CPU seconds of the whole process, in CPU[id(out)]): on a shared
+    """Median wall seconds (and, in timed.cpu, CPU seconds of the whole process): on a shared
     machine the CPU time says what the work cost when the wall clock also says what others took."""
     walls, cpus, out = [], [], None
     for _ in range(repeats):
