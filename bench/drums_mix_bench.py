@@ -70,7 +70,8 @@ def direct(m, batch: int, fetch: str):
     def run():
         n = 0
         for ds, pos in plan:
-            n += len(getattr(ds, fetch)(pos)["audio"] if fetch == "read_batch" else getattr(ds, fetch)(pos).arrays["audio"])
+            b = getattr(ds, fetch)(pos)
+            n += len(b["audio"] if fetch == "read_batch" else b.arrays["audio"])
         return n
     return run
 

@@ -156,10 +156,12 @@ def test_sequences_mode(sequences):
         for key in ("audio", "onset_roll", "velocity_roll", "index", "file", "start_sample"):
             np.testing.assert_array_equal(batch.arrays[key][j], one[key][0], err_msg=key)
         assert batch.strings["dataset"][j] == m.names[which[j]]
-        assert batch.strings["pair_id"][j] == sequences[m.names[which[j]]].__getitems__([position[j]]).strings["pair_id"][0]
+        own = sequences[m.names[which[j]]].__getitems__([position[j]])
+        assert batch.strings["pair_id"][j] == own.strings["pair_id"][0]
     assert batch.arrays["onset_roll"].shape == (90, m.datasets["enst"].n_frames, 5)
     # random window offsets follow the mix's epoch
-    rand = {n: drums.open(d.path, mode="sequences", length_s=1.0, offsets="random", jobs=1) for n, d in sequences.items()}
+    rand = {n: drums.open(d.path, mode="sequences", length_s=1.0, offsets="random", jobs=1)
+            for n, d in sequences.items()}
     r = drums.mix(rand, length=30, seed=4)
     r.set_epoch(3)
     assert all(d.epoch == 3 for d in rand.values())
@@ -191,7 +193,8 @@ def test_shards_split_every_dataset(records, sequences):
     sq = drums.mix(sequences, length=60)
 
     def files(mix) -> set:
-        return {(n, p) for n in NAMES for p in mix.datasets[n].__getitems__(range(len(mix.datasets[n]))).strings["pair_id"]}
+        return {(n, p) for n in NAMES
+                for p in mix.datasets[n].__getitems__(range(len(mix.datasets[n]))).strings["pair_id"]}
 
     halves = [files(sq.shard(r, 2)) for r in range(2)]
     assert not halves[0] & halves[1] and halves[0] | halves[1] == files(sq)

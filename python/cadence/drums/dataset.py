@@ -656,7 +656,8 @@ class _Joined(_Shared):
         hit = base([int(p.hit_offsets[-1]) for p in parts])
         cat = np.concatenate
         j.pair_of = cat([p.pair_of + np.int32(b) for p, b in zip(parts, pair)]).astype(np.int32)
-        for key in ("onset_s", "onset_sample", "class_velocity", "pitches", "velocities", "pair_rate_hz", "frame_offsets"):
+        for key in ("onset_s", "onset_sample", "class_velocity", "pitches", "velocities", "pair_rate_hz",
+                    "frame_offsets"):
             setattr(j, key, cat([getattr(p, key) for p in parts]))
         j.hit_offsets = cat([[0], *[p.hit_offsets[1:] + b for p, b in zip(parts, hit)]]).astype(np.int64)
         j.first_record = cat([p.first_record + b for p, b in zip(parts, rec)])

@@ -200,8 +200,8 @@ class Mix:
         return f"Mix({self.mode}, {self.length} draws per epoch from {{{parts}}}, seed={self.seed}{shard})"
 
 
-def mix(datasets: Mapping[str, DrumDataset | SequenceDataset], weights: Mapping[str, float] | Sequence[float] | None = None,
-        *, alpha: float = DEFAULT_ALPHA, length: int | None = None, seed: int = 0, block_records: int = 512,
+def mix(datasets: Mapping[str, DrumDataset | SequenceDataset],
+        weights: Mapping[str, float] | Sequence[float] | None = None, *, alpha: float = DEFAULT_ALPHA, length: int | None = None, seed: int = 0, block_records: int = 512,
         window_blocks: int = 8) -> Mix:
     """Draw training examples across several prepared directories, a dataset picked per example
     by probability (ADTOF's mixing).
