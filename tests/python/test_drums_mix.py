@@ -35,8 +35,10 @@ def prepared(tmp_path_factory):
     assert main(["drums", "prepare", str(base / "mdb" / layouts.TOP_FOLDERS["mdb"]), str(base / "mdb-gmd9"),
                  "--mapping", "gmd9", "--jobs", "2", "-q"]) == 0
     out["mdb-gmd9"] = base / "mdb-gmd9"
-    for name, options in (("mdb-clips", ["--layout", "clips"]), ("mdb-16k", ["--sample-rate", "16000"])):
-        assert main(["drums", "prepare", str(base / "mdb" / layouts.TOP_FOLDERS["mdb"]), str(base / name),
+    for name, options in (("mdb-clips", ["--layout", "clips"]), ("mdb-16k", ["--sample-rate", "16000"]),
+                          ("enst-clips", ["--layout", "clips"])):
+        layout = name.split("-")[0]
+        assert main(["drums", "prepare", str(base / layout / layouts.TOP_FOLDERS[layout]), str(base / name),
                      "--mapping", "adtof5", "--jobs", "2", "-q", *options]) == 0
         out[name] = base / name
     return out
@@ -262,6 +264,19 @@ def test_datasets_that_cannot_share_a_batch_are_refused(prepared, records, seque
         assert len(drums.mix({"enst": empty, "mdb": records["mdb"]}, weights=weights)) == len(records["mdb"])
     with pytest.raises(IndexError, match="out of range"):
         drums.mix(records, length=10).read_batch([10])
+
+
+def test_clips_layout(prepared):
+    """Stored clips (a source per record) joined across directories read as each directory's."""
+    clips = {name: drums.open(prepared[f"{name}-clips"], jobs=1) for name in ("enst", "mdb")}
+    m = drums.mix(clips, seed=1, length=120)
+    batch = m.__getitems__(range(len(m)))
+    which, position = m.draws()
+    assert set(which.tolist()) == {0, 1}
+    for j in range(len(m)):
+        own = clips[m.names[which[j]]].__getitems__([position[j]])
+        assert batch.strings["record_id"][j] == own.strings["record_id"][0]
+        np.testing.assert_array_equal(batch.arrays["audio"][j], own.arrays["audio"][0])
 
 
 def test_two_views_of_one_directory(records):
