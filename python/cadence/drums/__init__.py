@@ -6,6 +6,7 @@
 >>> item = ds[0]   # {"audio": float32 window, "classes": multi-hot, ...}
 >>> batch = ds.read_batch(range(128))   # collated arrays, cut on all cores
 >>> loader = torch.utils.data.DataLoader(ds, batch_size=128, collate_fn=drums.collate)
+>>> mixed = drums.mix({"enst": drums.open("out/enst"), "mdb": drums.open("out/mdb")})  # ADTOF-style
 """
 
 from .class_maps import load_class_map
