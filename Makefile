@@ -122,8 +122,9 @@ sanitize: $(STAMP)/venv
 	PATH=$(abspath $(VENV))/bin:$$PATH ctest --test-dir build/sanitize --output-on-failure -j $(NPROC)
 
 # Fuzzing (docs/RELIABILITY.md): `make fuzz FUZZ_SECONDS=600` builds the libFuzzer targets in
-# fuzz/ with clang (ASan + UBSan) and runs each for FUZZ_SECONDS, one after another, niced, on a
-# scratch copy of its seed corpus (fuzz/corpus/<target>/ never grows), then the atheris targets.
+# fuzz/ with clang (ASan + UBSan) and runs each for FUZZ_SECONDS, one after another (or FUZZ_JOBS
+# at a time), niced, on a scratch copy of its seed corpus (fuzz/corpus/<target>/ never grows),
+# then the atheris targets.
 # Crashes land in build/fuzz-work/<target>/artifacts/; the run fails if any target found one.
 # audio_fuzz runs with its stderr closed (libFuzzer's and the sanitizers' reports still come
 # through): mpg123 inside libsndfile writes a line per bad frame, gigabytes in 10 minutes.
@@ -137,8 +138,10 @@ FUZZ_PY_TARGETS := mapping_fuzz ranges_fuzz resume_fuzz prepared_fuzz gait_cache
 # and libFuzzer in one library, so that Python's and the engine's coverage both guide the fuzzer.
 # ASan's leak check is off for them: CPython keeps its objects at exit by design.
 FUZZ_ENGINE_TARGETS := resume_fuzz prepared_fuzz gait_cache_fuzz gait_input_fuzz
-# `make fuzz FUZZ_ONLY="resume_fuzz gait_cache_fuzz"`: run only these targets.
+# `make fuzz FUZZ_ONLY="resume_fuzz gait_cache_fuzz"`: run only these targets; FUZZ_JOBS=N: N
+# targets at a time (each still for FUZZ_SECONDS of wall-clock time).
 FUZZ_ONLY ?=
+FUZZ_JOBS ?= 1
 FUZZ_APT_PACKAGES := clang libclang-rt-14-dev
 FUZZ_WORK := build/fuzz-work
 FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=30 -rss_limit_mb=2048 \
@@ -177,7 +180,14 @@ fuzz: $(STAMP)/fuzz-apt $(STAMP)/build
 	  case " $(FUZZ_ENGINE_TARGETS) " in *" $$t "*) \
 	    run="env LD_PRELOAD=$$preload CADENCE_FUZZ_CORE=$$core ASAN_OPTIONS=detect_leaks=0 $$run";; esac; \
 	  echo "== $$t: $(FUZZ_SECONDS) s (log: $(FUZZ_WORK)/$$t.log)"; \
-	  if nice -n 10 $$run $(FUZZ_FLAGS) $(FUZZ_WORK)/$$t/corpus > $(FUZZ_WORK)/$$t.log 2>&1; then \
+	  (rc=0; nice -n 10 $$run $(FUZZ_FLAGS) $(FUZZ_WORK)/$$t/corpus > $(FUZZ_WORK)/$$t.log 2>&1 || rc=$$?; \
+	   echo $$rc > $(FUZZ_WORK)/$$t.rc) & \
+	  while [ $$(jobs -rp | wc -l) -ge $(FUZZ_JOBS) ]; do sleep 1; done; \
+	done; \
+	wait; \
+	for t in $(or $(FUZZ_ONLY),$(FUZZ_TARGETS) $(FUZZ_PY_TARGETS)); do \
+	  echo "== $$t"; \
+	  if [ "$$(cat $(FUZZ_WORK)/$$t.rc)" = 0 ]; then \
 	    grep -aE '^#[0-9]+.*(DONE|pulse)' $(FUZZ_WORK)/$$t.log | tail -1 || true; \
 	    grep -aE '^stat::(number_of_executed_units|peak_rss_mb)' $(FUZZ_WORK)/$$t.log || true; \
 	  else \
