@@ -269,7 +269,11 @@ def main(argv: list[str] | None = None) -> dict:
     device = torch.device(a.device)
     t0 = time.perf_counter()
     prepared = make_data(a.out, a.performances, a.kits, a.seed, a.min_duration, a.max_duration)
-    print(f"records: {prepared} ({time.perf_counter() - t0:.0f} s)")
+    # Labels and audio must agree for a model to learn them: prepare measured each file's offset.
+    align = json.loads((prepared / "report.json").read_text()).get("alignment", {})
+    print(f"records: {prepared} ({time.perf_counter() - t0:.0f} s); audio vs MIDI onsets over "
+          f"{align.get('files', 0)} files: median {align.get('median_ms', float('nan')):+.2f} ms, "
+          f"largest {align.get('abs_max_ms', float('nan')):.2f} ms")
     records = drums.open(prepared)
     names = list(records.class_names)
     all_kits = sorted(set(records.labels.column("kit").to_pylist()))
@@ -281,7 +285,7 @@ def main(argv: list[str] | None = None) -> dict:
         torch.save(model.state_dict(), tmp)
     refs = references(prepared, names)
     thresholds = choose_thresholds(activations(model, prepared, "validation", seen, device), refs, names)
-    results = {"losses": losses, "thresholds": thresholds, "held_out_kits": held_out}
+    results = {"losses": losses, "thresholds": thresholds, "held_out_kits": held_out, "alignment": align}
     for title, kits in (("held_out", held_out), ("seen", seen)):
         if not kits:
             continue
