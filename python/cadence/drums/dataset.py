@@ -37,8 +37,7 @@ _EMPTY_VIEW_RATE_HZ = _core.drums_prepare_defaults()["sample_rate_hz"]
 # Per-record columns every item carries (fixed shapes, so torch's default collate stacks them).
 ITEM_ARRAYS = ("audio", "classes", "class_velocity", "index", "onset_s", "onset_sample", "sample_rate_hz")
 ITEM_STRINGS = ("record_id", "pair_id", "kit", "split")
-LABEL_COLUMNS = ("record_id", "pair_id", "source_id", "drummer", "session", "style", "bpm",
-                 "beat_type", "kit", "split", "onset_index", "onset_s", "onset_sample",
+LABEL_COLUMNS = ("record_id", *PAIR_COLUMNS, "onset_index", "onset_s", "onset_sample",
                  "sample_rate_hz", "pitches", "velocities", "classes", "class_velocity")
 
 
