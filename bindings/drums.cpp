@@ -94,9 +94,24 @@ drums::PrepareConfig make_config(const std::string& layout, int sample_rate_hz, 
 }
 
 // One input of PrepareRun: (midi_path, audio_path, csv_duration_s), or
-// (annotation_paths, annotation_format, audio_paths, csv_duration_s).
+// (annotation_paths, annotation_format, audio_paths, csv_duration_s[, kit_maps]): kit_maps one
+// per annotation path, each [] or 128 lists of GM pitches (drums/kit_map.h).
 drums::PairInput pair_input(nb::handle item) {
   const std::size_t n = nb::len(item);
+  if (n == 5) {
+    drums::PairInput in = pair_input(item[nb::slice(0, 4)]);
+    const auto maps = nb::cast<std::vector<std::vector<std::vector<int>>>>(item[4]);
+    if (maps.size() != in.annotation_paths.size())
+      throw nb::value_error("a PrepareRun input's kit_maps need one entry per annotation path");
+    for (const auto& m : maps) {
+      try {
+        in.kit_maps.push_back(drums::checked_kit_map(m));
+      } catch (const std::invalid_argument& e) {
+        throw nb::value_error(e.what());
+      }
+    }
+    return in;
+  }
   if (n == 3) {
     auto [midi, audio, duration] = nb::cast<std::tuple<std::string, std::string, double>>(item);
     return {std::move(midi), std::move(audio), duration};
@@ -195,8 +210,10 @@ void register_drums(nb::module_& m) {
                                 "Processes annotation/audio pairs on the job's workers; next() returns "
                                 "results in input order. Each input is (midi_path, audio_path, "
                                 "csv_duration_s) or (annotation_paths, annotation_format, audio_paths, "
-                                "csv_duration_s): several annotation files are merged, several audio "
-                                "files (stems) summed after each is averaged to mono (NaN duration: no CSV).")
+                                "csv_duration_s[, kit_maps]): several annotation files are merged, several audio "
+                                "files (stems) summed after each is averaged to mono (NaN duration: no CSV); "
+                                "kit_maps, one per annotation path, [] or 128 lists of the GM pitches each key "
+                                "sounds as.")
       .def(
           "__init__",
           [](drums::PrepareRun* self, const std::vector<nb::object>& inputs,

@@ -42,6 +42,9 @@ def register(groups: argparse._SubParsersAction) -> None:
     sel.add_argument("--audio", metavar="RECORDING", default=None,
                      help="which recording where the dataset has several: enst wet_mix|dry_mix|<mic>, "
                      "mdb full_mix|drum_only, slakh mix|drums (default: the first)")
+    sel.add_argument("--slakh-kit-map", choices=("adtof",), default=None,
+                     help="Slakh: rewrite each drum stem's notes through ADTOF's table for its kit "
+                     "(metadata.yaml plugin_name) before --mapping (default: the notes as GM pitches)")
     sel.add_argument("--csv", type=Path, help="E-GMD CSV (default: the one in ROOT, else scan ROOT)")
     sel.add_argument("--split", action="append", choices=["train", "validation", "test"],
                      help="keep this split (repeatable)")
@@ -125,7 +128,7 @@ _KWARGS = {
     "index_codec": "index_codec",
     "flac_level": "flac_level", "csv_tolerance": "csv_tolerance_s", "midi_tolerance": "midi_tolerance_s",
     "shard_size": "shard_size", "max_offset_ms": "max_offset_ms", "align": "align", "dataset": "dataset",
-    "audio": "audio",
+    "audio": "audio", "slakh_kit_map": "slakh_kit_map",
 }
 
 # The defaults of the options that shape the output (those a resumed run takes from the journal),

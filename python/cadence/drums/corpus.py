@@ -45,14 +45,19 @@ class PairInput:
     csv_duration_s: float = math.nan
     dataset: str = ""
     meta: dict = field(default_factory=dict, hash=False, compare=False)
+    #: Empty, or one per annotation file: () or 128 tuples of the GM pitches each key sounds as
+    #: (kit_maps.py: ``--slakh-kit-map``).
+    kit_maps: tuple = field(default=(), hash=False, compare=False)
 
     def engine_input(self, path_of):
         """The tuple :class:`_core.PrepareRun` takes for this pair, ``path_of(rel)`` giving what
         the engine opens for a corpus file (:meth:`Corpus.engine_path`): ``(midi, audio,
         csv_duration_s)`` for one MIDI file and one audio file, else ``(annotations, format,
-        audio, csv_duration_s)``."""
+        audio, csv_duration_s)``, with the kit maps fifth when there are any."""
         notes = [path_of(p) for p in self.annotation_paths]
         audio = [path_of(p) for p in self.audio_paths]
+        if self.kit_maps:
+            return notes, self.annotation_format, audio, self.csv_duration_s, [list(m) for m in self.kit_maps]
         if self.annotation_format == "midi" and len(notes) == 1 and len(audio) == 1:
             return notes[0], audio[0], self.csv_duration_s
         return notes, self.annotation_format, audio, self.csv_duration_s
@@ -60,12 +65,14 @@ class PairInput:
     def to_json(self) -> dict:
         return {"pair_id": self.pair_id, "annotation_paths": list(self.annotation_paths),
                 "audio_paths": list(self.audio_paths), "annotation_format": self.annotation_format,
-                "csv_duration_s": self.csv_duration_s, "dataset": self.dataset, "meta": self.meta}
+                "csv_duration_s": self.csv_duration_s, "dataset": self.dataset, "meta": self.meta} | (
+                    {"kit_maps": [[list(k) for k in m] for m in self.kit_maps]} if self.kit_maps else {})
 
     @classmethod
     def from_json(cls, d: dict) -> "PairInput":
         return cls(d["pair_id"], tuple(d["annotation_paths"]), tuple(d["audio_paths"]), d["annotation_format"],
-                   d["csv_duration_s"], d["dataset"], d["meta"])
+                   d["csv_duration_s"], d["dataset"], d["meta"],
+                   tuple(tuple(tuple(k) for k in m) for m in d.get("kit_maps", ())))
 
 
 def _engine_reject(name: str) -> str:

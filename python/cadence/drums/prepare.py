@@ -29,6 +29,7 @@ from ..runtime import parse_bytes
 from . import alignment as alignment_mod
 from . import datasets
 from . import inputs as inputs_mod
+from . import kit_maps as kit_maps_mod
 from .corpus import Corpus
 from . import report as report_mod
 from .class_maps import BUILTIN, ClassMap, load_class_map
@@ -50,7 +51,7 @@ DEFAULTS = {"csv": None, "split": None, "kits": None, "drummers": None, "sample_
             "clip_s": _ENGINE["clip_s"], "codec": _ENGINE["codec"], "index_codec": _ENGINE["index_codec"],
             "flac_level": _ENGINE["flac_level"], "csv_tolerance_s": _ENGINE["csv_tolerance_s"],
             "midi_tolerance_s": _ENGINE["midi_tolerance_s"], "shard_size": "512M", "max_offset_ms": None,
-            "align": _ENGINE["align"]}
+            "align": _ENGINE["align"], "slakh_kit_map": None}
 
 
 class NothingSelected(ValueError):
@@ -64,6 +65,7 @@ def prepare(
     *,
     dataset: str = "auto",
     audio: str | None = None,
+    slakh_kit_map: str | None = None,
     csv: str | os.PathLike | None = None,
     split: str | list[str] | None = None,
     kits: list[str | int] | None = None,
@@ -109,6 +111,9 @@ def prepare(
     audio
         Which recording where a dataset has several (ENST's ``wet_mix``, ``dry_mix`` or one mic;
         MDB's ``full_mix`` or ``drum_only``; Slakh's ``mix`` or ``drums``); None: the usual one.
+    slakh_kit_map
+        Slakh only: ``"adtof"`` rewrites each drum stem's notes through ADTOF's table for its
+        kit (``plugin_name``) before the class map (kit_maps.py); None: the notes as GM pitches.
     out
         Output directory: Parquet shards, ``journal.jsonl``, ``manifest.json``,
         ``rejects.csv`` and ``report.json``.
@@ -177,6 +182,8 @@ def prepare(
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, jobs=jobs, memory_limit=memory_limit, sample_fraction=sample_fraction,
         channels=channels, max_offset_ms=max_offset_ms)
+    if slakh_kit_map is not None:
+        kit_maps_mod.tables(slakh_kit_map)  # a ValueError naming the choices
     runner = executor_mod.make(executor, jobs=jobs, memory_limit=memory_limit, memory_limit_bytes=memory_limit_bytes,
                                ray_address=ray_address, unit_inputs=unit_inputs)
     corpus = Corpus(root)  # a directory, a zip read in place, or a URI (corpus.py)
@@ -195,6 +202,11 @@ def prepare(
     selected = inputs_mod.select(pairs, **filters)
     if not selected:
         raise NothingSelected(inputs_mod.explain_empty(listing.found, pairs, pre_rejects, **filters))
+    unknown_kits = None
+    if slakh_kit_map is not None:
+        if listing.dataset != "slakh":
+            raise ValueError(f"--slakh-kit-map is for Slakh2100's drum kits; ROOT is {listing.dataset}")
+        selected, unknown_kits = kit_maps_mod.apply(selected, slakh_kit_map)
     class_map = mapping if isinstance(mapping, ClassMap) else load_class_map(
         datasets.MODULES[listing.dataset].MAPPING if mapping == "auto" else mapping)
     config = build_config(
@@ -203,7 +215,7 @@ def prepare(
         flac_level=flac_level, csv_tolerance_s=csv_tolerance_s, midi_tolerance_s=midi_tolerance_s,
         shard_size=shard_size, csv_path=csv_path, splits=split, kits=kits, drummers=filters["drummers"],
         sample_fraction=sample_fraction, seed=seed, limit=limit, max_offset_ms=max_offset_ms, align=align,
-        dataset=listing.dataset, choices=listing.choices)
+        dataset=listing.dataset, choices=listing.choices, slakh_kit_map=slakh_kit_map)
     unpaired = listing.unpaired(corpus)
     # Connected before OUT is created: a cluster that cannot be reached leaves nothing behind.
     with runner.connected():
@@ -240,6 +252,8 @@ def prepare(
                           f"was removed. {fix}, then run the same command with --resume") from e
     report = _report(store, totals, runner.job, time.perf_counter() - start, len(selected), len(todo), interrupted,
                      unpaired) | {"inputs_planned": planned} | runner.report_extra
+    if slakh_kit_map is not None:  # drum stems whose kit the table lacks: their notes as GM
+        report["slakh_kit_map"] = {"scheme": slakh_kit_map, "unknown_plugins": unknown_kits}
     write_manifest(out)
     _write_atomic(out / REPORT, json.dumps(report, indent=1) + "\n")
     if interrupted:
@@ -302,7 +316,7 @@ def check_options(*, limit, layout, sample_rate_hz, merge_ms, pad_before_s, clip
 def build_config(*, layout, sample_rate_hz, class_map: ClassMap, channels, merge_ms, pad_before_s, clip_s,
                  codec, index_codec, flac_level, csv_tolerance_s, midi_tolerance_s, shard_size, csv_path,
                  splits, kits, drummers, sample_fraction, seed, limit, max_offset_ms=None, align=False,
-                 dataset="egmd", choices=None) -> dict:
+                 dataset="egmd", choices=None, slakh_kit_map=None) -> dict:
     """The options that shape the output, as the journal keeps them (JSON types)."""
     config = {
         "layout": layout, "sample_rate_hz": sample_rate_hz, "mapping": class_map.name,
@@ -326,6 +340,8 @@ def build_config(*, layout, sample_rate_hz, class_map: ClassMap, channels, merge
         config["dataset"] = dataset
     if choices:
         config["choices"] = dict(choices)
+    if slakh_kit_map is not None:  # absent when off: journals from before still match
+        config["slakh_kit_map"] = kit_maps_mod.config(slakh_kit_map)
     return json.loads(json.dumps(config))  # the form it takes in the journal, for comparison
 
 
@@ -350,6 +366,7 @@ def journal_options(out: str | os.PathLike, root: str | os.PathLike) -> dict | N
         "midi_tolerance_s": c["midi_tolerance_s"], "shard_size": c["shard_bytes"],
         "max_offset_ms": c.get("max_offset_ms"), "align": c.get("align", False),
         "dataset": c.get("dataset", "auto"), "audio": c.get("choices", {}).get("audio"),
+        "slakh_kit_map": c.get("slakh_kit_map", {}).get("scheme"),
     }
 
 
@@ -377,7 +394,7 @@ def prepare_config(root: str | os.PathLike, options: dict) -> dict:
                      shard_size=o["shard_size"], csv_path=csv_path, splits=_listed(o["split"]),
                      kits=None if o["kits"] is None else [str(k) for k in _listed(o["kits"])],
                      drummers=_listed(o["drummers"]), sample_fraction=o["sample_fraction"], seed=o["seed"], limit=o["limit"],
-                     max_offset_ms=o["max_offset_ms"], align=o["align"])
+                     max_offset_ms=o["max_offset_ms"], align=o["align"], slakh_kit_map=o["slakh_kit_map"])
     sel = c.pop("selection")
     flat = {k: c[k] for k in ("layout", "sample_rate_hz", "merge_ms", "pad_before_s", "clip_s", "codec",
                               "index_codec", "flac_level", "csv_tolerance_s", "midi_tolerance_s")}
@@ -385,7 +402,8 @@ def prepare_config(root: str | os.PathLike, options: dict) -> dict:
              "split": sel["splits"], "kits": sel["kits"], "drummers": sel["drummers"],
              "sample_fraction": sel["sample_fraction"], "seed": sel["seed"], "limit": sel["limit"], "csv": sel["csv"],
              "max_offset_ms": c.get("max_offset_ms"), "align": c.get("align", False),
-             "dataset": o.get("dataset", "auto"), "audio": o.get("audio")}
+             "dataset": o.get("dataset", "auto"), "audio": o.get("audio"),
+             "slakh_kit_map": c.get("slakh_kit_map", {}).get("scheme")}
     return flat
 
 

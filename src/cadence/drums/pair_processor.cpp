@@ -251,6 +251,8 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
     std::int64_t notes_read = 0;
     for (std::size_t k = 0; k < ann_paths.size(); ++k) {
       const std::string& path = ann_paths[k];
+      static const KitMap kAsRead;
+      const KitMap& kit_map = in.kit_maps.empty() ? kAsRead : in.kit_maps[k];
       if (midi_format) {
         io::midi::MidiFile midi;
         try {
@@ -272,7 +274,7 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
         for (const auto& n : midi.notes) {
           ++r.stats.notes_by_channel[n.channel & 15];
           if (cfg.channel_mask & (1u << (n.channel & 15))) {
-            hits.push_back({n.onset_s, n.pitch, n.velocity});
+            push_mapped(hits, {n.onset_s, n.pitch, n.velocity}, kit_map);
           } else {
             ++r.stats.notes_other_channels;
           }
@@ -294,7 +296,7 @@ PairResult process_pair_steps(const PairInput& in, const PrepareConfig& cfg, Pai
         }
         notes_read += static_cast<std::int64_t>(a.hits.size());
         add_unmapped(r.stats.unmapped_labels, a.unmapped_labels);
-        hits.insert(hits.end(), a.hits.begin(), a.hits.end());
+        for (const Hit& h : a.hits) push_mapped(hits, h, kit_map);
       }
     }
     if (!midi_format && hits.empty()) {

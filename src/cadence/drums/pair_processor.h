@@ -18,6 +18,7 @@
 #include "cadence/arrow/array.h"
 #include "cadence/drums/class_map.h"
 #include "cadence/drums/clip_codec.h"
+#include "cadence/drums/kit_map.h"
 #include "cadence/drums/label_table.h"
 #include "cadence/io/audio/flac_encoder.h"
 #include "cadence/io/zip/archive.h"
@@ -68,6 +69,8 @@ struct PairInput {
   std::vector<std::string> annotation_paths;  // non-empty: read instead of midi_path
   AnnotationFormat annotation_format = AnnotationFormat::Midi;
   std::vector<std::string> audio_paths;  // non-empty: read instead of audio_path
+  // Empty: pitches as read. Else one per annotation path (kit_map.h; an empty one: as read).
+  std::vector<KitMap> kit_maps;
 };
 
 // Reject reasons, a fixed list (their names are what the reject log and tests use).
