@@ -31,9 +31,42 @@ import numpy as np
 from cadence import drums
 from cadence.sample import drums as sample
 
-# The writer as it was before the fix: buffered label tables copied by take(), which keeps a
-# dictionary column's dictionary (the engine's) zero-copy.
-BEFORE = "import numpy as np; from cadence.drums import store; store.owned_copy = lambda t: t.take(np.arange(t.num_rows))\n"
+# The writer as it was before the fix (a4bfe92): the label tables buffered as given (the clip
+# table after take(), which keeps a dictionary column's dictionary zero-copy: the engine's), the
+# audio column combined (a copy).
+BEFORE = """
+import numpy as np, pyarrow as pa
+from cadence.drums import store
+def table_add(self, table):
+    self.buffer.append(table)
+    self.buffered_bytes += table.nbytes
+    self.rows += table.num_rows
+    if self.buffered_bytes >= store.ROW_GROUP_BYTES:
+        merged = pa.concat_tables(self.buffer)
+        rows = max(1, merged.num_rows * store.ROW_GROUP_BYTES // max(merged.nbytes, 1))
+        self.writer.write_table(merged, row_group_size=rows)
+        self.buffer, self.buffered_bytes = [], 0
+        return True
+    return False
+def audio_add(self, table):
+    audio = table.column("audio").combine_chunks()
+    n = len(audio)
+    offsets = np.frombuffer(audio.buffers()[1], np.int64, n + 1, audio.offset * 8)
+    data = audio.buffers()[2]
+    starts = np.empty(n, np.int64)
+    if n and (table.num_rows == 1 or "window_start_sample" not in table.column_names):
+        for k in range(n):
+            starts[k] = self.blob.add(memoryview(data)[offsets[k]:offsets[k + 1]])
+    elif n:
+        starts[:] = self.blob.add(memoryview(data)[offsets[0]:offsets[n]]) + offsets[:n] - offsets[0]
+    rest = table.drop_columns(["audio"]).take(np.arange(table.num_rows))
+    rest = rest.append_column(pa.field("audio_offset", pa.int64(), False), pa.array(starts))
+    rest = rest.append_column(pa.field("audio_bytes", pa.int64(), False), pa.array(np.diff(offsets)))
+    table_add(self.table, rest)
+    return True
+store._TableWriter.add = table_add
+store._AudioTableWriter.add = audio_add
+"""
 CHILD = "import sys; from cadence.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
@@ -73,6 +106,7 @@ def main() -> None:
     ap.add_argument("--shard-sizes", nargs="+", default=["64M", "1G"])
     ap.add_argument("--before", nargs="*", default=["32M"], help="limits to run the old writer at too")
     ap.add_argument("--clip", default="5")
+    ap.add_argument("--layout", default="clips")
     ap.add_argument("--jobs", default="2")
     ap.add_argument("--scratch", type=Path, help="where outputs go (default: a temporary directory)")
     args = ap.parse_args()
@@ -91,7 +125,7 @@ def main() -> None:
         for before in ([False, True] if limit in args.before else [False]):
             for shard in args.shard_sizes:
                 out = scratch / f"{'before' if before else 'after'}-{limit}-{shard}"
-                rss, wall = peak_rss(["drums", "prepare", str(root), str(out), "--layout", "clips", "--clip", args.clip,
+                rss, wall = peak_rss(["drums", "prepare", str(root), str(out), "--layout", args.layout, "--clip", args.clip,
                                       "--jobs", args.jobs, "--memory-limit", limit, "--shard-size", shard, "-q"], before)
                 report = json.loads((out / "report.json").read_text())
                 files = file_digests(out)

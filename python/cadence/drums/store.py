@@ -142,8 +142,9 @@ class _TableWriter:
         """Buffers a copy of `table` (see owned_copy), writing a row group when one is whole.
         Returns True: the writer holds nothing of `table`, so the caller may give its bytes back
         to the budget."""
-        table = owned_copy(table)
-        self.buffer.append(table)
+        self.buffer.append(owned_copy(table))
+        # Row groups are cut on the size of the tables as given, not of their copies (take()
+        # adds validity bitmaps): the cuts, and so the files' bytes, stay where they were.
         self.buffered_bytes += table.nbytes
         self.rows += table.num_rows
         if self.buffered_bytes >= ROW_GROUP_BYTES:
@@ -153,7 +154,7 @@ class _TableWriter:
     def flush(self) -> None:
         if self.buffer:
             merged = pa.concat_tables(self.buffer)  # no combine_chunks: the writer takes chunks
-            rows = max(1, merged.num_rows * ROW_GROUP_BYTES // max(merged.nbytes, 1))
+            rows = max(1, merged.num_rows * ROW_GROUP_BYTES // max(self.buffered_bytes, 1))
             self.writer.write_table(merged, row_group_size=rows)
             self.buffer, self.buffered_bytes = [], 0
 
@@ -257,7 +258,9 @@ class _AudioTableWriter:
                 starts[k] = self.blob.add(memoryview(data)[offsets[k]:offsets[k + 1]])
         elif n:  # clips: one write of every clip back to back
             starts[:] = self.blob.add(memoryview(data)[offsets[0]:offsets[n]]) + offsets[:n] - offsets[0]
-        rest = table.drop_columns(["audio"])  # copied by self.table.add
+        # Taken as before the copies (self.table.add copies it again, a few bytes a record): the
+        # row groups are cut on this table's size.
+        rest = table.drop_columns(["audio"]).take(np.arange(table.num_rows))
         rest = rest.append_column(pa.field("audio_offset", pa.int64(), False), pa.array(starts))
         rest = rest.append_column(pa.field("audio_bytes", pa.int64(), False), pa.array(np.diff(offsets)))
         self.table.add(rest)
