@@ -113,7 +113,9 @@ def collate(batch):
     (``audio`` (batch, n_samples) float32, ``classes`` / ``class_velocity`` (batch, n_classes)
     uint8, ``index``, ``onset_s``, ``onset_sample``, ``sample_rate_hz``, and ``pitches`` /
     ``velocities`` / ``hit_offsets`` for the MIDI hits), plus the string columns as lists.
-    Anything else goes to torch's default collate."""
+    In a DataLoader worker the batch goes into one of the worker's reused shared-memory buffers
+    (:mod:`.batch_pool`) and arrives as tensors over it. Anything else goes to torch's default
+    collate."""
     import torch  # noqa: PLC0415 - torch is optional: only DataLoader users need it
     from torch.utils.data import default_collate  # noqa: PLC0415
 
