@@ -99,28 +99,40 @@ def test_batches_equal_read_batch_and_buffers_are_reused(store, mode, persistent
 def test_kept_batches_stay_correct_when_the_pool_is_full(store):
     ds = drums.open(store)
     dl = loader(ds, batch_size=2)
-    kept = list(dl)  # more batches than MAX_ARENAS per worker: the rest go PyTorch's way
+    it = iter(dl)
+    pids = worker_pids(it) + [os.getpid()]
+    before = shm_names(pids)
+    kept = list(it)  # more batches than MAX_ARENAS per worker: the rest go PyTorch's way
     assert len(kept) > 2 * batch_pool.MAX_ARENAS
     pooled = [not b["audio"].is_shared() for b in kept]  # an arena's tensors are not torch's segments
     assert sum(pooled) == 2 * batch_pool.MAX_ARENAS
     check_batches(ds, kept, ("audio", "classes"))
     assert sorted(np.concatenate([b["index"].numpy() for b in kept]).tolist()) == list(range(len(ds)))
-    del kept, dl
+    del kept, dl, it
     drop_all()
+    assert shm_names(pids) == before
 
 
 def test_pin_memory_and_the_switch_off(store, monkeypatch):
     ds = drums.open(store)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*pin_memory.*")  # no accelerator on CI
-        batches = list(loader(ds, pin_memory=True, batch_size=32))
+        it = iter(loader(ds, pin_memory=True, batch_size=32))
+        pids = worker_pids(it) + [os.getpid()]
+        before = shm_names(pids)
+        batches = list(it)
     check_batches(ds, batches, ("audio", "class_velocity"))
-    del batches
+    del batches, it
     drop_all()
+    assert shm_names(pids) == before
     monkeypatch.setenv("CADENCE_SHARED_BATCHES", "0")  # PyTorch's own shared memory, per batch
-    batches = list(loader(ds, batch_size=32))
+    it = iter(loader(ds, batch_size=32))
+    pids = worker_pids(it) + [os.getpid()]
+    batches = list(it)
     check_batches(ds, batches, ("audio", "class_velocity"))
     assert batch_pool.mapped_arenas() == 0 and all(b["audio"].is_shared() for b in batches)
+    del batches, it
+    assert shm_names(pids) == before
 
 
 def test_a_killed_worker_is_an_error_and_leaves_nothing(store):
