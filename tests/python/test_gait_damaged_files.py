@@ -126,3 +126,15 @@ def test_a_million_columns_named_alike(tmp_path, capsys):
         warnings.simplefilter("ignore")
         code, _, err = run(capsys, "gait", "features", path, "-o", tmp_path / "f.parquet")
     assert code == 2 and "'knee_flexion_angle_ipsi_rad' (1,000,000 columns)" in err, err
+
+
+@pytest.mark.parametrize("header", [b"subject,task\rphase_ipsi,knee_angle", b"subject,\x00task,phase_ipsi"])
+def test_a_header_the_csv_module_cannot_split_is_pyarrows_to_judge(tmp_path, capsys, header):
+    """The repeated-name check split the header with the csv module, whose csv.Error (a lone
+    carriage return, a NUL) escaped as a traceback (gait_input_fuzz, in a one-minute `make fuzz` run)."""
+    path = tmp_path / "odd.csv"
+    path.write_bytes(header + b"\nS1,walk,0,1\n")
+    with pytest.raises(ValueError):
+        LocomotionData(path, verbose=False)
+    code, _, err = run(capsys, "gait", "features", path, "-o", tmp_path / "f.parquet")
+    assert code == 2 and str(path) in err, err

@@ -67,7 +67,10 @@ def csv_read_options(path: Path, block_bytes: int = 1 << 20) -> pacsv.ReadOption
     except OSError:
         pass  # the reader says why
     header = b"".join(parts)
-    names = next(csv.reader([header.decode("utf-8", "replace").rstrip("\r")]), [])
+    try:
+        names = next(csv.reader([header.decode("utf-8", "replace").rstrip("\r")]), [])
+    except csv.Error:  # a stray carriage return or NUL in the header: pyarrow's reader says what
+        names = []
     repeated = sorted((c, n) for c, n in Counter(names).items() if n > 1)
     if repeated:
         shown = ", ".join(f"{c!r} ({n:,} columns)" for c, n in repeated[:5])
