@@ -3,7 +3,7 @@
 Slakh renders each drum stem with a Kontakt kit, named by the stem's ``plugin_name`` in
 metadata.yaml. Off by default: the stems' MIDI notes are used as the General MIDI pitches they
 mostly are. But a kit's keys are not all GM: ``funk_kit.nkm`` plays its ride bell on key 54 (GM:
-splash) and its hi tom on 52-53 (GM: china, ride bell), ``street_knowledge_kit.nkm`` a shaker on
+tambourine) and its hi tom on 52-53 (GM: china, ride bell), ``street_knowledge_kit.nkm`` a shaker on
 41 (GM: low floor tom), and keys 60-71 of the Kontakt Factory kits play patterns (a kick and a
 hi-hat at once). Turn the map on when the labels must name what the audio sounds like, as
 ADTOF trains on Slakh.
