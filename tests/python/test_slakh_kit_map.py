@@ -158,3 +158,18 @@ def test_engine_checks_the_kit_maps():
         with pytest.raises(ValueError, match=message):
             _core.PrepareRun([(["a.mid"], "midi", ["a.wav"], float("nan"), maps)], job, **engine)
     assert len(_core.PrepareRun([(["a.mid"], "midi", ["a.wav"], float("nan"), [[]])], job, **engine)) == 1
+
+
+def test_kit_maps_travel_with_the_pair(slakh):
+    """A Ray task rebuilds its pairs from JSON (ray_executor.py): the kit maps come with them."""
+    from cadence.drums import datasets
+    from cadence.drums.corpus import Corpus, PairInput
+
+    pairs, unknown = kit_maps.apply(datasets.list_pairs(Corpus(slakh), "slakh").pairs, "adtof")
+    assert unknown == {} and all(len(p.kit_maps) == len(p.annotation_paths) for p in pairs)
+    for p in pairs:
+        back = PairInput.from_json(json.loads(json.dumps(p.to_json())))
+        assert back.engine_input(str)[4] == p.engine_input(str)[4]  # [3] is NaN (no CSV duration)
+        assert back.engine_input(str)[4][0][54] == (53,) and back.engine_input(str)[4][0][60] == (36, 42)
+    plain = datasets.list_pairs(Corpus(slakh), "slakh").pairs[0]
+    assert "kit_maps" not in plain.to_json() and len(plain.engine_input(str)) < 5
