@@ -95,3 +95,14 @@ def test_a_whole_journal_still_resumes(prepared, tmp_path, capsys, drum_corpus):
     assert header["version"] == 2 and len(commits) >= 2
     assert run(capsys, "drums", "prepare", drum_corpus, out, "--resume", "-q")[0] == 0
     assert run(capsys, "drums", "verify", out)[0] == 0
+
+
+def test_a_report_nested_deeper_than_json_parses_is_replaced(prepared, tmp_path, capsys, drum_corpus):
+    """report.json is re-derived on --resume; one nested 100,000 deep raised RecursionError from
+    mark_running (resume_fuzz, a 90-second `make fuzz` run)."""
+    out = _damaged(prepared, tmp_path, lambda lines: lines)
+    (out / "report.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    code, _, err = run(capsys, "drums", "verify", out)
+    assert code == 0, err
+    assert run(capsys, "drums", "prepare", drum_corpus, out, "--resume", "-q")[0] == 0
+    assert json.loads((out / "report.json").read_text())["interrupted"] is False

@@ -138,3 +138,27 @@ def test_a_header_the_csv_module_cannot_split_is_pyarrows_to_judge(tmp_path, cap
         LocomotionData(path, verbose=False)
     code, _, err = run(capsys, "gait", "features", path, "-o", tmp_path / "f.parquet")
     assert code == 2 and str(path) in err, err
+
+
+@pytest.mark.parametrize("column, array", [
+    ("phase_ipsi", lambda n: pa.array([{"x": 1.0}] * n)),
+    ("step", lambda n: pa.array([[1]] * n)),
+    ("subject", lambda n: pa.array([{"id": "S1"}] * n)),
+])
+def test_key_columns_of_another_kind_are_refused_by_name(sample, tmp_path, capsys, column, array):
+    """A struct phase raised TypeError from numpy inside build_index (gait_input_fuzz, a
+    90-second `make fuzz` run); nested subjects or steps were as bad."""
+    t = pq.read_table(sample)
+    t = t.set_column(t.schema.get_field_index(column), column, array(t.num_rows))
+    path = tmp_path / "kinds.parquet"
+    pq.write_table(t, path)
+    with pytest.raises(ValueError, match=f"'{column}' holds"):
+        LocomotionData(path, verbose=False)
+    code, _, err = run(capsys, "gait", "features", path, "-o", tmp_path / "f.parquet")
+    assert code == 2 and f"'{column}' holds" in err, err
+
+
+def test_settings_nested_deeper_than_json_parses_mean_the_default_limit(tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "settings.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    assert LocomotionDataCache(tmp_path / "c").max_bytes == 1000 * 2**20

@@ -19,7 +19,7 @@ def mark_running(out: Path, planned: int) -> None:
     (store.progress). The earlier runs' figures and segments are kept."""
     try:
         report = json.loads((out / REPORT).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nesting deeper than json parses
         report = {}
     report = report if isinstance(report, dict) else {}
     with atomic_path(out / REPORT) as tmp:
@@ -31,7 +31,7 @@ def previous_segments(out: Path) -> list[dict]:
     """The runs listed in the report of an earlier run into `out` (none if it has no report)."""
     try:
         segments = json.loads((out / REPORT).read_text(encoding="utf-8")).get("segments", [])
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return []
     return segments if isinstance(segments, list) else []
 

@@ -558,7 +558,7 @@ def progress(root: Path) -> tuple[int, int | None] | None:
     for a report written before reports counted it. No report at all says nothing: None."""
     try:
         report = json.loads((root / REPORT).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nesting deeper than json parses
         return None
     if not isinstance(report, dict):
         return None

@@ -101,7 +101,7 @@ class EntryStore:
     def recorded_limit(self) -> int | None:
         try:
             value = json.loads((self.cache_dir / _SETTINGS).read_text())["max_bytes"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None  # none recorded, or unreadable: the default
         return value if isinstance(value, int) and value >= 0 else None
 

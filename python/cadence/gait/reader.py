@@ -203,6 +203,18 @@ class GaitFile:
             shown = ", ".join(f"{c!r} ({n:,} columns)" for c, n in repeated[:5])
             raise ValueError(f"{self.path}: several columns have the same name: {shown}; cadence cannot tell "
                              f"which to read. Rename or remove the repeated columns")
+        # The key columns become codes and numbers: a nested column (lists, structs) or a phase or
+        # step that is not a number is refused by name, not met as a TypeError from numpy.
+        def number(t) -> bool:
+            return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+                    or pa.types.is_boolean(t) or pa.types.is_null(t))
+
+        wrong = [c for c in (self.subject_col, self.task_col, self.condition_col) if c and pa.types.is_nested(self.types[c])]
+        wrong += [c for c in (self.phase_col, self.step_col) if c in self.types and not number(self.types[c])]
+        if wrong:
+            shown = ", ".join(f"{c!r} holds {self.types[c]}" for c in wrong)
+            raise ValueError(f"{self.path}: {shown}; {self.phase_col!r} and {self.step_col!r} must be numbers, "
+                             f"{self.subject_col!r} and {self.task_col!r} names or numbers")
 
     @property
     def features(self) -> list[str]:
