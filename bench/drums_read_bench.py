@@ -309,7 +309,7 @@ def main() -> None:
     w, c, _ = timed(lambda: batches(c5, o5, keep=False))
     gc5 = read_all(c5, o5)
     row("clips 5 s (auto)", w, c, len(o5))
-    flac_rows = c5._s.src["codec"][o5] == drums.dataset.CODEC_IDS["flac"]
+    flac_rows = c5._s.src["codec"][o5] == drums.directory.CODEC_IDS["flac"]
     assert np.array_equal(gc5[flac_rows], got5[flac_rows]), "5 s FLAC clips differ from index windows"
 
     # Two jobs, with the ceiling of the machine in the same minutes.

@@ -16,7 +16,7 @@ from cadence import _core
 from cadence.cli import drums as cli_drums
 import importlib
 
-from cadence.drums import dataset, store
+from cadence.drums import dataset, directory, store
 from cadence.gait import features, phase, reader
 from cadence.gait.cache import LocomotionDataCache
 from cadence.sample import gait as sample_gait
@@ -31,7 +31,7 @@ def sources():
 
 def test_codec_ids_and_reject_names_are_the_engines():
     assert _core.drums_codecs() == ["auto", "flac", "pcm16", "float16", "float32"]
-    assert dataset.CODEC_IDS == {"flac": 1, "pcm16": 2, "float16": 3, "float32": 4}
+    assert directory.CODEC_IDS == {"flac": 1, "pcm16": 2, "float16": 3, "float32": 4}
     assert prepare_mod.CODECS == ("flac", "pcm16", "float16", "float32")
     reasons = _core.drums_reject_reasons()
     assert reasons[0] == "none" and {"missing_audio", "missing_midi", "misaligned"} <= set(reasons)

@@ -10,8 +10,10 @@
 """
 
 from .class_maps import load_class_map
-from .dataset import Batch, DrumDataset, IncompleteDatasetWarning, StoredAudioError, open
+from .dataset import DrumDataset
+from .directory import Batch, IncompleteDatasetWarning, StoredAudioError
 from .prepare import NothingSelected, journal_options, prepare, prepare_config
+from .reader import open  # noqa: A004 - cadence.drums.open, the module's entry
 from .report import format_report as prepare_format
 from .store import JOURNAL
 from .mix import Mix, mix

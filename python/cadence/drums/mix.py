@@ -24,7 +24,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .dataset import Batch, DrumDataset, join
+from .dataset import DrumDataset, join
+from .directory import Batch
 from .sampling import BlockShuffleSampler
 from .sequences import SequenceDataset
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from . import batch_pool
-from .dataset import Batch
+from .directory import Batch
 
 
 class BlockShuffleSampler:

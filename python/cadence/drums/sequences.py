@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import _core
-from .dataset import _OPEN, Batch, _in_dataloader_worker, _INHERITED_JOBS, _Joined, _Shared
+from .directory import INHERITED_JOBS, OPEN_DATASETS, Batch, Directory, JoinedDirectories, in_dataloader_worker
 from .inputs import view_mask
 from .store import DATASET_COLUMN, dataset_of
 
@@ -155,8 +155,8 @@ class SequenceDataset:
     def __init__(self, path: str | os.PathLike, *, length_s: float = 4.0, hop_s: float | None = None,
                  fps: float = 100.0, hop_samples: int | None = None, features=None,
                  target_widening: Sequence[float] = (), offsets: str = "fixed", seed: int = 0, jobs: int = 0,
-                 _shared: _Shared | None = None, _files: np.ndarray | None = None):
-        self._s = _shared or _Shared(Path(path))
+                 _shared: Directory | None = None, _files: np.ndarray | None = None):
+        self._s = _shared or Directory(Path(path))
         s = self._s
         self.path = s.root
         if s.layout != "index":
@@ -226,7 +226,7 @@ class SequenceDataset:
         self._item_k = np.arange(len(self._item_file), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
         self._job = None
         self._job_key = None
-        _OPEN.add(self)
+        OPEN_DATASETS.add(self)
 
     # ---- size, epochs, views ----------------------------------------------------------------
     def __len__(self) -> int:
@@ -255,7 +255,7 @@ class SequenceDataset:
         view._item_file = np.repeat(view._files, counts)
         view._item_k = np.arange(len(view._item_file), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
         view._job = view._job_key = None
-        _OPEN.add(view)
+        OPEN_DATASETS.add(view)
         return view
 
     def filter(self, *, split: str | Sequence[str] | None = None, kits: Sequence[str | int] | None = None,
@@ -279,7 +279,7 @@ class SequenceDataset:
         window starts where its part puts it (random offsets: the part's seed and epoch). Returns
         (dataset, items, files), the offsets int64, one per part."""
         shared = list({id(p._s): p._s for p in parts}.values())  # a directory twice (two views) joined once
-        joined = _Joined.join(shared)
+        joined = JoinedDirectories.join(shared)
         file_base = np.array([joined.file_base[[id(s) for s in shared].index(id(p._s))] for p in parts], np.int64)
         first = parts[0]
         out = _JoinedSequences(first.path, length_s=first.length_s, hop_s=first.hop_s, fps=first.fps,
@@ -303,8 +303,8 @@ class SequenceDataset:
         key = (os.getpid(), self.jobs)
         if self._job is None or self._job_key != key:
             if self._job is not None and self._job_key[0] != key[0]:
-                _INHERITED_JOBS.append(self._job)  # inherited through fork: never join its threads
-            jobs = 1 if self.jobs == 0 and _in_dataloader_worker() else self.jobs
+                INHERITED_JOBS.append(self._job)  # inherited through fork: never join its threads
+            jobs = 1 if self.jobs == 0 and in_dataloader_worker() else self.jobs
             self._job = _core.Job(jobs, 0)
             self._job_key = key
         return self._job
@@ -397,7 +397,7 @@ class SequenceDataset:
         self.__dict__.update(state)
         if self.features is not None:
             self._spec = self.features.engine(self.sample_rate_hz, self.hop_samples)
-        _OPEN.add(self)
+        OPEN_DATASETS.add(self)
 
     def __repr__(self) -> str:
         what = "" if self.features is None else f", features={type(self.features).__name__}"
@@ -426,7 +426,7 @@ def _round_samples(seconds: float, rate: int) -> int:
     return int(_core.drums_onset_window(0, 0.0, float(seconds), int(rate))[1])
 
 
-def _file_table(s: _Shared) -> dict[str, np.ndarray]:
+def _file_table(s: Directory) -> dict[str, np.ndarray]:
     """Per stored file, in the AudioStore's source order (files-*.parquet, shard after shard):
     length, rate and the names to filter on."""
     columns = [*_FILE_COLUMNS, "sample_rate_hz", "n_samples"]

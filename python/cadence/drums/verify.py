@@ -11,7 +11,8 @@ import pyarrow.compute as pc
 
 from .. import _core
 from . import alignment
-from .dataset import DrumDataset, _Shared
+from .dataset import DrumDataset
+from .directory import Directory
 from .report import records_in
 from .store import JOURNAL, check_file, incomplete_message, progress, read_journal
 
@@ -124,7 +125,7 @@ def _decode_all(root: Path) -> list[str]:
     decode every stored file or clip whole: each FLAC frame must carry the number its table
     gives it, and every item must give exactly its sample count."""
     try:
-        shared = _Shared(root)
+        shared = Directory(root)
         store = shared.store()
     except (ValueError, OSError) as e:
         return [str(e)]
