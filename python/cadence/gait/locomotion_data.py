@@ -204,7 +204,11 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
 
     def read_columns(self, names: list[str]) -> pa.Table:
         if self.gait_file.file_type == "parquet":
-            return pq.read_table(self.data_path, columns=names, use_threads=True)
+            # memory_map: the column chunks are decoded straight from the page cache. Without it
+            # pyarrow first reads them into fresh buffers (the whole file at UMich scale, 0.5 GB),
+            # and faulting those pages in from several threads cost 1.5-4 s of kernel time of a
+            # ~0.7 s decode on the 2-core VM (bench/RESULTS.md, issue 20)
+            return pq.read_table(self.data_path, columns=names, use_threads=True, memory_map=True)
         return pacsv.read_csv(self.data_path, read_options=csv_read_options(self.data_path),
                               convert_options=pacsv.ConvertOptions(include_columns=names))
 
@@ -399,7 +403,7 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         if self.gait_file.file_type != "parquet":
             table = self.read_columns(names)
             return pa.concat_tables([table.slice(s, n) for s, n in runs]).combine_chunks()
-        pf = pq.ParquetFile(self.data_path)
+        pf = pq.ParquetFile(self.data_path, memory_map=True)  # see read_columns
         starts = np.cumsum([0] + [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)])
         first, last = runs[0][0], runs[-1][0] + runs[-1][1]
         groups = list(range(np.searchsorted(starts, first, "right") - 1, np.searchsorted(starts, last, "left")))
