@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +59,33 @@ class OutlierNaNWarning(UserWarning):
 
 
 class _Shared:
-    """What a LocomotionData and the views ``filter`` makes of it hold in common."""
+    """What a LocomotionData and the views ``filter`` makes of it hold in common.
 
-    def __init__(self, analyse) -> None:
+    It holds no reference back to them: a memo of a bound method made a cycle (object -> shared
+    -> method -> object), so a dropped LocomotionData kept its columns (0.7 GB at UMich scale)
+    until the garbage collector's next full pass, and each new read into fresh memory then cost
+    seconds of kernel time (bench/RESULTS.md, issue 20)."""
+
+    ANALYSES_KEPT = 256
+
+    def __init__(self) -> None:
         self.table: pa.Table | None = None
         self.df: pd.DataFrame | None = None
-        self.analyse = lru_cache(maxsize=256)(analyse)
+        self._analyses: OrderedDict = OrderedDict()  # least recently used first
+        self._lock = threading.Lock()
+
+    def analyse(self, owner: "LocomotionData", *key):
+        """``owner._analyse_uncached(*key)``, remembered for the owner and its views."""
+        with self._lock:
+            if key in self._analyses:
+                self._analyses.move_to_end(key)
+                return self._analyses[key]
+        out = owner._analyse_uncached(*key)
+        with self._lock:
+            self._analyses[key] = out
+            if len(self._analyses) > self.ANALYSES_KEPT:
+                self._analyses.popitem(last=False)
+        return out
 
 
 class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
@@ -161,7 +183,7 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         self.cache, self._cache_results = open_cache(cache), cache_results
         self.cycle_index = self.gait_file.build_index()
         self.selection = Selection()
-        self.shared = _Shared(self._analyse_uncached)
+        self.shared = _Shared()
         self.subjects: list[str] = sorted(self.cycle_index.subject_names)
         self.tasks: list[str] = sorted(self.cycle_index.task_names)
         self._check_phase(verbose)
@@ -383,7 +405,8 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         runs = self.runs_of(groups)
         columns = [self.column_of(n) for n in names]
         table = self.feature_table()
-        if table is None or any(c not in table.column_names for c in columns):
+        # column_names builds a new list at each access: once here, not once per column
+        if table is None or not set(columns) <= set(table.column_names):
             table = self.read_rows(runs, columns)  # just the row groups that hold these rows
             runs = [(0, table.num_rows)]
         out = []
@@ -497,8 +520,8 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         if groups is None:
             return None, []
         if self.selection.trivial:  # one engine call over the group(s), cached
-            return self.shared.analyse(tuple(groups), tuple(names), float(threshold), bool(among_valid),
-                                        self.nan_policy), names
+            return self.shared.analyse(self, tuple(groups), tuple(names), float(threshold), bool(among_valid),
+                                       self.nan_policy), names
         x = self._all_cycles(groups, names)
         kept = self._kept(groups, x.shape[0])
         x = x if kept is None else x[kept]
