@@ -276,3 +276,19 @@ def test_the_parent_of_a_dataset_folder_names_the_folder(samples, tmp_path):
     shutil.copytree(samples["mdb"], parent / "MDB Drums")
     with pytest.raises(NothingSelected, match="holds one folder, MDB Drums, which is MDB-Drums: give '.*MDB Drums' as ROOT"):
         drums.prepare(parent, tmp_path / "out", show_progress=False)
+
+
+def test_a_flac_beside_an_mp3_is_read_first(samples, tmp_path):
+    """RBMA13/TMIDT with a libsndfile without MP3 (the wheels'): the converted FLAC beside each MP3
+    is the recording; the MP3 is then listed as unpaired."""
+    root = tmp_path / "rbma_13"
+    shutil.copytree(samples["rbma13"], root)
+    for mp3 in (root / "audio").glob("*.mp3"):
+        data, rate = soundfile.read(mp3, dtype="float32")
+        soundfile.write(mp3.with_suffix(".flac"), data, rate, subtype="PCM_16")
+    listing = datasets.list_pairs(Corpus(root))
+    assert [p.audio_paths for p in listing.pairs] == [(f"audio/{p.pair_id}.flac",) for p in listing.pairs]
+    report = drums.prepare(root, tmp_path / "out", show_progress=False, jobs=2)
+    assert report["files_ok"] == len(listing.pairs) and report["rejected"] == {}
+    assert sorted(f for f in report["unpaired_files"] if f.endswith(".mp3")) == sorted(
+        f"audio/{p.pair_id}.mp3" for p in listing.pairs)

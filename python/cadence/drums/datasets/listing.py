@@ -57,3 +57,13 @@ def paired(corpus: Corpus, dataset: str, fmt: str, entries, found: str, **listin
                                meta_of(source_id=pair_id, **meta)))
     return Listing(dataset, pairs, rejects, found=f"{corpus.name} ({found}): {len(pairs)} pair(s), "
                                                   f"{len(rejects)} without their recording", **listing)
+
+
+#: Where a dataset ships MP3 (RBMA13, TMIDT), a FLAC or WAV of the same name beside it is read
+#: first: the way to use those sets with a libsndfile built without MP3 (the wheels': vendor/).
+CONVERTED_FIRST = (".flac", ".wav", ".mp3")
+
+
+def recording(files: set[str], stem: str) -> str:
+    """``stem`` + the first suffix of CONVERTED_FIRST the corpus has (``.mp3`` when none)."""
+    return next((stem + x for x in CONVERTED_FIRST if stem + x in files), stem + ".mp3")

@@ -3,7 +3,8 @@
     annotations/drums_f/RBMA-13-Track-NN.txt   "time <TAB> class" (the full 47-class list:
                                                index = GM pitch - 35), read
     annotations/drums_l/, drums_m/, beats/     the same onsets in 18 and 8 classes; beats
-    audio/RBMA-13-Track-NN.mp3                 the track (MP3: a libsndfile with MP3 support)
+    audio/RBMA-13-Track-NN.mp3                 the track (MP3: a libsndfile with MP3 support, or a
+                                               .flac/.wav of the same name beside it, read first)
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import posixpath
 
 from ..corpus import Corpus
-from .listing import Listing, paired
+from .listing import Listing, paired, recording
 
 TITLE = "RBMA13"
 NAME = "rbma13"
@@ -30,8 +31,9 @@ def detect(corpus: Corpus) -> bool:
 
 
 def list_pairs(corpus: Corpus, *, csv=None, audio=None) -> Listing:
+    files = set(corpus.files())
     entries = []
-    for f in _annotations(corpus.files()):
+    for f in _annotations(sorted(files)):
         track = posixpath.basename(f)[:-4]
-        entries.append((track, [f], [f"audio/{track}.mp3"], {}))
+        entries.append((track, [f], [recording(files, f"audio/{track}")], {}))
     return paired(corpus, NAME, "rbma13", entries, f"RBMA13, {len(entries)} drums_f annotation(s)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 
 from ..corpus import Corpus
-from .listing import Listing, paired
+from .listing import Listing, paired, recording
 
 TITLE = "TMIDT"
 NAME = "tmidt"
@@ -35,12 +35,13 @@ def detect(corpus: Corpus) -> bool:
 
 
 def list_pairs(corpus: Corpus, *, csv=None, audio=None) -> Listing:
-    notes = _annotations(corpus.files())
+    files = set(corpus.files())
+    notes = _annotations(sorted(files))
     songs = sorted(n for n in notes if not n.endswith("_accomp"))
     entries = []
     for song in songs:
         variant = f"{song}_accomp" if audio == "accomp" else song
-        entries.append((song, [notes.get(variant, notes[song])], [f"mp3/{variant}.mp3"], {}))
+        entries.append((song, [notes.get(variant, notes[song])], [recording(files, f"mp3/{variant}")], {}))
     listing = paired(corpus, NAME, "tmidt", entries, f"TMIDT, {len(songs)} song(s)", choices={"audio": audio})
     # The other variant's annotation holds the same onsets: read by no pair, on purpose.
     listing.metadata |= {f for n, f in notes.items() if f not in {p.annotation_paths[0] for p in listing.pairs}}
