@@ -20,6 +20,7 @@ import copy
 import importlib.util
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,30 @@ class OutlierNaNWarning(UserWarning):
     """``find_outlier_cycles`` found no outlier only because of NaN: under LocoHub's rule one
     cycle holding NaN makes the mean pattern, and so every RMSE, NaN. The answer (LocoHub's) is
     kept; the warning says how to get one."""
+
+
+_POOL_LOCK = threading.Lock()
+
+
+@contextmanager
+def decoding_pool():
+    """Parquet decoded with jemalloc (else the system's malloc), not pyarrow's default mimalloc:
+    with transparent huge pages on, mimalloc handing freed pages back while the decoding threads
+    allocate cost 1.7-3.2 s of kernel time per UMich-scale read on the 2-core VM, against
+    0.37-0.47 s with jemalloc or malloc; the same columns (bench/RESULTS.md, issue 20). pyarrow's
+    Parquet reader takes no pool argument, so the default pool is swapped for the read (buffers
+    remember their pool; an allocation another thread makes meanwhile only lands in jemalloc)."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        pool = pa.system_memory_pool()
+    with _POOL_LOCK:
+        previous = pa.default_memory_pool()
+        pa.set_memory_pool(pool)
+        try:
+            yield
+        finally:
+            pa.set_memory_pool(previous)
 
 
 class _Shared:
@@ -230,7 +255,8 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
             # pyarrow first reads them into fresh buffers (the whole file at UMich scale, 0.5 GB),
             # and faulting those pages in from several threads cost 1.5-4 s of kernel time of a
             # ~0.7 s decode on the 2-core VM (bench/RESULTS.md, issue 20)
-            return pq.read_table(self.data_path, columns=names, use_threads=True, memory_map=True)
+            with decoding_pool():
+                return pq.read_table(self.data_path, columns=names, use_threads=True, memory_map=True)
         return pacsv.read_csv(self.data_path, read_options=csv_read_options(self.data_path),
                               convert_options=pacsv.ConvertOptions(include_columns=names))
 
@@ -430,7 +456,8 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         starts = np.cumsum([0] + [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)])
         first, last = runs[0][0], runs[-1][0] + runs[-1][1]
         groups = list(range(np.searchsorted(starts, first, "right") - 1, np.searchsorted(starts, last, "left")))
-        table = pf.read_row_groups(groups, columns=names)
+        with decoding_pool():
+            table = pf.read_row_groups(groups, columns=names)
         base = int(starts[groups[0]])
         sliced = [table.slice(s - base, n) for s, n in runs]
         return pa.concat_tables(sliced).combine_chunks()
