@@ -68,15 +68,20 @@ def csv_read_options(path: Path, block_bytes: int = 1 << 20) -> pacsv.ReadOption
         pass  # the reader says why
     header = b"".join(parts)
     try:
-        names = next(csv.reader([header.decode("utf-8", "replace").rstrip("\r")]), [])
+        refuse_repeated_names(path, next(csv.reader([header.decode("utf-8", "replace").rstrip("\r")]), []))
     except csv.Error:  # a stray carriage return or NUL in the header: pyarrow's reader says what
-        names = []
-    repeated = sorted((c, n) for c, n in Counter(names).items() if n > 1)
-    if repeated:
+        pass
+    return pacsv.ReadOptions(block_size=max(block_bytes, 2 * len(header) + 2))
+
+
+def refuse_repeated_names(path: Path, names: list[str]) -> None:
+    """A ValueError naming the column names used more than once (an export that repeated one):
+    no reader can tell which to read."""
+    if len(set(names)) != len(names):
+        repeated = sorted((c, n) for c, n in Counter(names).items() if n > 1)
         shown = ", ".join(f"{c!r} ({n:,} columns)" for c, n in repeated[:5])
         raise ValueError(f"{path}: several columns have the same name: {shown}; cadence cannot tell which to "
                          f"read. Rename or remove the repeated columns")
-    return pacsv.ReadOptions(block_size=max(block_bytes, 2 * len(header) + 2))
 
 
 def peek_columns(path: Path, file_type: str) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shlex
 import warnings
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ import pyarrow.parquet as pq
 
 from .. import _core
 from . import batches
-from .loading import csv_read_options, file_type_of, warn
+from .loading import csv_read_options, file_type_of, refuse_repeated_names, warn
 
 #: Points per gait cycle (LocoHub: phase 0..100, both ends included), from the engine.
 POINTS_PER_CYCLE: int = _core.GAIT_POINTS_PER_CYCLE
@@ -196,13 +195,9 @@ class GaitFile:
         missing = [c for c in roles.values() if c not in self.columns]
         if missing:
             raise LayoutError(self.path, missing, self.columns, roles)
-        # A name used by several columns (an export that repeated one) cannot say which to read:
-        # refused by name and count, however many repeats (Arrow would fail deep inside a read).
-        if len(set(self.columns)) != len(self.columns):
-            repeated = sorted((c, n) for c, n in Counter(self.columns).items() if n > 1)
-            shown = ", ".join(f"{c!r} ({n:,} columns)" for c, n in repeated[:5])
-            raise ValueError(f"{self.path}: several columns have the same name: {shown}; cadence cannot tell "
-                             f"which to read. Rename or remove the repeated columns")
+        # Repeated names (Parquet; a CSV's header was checked before pyarrow parsed it): Arrow
+        # would fail deep inside a read.
+        refuse_repeated_names(self.path, self.columns)
         # The key columns become codes and numbers: a nested column (lists, structs) or a phase or
         # step that is not a number is refused by name, not met as a TypeError from numpy.
         def number(t) -> bool:
