@@ -180,6 +180,7 @@ def test_disk_full_then_resume(drum_corpus, tmp_path, disk):
     err = (log / "first.err").read_text()
     assert first_rc == 2, err
     assert "No space left on device" in err and "--resume" in err
+    assert "choose another location" not in err  # the advice once: prepare's own, no generic hint after it
     assert not [n for n in (log / "left.txt").read_text().split() if TEMP_MARK in n or n.endswith(".tmp")]
     assert int((log / "second.rc").read_text()) == 0, (log / "second.err").read_text()
     reference = tmp_path / "reference"

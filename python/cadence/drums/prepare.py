@@ -249,7 +249,7 @@ def prepare(
             fix = "Free some space" if e.errno in (errno.ENOSPC, errno.EDQUOT) else "Fix the cause"
             raise OSError(e.errno, f"{out}: {e.strerror or e} while writing a shard; the "
                           f"{len(store.commits)} committed commit(s) are kept and the half-written shard "
-                          f"was removed. {fix}, then run the same command with --resume") from e
+                          f"was removed. {fix}, then run the same command with --resume", str(out)) from e
     report = _report(store, totals, runner.job, time.perf_counter() - start, len(selected), len(todo), interrupted,
                      unpaired) | {"inputs_planned": planned} | runner.report_extra
     if slakh_kit_map is not None:  # drum stems whose kit the table lacks: their notes as GM
