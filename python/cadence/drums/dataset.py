@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from .. import _core
 from .inputs import view_mask
+from .sampling import in_order
 from .directory import (INHERITED_JOBS, ITEM_STRINGS, OPEN_DATASETS, Batch, Directory, JoinedDirectories,
                         in_dataloader_worker)
 from .store import DATASET_COLUMN, JOURNAL, PAIR_COLUMNS, read_journal
@@ -276,10 +277,7 @@ class DrumDataset:
     def iter_batches(self, batch_size: int = 256, *, drop_last: bool = False) -> Iterator[dict]:
         """Batches in storage order (consecutive records, file after file): the fastest epoch,
         each file's bytes read once and sequentially. Shuffle between epochs with a sampler."""
-        n = len(self)
-        stop = n - n % batch_size if drop_last else n
-        for start in range(0, stop, batch_size):
-            yield self.read_batch(np.arange(start, min(start + batch_size, n)))
+        return in_order(self.read_batch, len(self), batch_size, drop_last)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()

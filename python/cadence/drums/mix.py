@@ -26,7 +26,7 @@ import numpy as np
 
 from .dataset import DrumDataset, join
 from .directory import Batch
-from .sampling import BlockShuffleSampler
+from .sampling import BlockShuffleSampler, in_order
 from .sequences import SequenceDataset
 
 #: ADTOF's ``regulateSamplingProbability`` (its hyperparameters.py): default pick probability
@@ -185,10 +185,7 @@ class Mix:
 
     def iter_batches(self, batch_size: int = 256, *, drop_last: bool = False) -> Iterator[dict]:
         """This epoch's draws in order, ``batch_size`` at a time, as :meth:`read_batch` gives them."""
-        n = len(self)
-        stop = n - n % batch_size if drop_last else n
-        for start in range(0, stop, batch_size):
-            yield self.read_batch(np.arange(start, min(start + batch_size, n)))
+        return in_order(self.read_batch, len(self), batch_size, drop_last)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()

@@ -67,6 +67,14 @@ class BlockShuffleSampler:
         return self.n
 
 
+def in_order(read_batch, n: int, batch_size: int, drop_last: bool) -> Iterator:
+    """``read_batch`` over positions 0..n-1, ``batch_size`` at a time, in order (the last short
+    batch left out with ``drop_last``): the ``iter_batches`` of every reader."""
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        yield read_batch(np.arange(start, min(start + batch_size, n)))
+
+
 def stream(ds, batch_size: int = 128):
     """An iterable over `ds` in storage order, batch by batch: the fastest epoch (each file's
     bytes read once, in order). With PyTorch installed it is a ``torch.utils.data.IterableDataset``

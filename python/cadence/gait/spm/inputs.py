@@ -13,6 +13,16 @@ class SpmInputError(ValueError):
     """Data an SPM test cannot use (too few observations, NaN, shapes that differ)."""
 
 
+def paired_curves(YA, YB, names: tuple[str, str] = ("YA", "YB")) -> tuple[np.ndarray, np.ndarray]:
+    """Both groups of a paired test as :func:`curves`, refused unless they hold the same
+    observations (shapes)."""
+    a, b = curves(YA, names[0]), curves(YB, names[1])
+    if a.shape != b.shape:
+        raise SpmInputError(f"{names[0]}, {names[1]}: a paired test needs the same observations in both, got "
+                            f"shapes {a.shape} and {b.shape}")
+    return a, b
+
+
 def curves(Y, name: str = "Y", min_rows: int = 2) -> np.ndarray:
     """``Y`` as a C-contiguous float64 (J, Q) array of finite values."""
     try:

@@ -161,10 +161,7 @@ def ttest(y, mu=None, roi=None) -> SnPM_T:
 def ttest_paired(yA, yB, roi=None) -> SnPM_T:
     """Paired permutation test: the one-sample test of yA - yB."""
     inputs.unsupported(roi=roi)
-    a, b = inputs.curves(yA, "yA"), inputs.curves(yB, "yB")
-    if a.shape != b.shape:
-        raise inputs.SpmInputError(f"yA, yB: a paired test needs the same observations in both, got shapes "
-                                   f"{a.shape} and {b.shape}")
+    a, b = inputs.paired_curves(yA, yB, ("yA", "yB"))
     return SnPM_T(inputs.ONE_SAMPLE, np.ascontiguousarray(a - b))
 
 

@@ -141,10 +141,7 @@ def ttest(Y, y0=None, roi=None) -> SPM_T:
 def ttest_paired(YA, YB, roi=None) -> SPM_T:
     """Paired t test: the one-sample test of YA - YB (row j of each is the same subject)."""
     inputs.unsupported(roi=roi)
-    a, b = inputs.curves(YA, "YA"), inputs.curves(YB, "YB")
-    if a.shape != b.shape:
-        raise inputs.SpmInputError(f"YA, YB: a paired test needs the same observations in both, got shapes "
-                                   f"{a.shape} and {b.shape}")
+    a, b = inputs.paired_curves(YA, YB)
     for y, name in ((a, "YA"), (b, "YB"), (a - b, "YA - YB")):
         inputs.check_variance(y, name)
     return SPM_T(_fit(inputs.ONE_SAMPLE, np.ascontiguousarray(a - b)))
