@@ -3,7 +3,6 @@
 import json
 import multiprocessing as mp
 import os
-import time
 
 import numpy as np
 import pandas as pd
@@ -13,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cadence.gait import LocomotionData
+from cadence.gait.cache_entries import MANIFEST
 from cadence.gait.cache import (CacheDamagedWarning, CacheWriteWarning, LocomotionDataCache, cached_analysis,
                                 file_identity)
 from cadence.sample import gait
@@ -80,11 +80,15 @@ def test_a_changed_file_never_serves_an_old_result(tmp_path):
 def test_lru_eviction_by_bytes(tmp_path):
     cache = LocomotionDataCache(tmp_path / "c", max_cache_size="3M")
     block = np.zeros(100_000, dtype=np.float64)  # 800 kB: three fit in 3 MiB, four do not
+    seen: set = set()
     for i in range(3):
         cache.set("f", (i,), {}, block)
-        time.sleep(0.01)
-    assert cache.get("f", (0,), {}) is not None  # 0 is now the most recently used
-    time.sleep(0.01)
+        # Use times set, not slept: entry i last used at 1000 * (i + 1) s after the epoch.
+        new = {m for m in (tmp_path / "c").rglob(MANIFEST)} - seen
+        assert len(new) == 1
+        os.utime(new.pop(), (1000.0 * (i + 1), 1000.0 * (i + 1)))
+        seen = set((tmp_path / "c").rglob(MANIFEST))
+    assert cache.get("f", (0,), {}) is not None  # 0 is now the most recently used (its manifest touched now)
     cache.set("f", (3,), {}, block)
     assert cache.stats()["evicted"] == 1 and cache.stats()["bytes"] <= 3 * 2**20
     assert cache.get("f", (1,), {}) is None and cache.get("f", (0,), {}) is not None
