@@ -292,3 +292,22 @@ def test_a_flac_beside_an_mp3_is_read_first(samples, tmp_path):
     assert report["files_ok"] == len(listing.pairs) and report["rejected"] == {}
     assert sorted(f for f in report["unpaired_files"] if f.endswith(".mp3")) == sorted(
         f"audio/{p.pair_id}.mp3" for p in listing.pairs)
+
+
+def test_metadata_is_read_at_its_size_and_refused_past_the_limit(tmp_path, monkeypatch):
+    """Corpus.read allocates what the file holds (a read of the limit allocated 1 GiB for every
+    CSV, which resume_fuzz's memory limit caught), and refuses a file past the limit by name."""
+    import pyarrow as pa
+
+    from cadence.drums import corpus as corpus_mod
+
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "info.csv").write_text("a,b\n1,2\n")
+    c = Corpus(tmp_path / "r")
+    pool = pa.default_memory_pool()
+    before = pool.max_memory()
+    assert c.read("info.csv") == b"a,b\n1,2\n"
+    assert pool.max_memory() - before < 1 << 20
+    monkeypatch.setattr(corpus_mod, "METADATA_MAX_BYTES", 4)
+    with pytest.raises(ValueError, match="info.csv: larger than 4 bytes"):
+        c.read("info.csv", corpus_mod.METADATA_MAX_BYTES)

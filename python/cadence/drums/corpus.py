@@ -172,13 +172,17 @@ class Corpus:
         if self.kind == "zip":
             return self.zip.read(path, max_bytes)
         try:
+            # The size first: a read of max_bytes would allocate that much whatever the file holds.
+            size = self.fs.get_file_info(path).size
+            if size is not None and size > max_bytes:
+                raise ValueError(f"{self.where(rel)}: larger than {max_bytes} bytes: not a metadata file")
             with self.fs.open_input_stream(path) as f:
-                data = f.read(max_bytes + 1)
-        except FileNotFoundError:
+                data = f.read()
+        except (FileNotFoundError, ValueError):
             raise
         except OSError as e:
             raise OSError(e.errno, f"{self.where(rel)}: {e}") from None
-        if len(data) > max_bytes:
+        if len(data) > max_bytes:  # grown since its size was read
             raise ValueError(f"{self.where(rel)}: larger than {max_bytes} bytes: not a metadata file")
         return data
 
