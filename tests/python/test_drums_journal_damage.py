@@ -106,3 +106,22 @@ def test_a_report_nested_deeper_than_json_parses_is_replaced(prepared, tmp_path,
     assert code == 0, err
     assert run(capsys, "drums", "prepare", drum_corpus, out, "--resume", "-q")[0] == 0
     assert json.loads((out / "report.json").read_text())["interrupted"] is False
+
+
+def test_a_commit_renumbered_away_from_its_files_is_damage(tmp_path, drum_corpus):
+    """resume_fuzz (final tree): a commit line whose shard number no longer names its files passed
+    --resume and left every reader a missing file; now the journal line is damaged, by name."""
+    import json as json_mod
+
+    from cadence import drums as drums_mod
+
+    out = tmp_path / "out"
+    drums_mod.prepare(drum_corpus, out, layout="clips", shard_size="1", show_progress=False, jobs=1)
+    journal = out / "journal.jsonl"
+    lines = journal.read_text().splitlines()
+    entry = json_mod.loads(lines[1])
+    entry["shard"] = 164893424082
+    lines[1] = json_mod.dumps(entry)
+    journal.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"journal.jsonl line 2 is damaged \(a commit whose files are not named for its shard 164893424082\)"):
+        drums_mod.open(out)

@@ -506,6 +506,11 @@ def _entry_problem(entry) -> str | None:
             text(k) and k == os.path.basename(k) and not k.startswith(".") and isinstance(v, dict)
             and count(v.get("rows")) and count(v.get("bytes")) and text(v.get("sha256")) for k, v in files.items()):
         return "a commit whose files are not names with rows, bytes and sha256"
+    # Readers name a shard's files by its number (shard_file): a file named for another shard would
+    # pass the commit's own checks and be missing to every reader.
+    shard = entry["shard"]
+    if any(k != shard_file(k.partition("-")[0], shard, k.partition(".")[2]) for k in files):
+        return f"a commit whose files are not named for its shard {shard}"
     if not isinstance(inputs, list) or not all(text(i) for i in inputs):
         return "a commit whose inputs are not names"
     if not isinstance(rejects, list) or not all(
