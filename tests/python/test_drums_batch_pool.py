@@ -4,6 +4,7 @@ the same batches as read_batch, buffers reused rather than made per batch, and n
 killed workers, kept batches or Ctrl-C. Also a dataset whose directory went away under its
 workers: an error naming it, not a hang."""
 
+import contextlib
 import gc
 import os
 import shutil
@@ -146,6 +147,10 @@ def test_a_killed_worker_is_an_error_and_leaves_nothing(store):
         while True:
             next(it)  # batches already sent arrive, then the error
     check_batches(ds, [first], ("audio",))
+    # Shut the iterator down here: left to its __del__, torch's SIGCHLD check may raise the same
+    # "worker killed" there again, as an unraisable exception (seen once in a full run).
+    with contextlib.suppress(RuntimeError):
+        it._shutdown_workers()
     del first, it
     assert shm_names(pids + [os.getpid()]) == before
     drop_all()
