@@ -17,6 +17,7 @@
 #include "cadence/gait/correlation.h"
 #include "cadence/gait/cycle_stats.h"
 #include "cadence/gait/feature_stream.h"
+#include "cadence/gait/mean_curves.h"
 #include "cadence/gait/group_analysis.h"
 #include "cadence/gait/validation.h"
 #include "numpy.h"
@@ -312,6 +313,42 @@ void register_gait(nb::module_& m) {
       .def("finish", &gait::FeatureStream::finish, nb::call_guard<nb::gil_scoped_release>())
       .def("range_failures", [](const gait::FeatureStream& s) { return ArrowBatch{s.range_failures()}; })
       .def_prop_ro("rows_pushed", &gait::FeatureStream::rows_pushed);
+
+  nb::class_<gait::MeanCurveStream>(m, "GaitMeanCurveStream",
+                                    "Every subject x task group's mean curve of every feature, "
+                                    "accumulated batch by batch (src/cadence/gait/mean_curves.h).")
+      .def(
+          "__init__",
+          [](gait::MeanCurveStream* self, const gait::CycleIndex& index, std::size_t features, int nan_policy,
+             Job& job) {
+            if (nan_policy < 0 || nan_policy >= gait::kNanPolicyCount)
+              throw nb::value_error("gait: unknown nan_policy code");
+            new (self) gait::MeanCurveStream(index, features, static_cast<gait::NanPolicy>(nan_policy), job);
+          },
+          nb::arg("index"), nb::arg("features"), nb::arg("nan_policy"), nb::arg("job"), nb::keep_alive<1, 5>())
+      .def(
+          "push",
+          [](gait::MeanCurveStream& s, const std::vector<AnyVector>& columns, std::int64_t rows) {
+            auto views = views_of(columns, rows);
+            nb::gil_scoped_release unlocked;
+            s.push(views, rows);
+          },
+          nb::arg("columns"), nb::arg("rows"), "Push the next `rows` rows (one array per feature, views, no copy).")
+      .def(
+          "finish",
+          [](gait::MeanCurveStream& s, std::size_t groups, std::size_t features) {
+            std::vector<double> r;
+            {
+              nb::gil_scoped_release unlocked;
+              r = s.finish();
+            }
+            if (r.size() != groups * features * gait::kPointsPerCycle)
+              throw nb::value_error("GaitMeanCurveStream.finish: groups x features do not match the stream");
+            return to_numpy(std::move(r), {groups, features, static_cast<std::size_t>(gait::kPointsPerCycle)});
+          },
+          nb::arg("groups"), nb::arg("features"),
+          "(groups, features, 150) float64 means; NaN for a group that is not whole cycles.")
+      .def_prop_ro("rows_pushed", &gait::MeanCurveStream::rows_pushed);
 }
 
 }  // namespace cadence::bindings

@@ -10,7 +10,6 @@
 #include <optional>
 #include <stdexcept>
 
-#include "cadence/gait/mean_curves.h"
 #include "cadence/gait/cycle_index.h"
 #include "cadence/gait/spm_inference.h"
 #include "cadence/gait/spm_stats.h"
@@ -87,30 +86,6 @@ auto refused_as_value_error(F&& fn) {
 }  // namespace
 
 void register_gait_spm(nb::module_& m) {
-  m.def(
-      "gait_mean_curves",
-      [](const std::vector<AnyColumn>& columns, std::int64_t cycles, int nan_policy, Job& job) {
-        if (cycles < 0) throw nb::value_error("gait_mean_curves: cycles must be >= 0");
-        if (nan_policy < 0 || nan_policy >= cadence::gait::kNanPolicyCount)
-          throw nb::value_error("gait: unknown nan_policy code");
-        std::vector<cadence::gait::ColumnView> views;
-        for (const auto& c : columns) {
-          const bool f32 = c.dtype() == nb::dtype<float>();
-          if (!f32 && c.dtype() != nb::dtype<double>()) throw nb::type_error("gait: columns must be float32 or float64");
-          if (static_cast<std::int64_t>(c.shape(0)) < cycles * cadence::gait::kPointsPerCycle)
-            throw nb::value_error("gait_mean_curves: a column is shorter than cycles x 150");
-          views.push_back({c.data(), f32});
-        }
-        std::vector<double> r;
-        {
-          nb::gil_scoped_release unlocked;
-          r = cadence::gait::mean_curves(views, cycles, static_cast<cadence::gait::NanPolicy>(nan_policy), job);
-        }
-        return to_numpy(std::move(r), {columns.size(), static_cast<std::size_t>(cadence::gait::kPointsPerCycle)});
-      },
-      nb::arg("columns"), nb::arg("cycles"), nb::arg("nan_policy"), nb::arg("job"),
-      "Each column's mean curve over `cycles` cycles of 150 points: (columns, 150) float64 "
-      "(src/cadence/gait/mean_curves.h); the observations of the SPM comparisons.");
   m.attr("SPM_CLUSTER_COLUMNS") = nb::make_tuple("x0", "x1", "extent", "height", "sign", "metric", "p");
   m.def(
       "spm_fit",

@@ -33,31 +33,33 @@ def by_row_groups(rows: list[int], batch_rows: int) -> bool:
     return bool(rows) and max(rows) <= 2 * batch_rows
 
 
-def parquet_steps(path: Path, names: list[str], batch_rows: int, row_bytes: int) -> Iterator[Step]:
-    """Whole row groups (see by_row_groups), else batches of batch_rows."""
-    pf = pq.ParquetFile(path, pre_buffer=False)
+def parquet_steps(path: Path, names: list[str], batch_rows: int, row_bytes: int, threads: bool = True) -> Iterator[Step]:
+    """Whole row groups (see by_row_groups), else batches of batch_rows; ``threads``: columns
+    decoded on pyarrow's pool (a one-thread job decodes on its own thread)."""
+    pf = pq.ParquetFile(path, pre_buffer=False, memory_map=True)  # decoded from the page cache: no copy
     rows = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
     if by_row_groups(rows, batch_rows):
         # Every read reserves the largest row group's bytes: a constant, so that a read never
         # waits for bytes a smaller one before it left to the engine's buffers.
         size = max(rows) * row_bytes
         for i in range(len(rows)):
-            yield size, partial(_row_group, pf, i, names)
+            yield size, partial(_row_group, pf, i, names, threads)
         return
-    batches = pf.iter_batches(batch_size=batch_rows, columns=names, use_threads=True)
+    batches = pf.iter_batches(batch_size=batch_rows, columns=names, use_threads=threads)
     while True:
         yield batch_rows * row_bytes, partial(next, batches, None)
 
 
-def _row_group(pf: pq.ParquetFile, i: int, names: list[str]) -> pa.RecordBatch:
-    table = pf.read_row_group(i, columns=names, use_threads=True).combine_chunks()  # one chunk: no copy
+def _row_group(pf: pq.ParquetFile, i: int, names: list[str], threads: bool) -> pa.RecordBatch:
+    table = pf.read_row_group(i, columns=names, use_threads=threads).combine_chunks()  # one chunk: no copy
     batches = table.to_batches()
     return batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
-def csv_steps(path: Path, names: list[str], batch_rows: int, row_bytes: int) -> Iterator[Step]:
+def csv_steps(path: Path, names: list[str], batch_rows: int, row_bytes: int, threads: bool = True) -> Iterator[Step]:
     opts = pacsv.ConvertOptions(include_columns=names)
     read = csv_read_options(path, max(1 << 20, batch_rows * row_bytes * 3))
+    read.use_threads = threads
     reader = pacsv.open_csv(path, read_options=read, convert_options=opts)
     while True:
         yield batch_rows * row_bytes, partial(next, reader, None)

@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from .. import _core
-from ..runtime import make_job
 from . import features as feat
+from .mean_curves import group_mean_curves
 from .reader import POINTS_PER_CYCLE
 
 
@@ -209,31 +208,39 @@ class BulkAnalyses:
         subject's cycles, with the object's ``nan_policy``): ``(subjects, array (subjects,
         features, 150))``; subjects without whole cycles of the task are left out."""
         names = self.features if features is None else list(features)
-        key = (task, tuple(names), self.nan_policy)
         memo = _MEAN_CURVES.setdefault(self, {})  # spm_compare asks once per task pair; views have their own
-        if key in memo:
-            subjects, curves = memo[key]
-            return list(subjects), curves.copy()
-        subjects, curves = [], []
+        if not self.selection.trivial:  # a filtered view: its cycles and points, through the analysis
+            key = (task, tuple(names), self.nan_policy)
+            if key not in memo:
+                subjects, curves = [], []
+                for subject in self.subjects:
+                    groups = self.group_ids(subject, task)
+                    if groups and not self.cycle_index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
+                        r, _ = self._whole_analysis(subject, task, names)
+                        if r is not None:
+                            subjects.append(subject)
+                            curves.append(r["mean_pattern"])
+                memo[key] = (subjects, np.stack(curves) if curves else np.empty((0, len(names), POINTS_PER_CYCLE)))
+            subjects, out = memo[key]
+            return list(subjects), out.copy()
+        # every group's means in one pass over the file (or the columns held), for every task
+        key = (tuple(names), self.nan_policy)
+        if key not in memo:
+            columns = [self.column_of(n) for n in names]
+            table = self.loaded_table
+            memo[key] = group_mean_curves(
+                self.gait_file, self.cycle_index, columns, nan_policy=self.nan_policy, jobs=self.jobs,
+                memory_limit=self.memory_limit,
+                table=table if table is not None and set(columns) <= set(table.column_names) else None)
+        every = memo[key]
+        rows = self.cycle_index.groups["rows"]
+        subjects, picked = [], []
         for subject in self.subjects:
             groups = self.group_ids(subject, task)
-            if not groups or self.cycle_index.groups["rows"][groups[0]] % POINTS_PER_CYCLE:
-                continue
-            if not self.selection.trivial:  # a filtered view: its cycles and points, through the analysis
-                r, _ = self._whole_analysis(subject, task, names)
-                if r is not None:
-                    subjects.append(subject)
-                    curves.append(r["mean_pattern"])
-                continue
-            # only the mean is needed: the engine's mean curves, not the whole group analysis
-            columns = self.group_columns(groups, names)
-            mean = _core.gait_mean_curves(columns, columns[0].shape[0] // POINTS_PER_CYCLE,
-                                          feat.nan_policy_code(self.nan_policy), make_job(self.jobs, 0))
-            subjects.append(subject)
-            curves.append(mean)
-        out = np.stack(curves) if curves else np.empty((0, len(names), POINTS_PER_CYCLE))
-        memo[key] = (list(subjects), out)
-        return subjects, out.copy()
+            if groups and not rows[groups[0]] % POINTS_PER_CYCLE:  # else LocoHub's get_cycles gives None
+                subjects.append(subject)
+                picked.append(groups[0])
+        return subjects, every[picked] if picked else np.empty((0, len(names), POINTS_PER_CYCLE))
 
     def spm_compare(self, task_a: str, task_b: str, features: list[str] | None = None, *, paired: bool = False,
                     alpha: float = 0.05, nonparametric: bool = False, iterations: int = -1,

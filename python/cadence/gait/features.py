@@ -95,7 +95,7 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callab
         range_checks or [], fail_flags, job)
     limit = job.memory_limit_bytes
     row_bytes = gfile.row_bytes(features)
-    batch_rows = _batch_rows(limit, row_bytes)
+    batch_rows = batch_rows_within(limit, row_bytes)
     # Read the next batch while the engine works on this one, when two batches and the largest
     # group (copied whole if it crosses a batch boundary, as float64) fit the budget together;
     # otherwise read and compute in turn, one batch held, as a tight limit needs.
@@ -104,7 +104,7 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callab
     read_bytes = gfile.largest_read(batch_rows) * row_bytes
     if limit:
         _check_limit(gfile, findex, limit, largest, row_bytes)
-    prefetch = table is None and (not limit or 2 * read_bytes + largest <= limit)
+    prefetch = table is None and job.jobs > 1 and (not limit or 2 * read_bytes + largest <= limit)
     noted: set[str] = set()
     cycles = 0
 
@@ -134,7 +134,7 @@ def stream(gfile: GaitFile, findex: FileIndex, features: list[str], sink: Callab
                       job.stages())
 
 
-def _batch_rows(limit: int, row_bytes: int) -> int:
+def batch_rows_within(limit: int, row_bytes: int) -> int:
     """Rows per read: a quarter of the budget per batch (one in flight, one being decoded, slack
     for groups), at least one cycle."""
     rows = reader.BATCH_ROWS
@@ -145,7 +145,7 @@ def _check_limit(gfile: GaitFile, findex: FileIndex, limit: int, largest: int, r
     """Refuse, before any work, a memory limit the pass cannot run in: the largest group held
     whole (when it crosses a batch boundary) beside the read batch that limit gives."""
     def need(m: int) -> int:
-        return largest + gfile.largest_read(_batch_rows(m, row_bytes)) * row_bytes
+        return largest + gfile.largest_read(batch_rows_within(m, row_bytes)) * row_bytes
 
     if limit >= need(limit):
         return
@@ -160,11 +160,11 @@ def _check_limit(gfile: GaitFile, findex: FileIndex, limit: int, largest: int, r
     which = (f" (the largest subject x task group, {findex.subject_names[g['subject'][big]]} / "
              f"{findex.task_names[g['task'][big]]}, {int(g['cycles'][big])} cycles, is held whole beside "
              f"a read batch)" if big is not None else "")
-    raise ValueError(f"{gfile.path}: a memory limit of {_size(limit)} is too small for these features{which}; "
+    raise ValueError(f"{gfile.path}: a memory limit of {size_text(limit)} is too small for these features{which}; "
                      f"set it to {-(-enough // (1 << 20))}M or more")
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
         if n >= 1 << shift:
             return f"{n / (1 << shift):.1f} {unit}"

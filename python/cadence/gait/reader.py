@@ -257,7 +257,8 @@ class GaitFile:
         With ``prefetch``, a helper thread reads batch i+1 while the caller works on batch i: two
         batches are then held, and both are reserved before they are read."""
         plan = batches.parquet_steps if self.file_type == "parquet" else batches.csv_steps
-        steps = plan(self.path, names, batch_rows, self.row_bytes(names))
+        # a one-thread job decodes on one thread: jobs=1 means one core, for the reads too
+        steps = plan(self.path, names, batch_rows, self.row_bytes(names), threads=job is None or job.jobs > 1)
         read = batches.prefetched if prefetch else batches.sequential
         with closing(read(steps, job)) as source:
             for batch in source:
