@@ -46,17 +46,14 @@ class TaskComparison:
         return int(self.curves_a.shape[2])
 
 
-def _percent(node: float, nodes: int) -> float:
-    return float(node) * 100.0 / (nodes - 1)
-
-
 def _curves(data, task: str, names: list[str]) -> tuple[list[str], np.ndarray]:
     subjects, curves = data.subject_mean_curves(task, names)
     if len(subjects) < 2:
         raise inputs.SpmInputError(f"task {task!r}: {len(subjects)} subject(s) with whole cycles; an SPM test "
                                    f"needs at least 2 observations (subjects' mean curves) per task")
-    for i, name in enumerate(names):
-        bad = ~np.isfinite(curves[:, i, :]).all(axis=1)
+    nonfinite = ~np.isfinite(curves).all(axis=2)  # (subjects, features): one pass, not one per feature
+    for i in np.flatnonzero(nonfinite.any(axis=0)):
+        name, bad = names[i], nonfinite[:, i]
         if bad.any():
             who = [s for s, b in zip(subjects, bad) if b]
             raise inputs.SpmInputError(
@@ -121,9 +118,9 @@ def compare_tasks(data, task_a: str, task_b: str, features: list[str] | None = N
                                     int(iterations) if nonparametric else -1, int(seed), make_job(jobs, 0))
     out = TaskComparison(task_a, task_b, names, subjects_a, subjects_b, a, b, test, alpha, two_tailed,
                          skipped=skipped)
-    rows = []
     nodes = out.nodes
     by_feature = dict(zip(tested, results))
+    found, feature_of, zstar_of = [], [], []  # each tested feature's cluster rows, for one table
     for i, name in enumerate(names):
         r = by_feature.get(i)
         if r is None:  # not tested: no clusters, NaN field
@@ -135,13 +132,12 @@ def compare_tasks(data, task_a: str, task_b: str, features: list[str] | None = N
             raise inputs.SpmInputError(f"feature {name!r}: {r['error']}")
         out.z.append(np.asarray(r["z"]))
         out.zstar.append(float(r["zstar"]))
-        out.clusters.append(np.asarray(r["clusters"]))
-        for x0, x1, _extent, _h, sign, _metric, p in r["clusters"]:
-            rows.append({"feature": name, "start": _percent(x0, nodes), "end": _percent(x1, nodes),
-                         "extent": _percent(x1 - x0, nodes), "p": float(p), "sign": int(sign),
-                         "start_node": float(x0), "end_node": float(x1), "zstar": float(r["zstar"]), "test": test,
-                         "task_a": task_a, "task_b": task_b, "n_a": len(subjects_a), "n_b": len(subjects_b)})
-    out.table = pd.DataFrame(rows, columns=COLUMNS)
+        clusters = np.asarray(r["clusters"], dtype=np.float64).reshape(-1, len(_core.SPM_CLUSTER_COLUMNS))
+        out.clusters.append(clusters)
+        found.append(clusters)
+        feature_of += [name] * len(clusters)
+        zstar_of += [float(r["zstar"])] * len(clusters)
+    out.table = _table(found, feature_of, zstar_of, nodes, test, task_a, task_b, len(subjects_a), len(subjects_b))
     out.table.attrs["skipped"] = dict(skipped)
     if skipped:
         shown = "; ".join(f"{k} ({v})" for k, v in list(skipped.items())[:5])
@@ -150,13 +146,26 @@ def compare_tasks(data, task_a: str, task_b: str, features: list[str] | None = N
     return out
 
 
+def _table(found, feature_of, zstar_of, nodes, test, task_a, task_b, n_a, n_b) -> pd.DataFrame:
+    """One row per cluster (COLUMNS), built column by column."""
+    c = np.concatenate(found) if found else np.empty((0, len(_core.SPM_CLUSTER_COLUMNS)))
+    x0, x1, sign, p = (c[:, _core.SPM_CLUSTER_COLUMNS.index(k)] for k in ("x0", "x1", "sign", "p"))
+    n = len(c)
+    return pd.DataFrame({"feature": feature_of, "start": x0 * 100.0 / (nodes - 1), "end": x1 * 100.0 / (nodes - 1),
+                         "extent": (x1 - x0) * 100.0 / (nodes - 1), "p": p, "sign": sign.astype(np.int64),
+                         "start_node": x0, "end_node": x1, "zstar": zstar_of, "test": [test] * n,
+                         "task_a": [task_a] * n, "task_b": [task_b] * n, "n_a": [n_a] * n, "n_b": [n_b] * n},
+                        columns=COLUMNS)
+
+
 def _zero_variance(names, a, b, task_a, task_b, paired) -> dict[str, str]:
     """Features whose curves have zero variance at a node in either task (or, paired, in their
     difference): spm1d's data check refuses them, a batch reports them and carries on."""
     skipped = {}
     checks = [(a, task_a), (b, task_b)] + ([(a - b, f"{task_a} - {task_b}")] if paired else [])
     flat = [(y.var(axis=0) == 0, what) for y, what in checks]  # (features, Q) each, spm1d's test
-    for i, name in enumerate(names):
+    for i in np.flatnonzero(np.any([zero.any(axis=1) for zero, _ in flat], axis=0)):
+        name = names[i]
         for zero, what in flat:
             if zero[i].any():
                 nodes = np.flatnonzero(zero[i])

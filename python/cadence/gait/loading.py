@@ -140,18 +140,19 @@ def find_phase_column(path: Path, columns: list[str]) -> str:
                      f"Hint: Use custom column names in constructor if your data uses different names: {hint}")
 
 
-def phase_warnings(phase: np.ndarray, runs: dict | None, n_groups: int) -> None:
-    """LocoHub's load-time warnings on a numeric phase column (NaN for nulls): only NaN, values
-    outside [0, 100], and, when the file has a time column (``runs``: the index's runs), fewer
-    than 100 distinct phases per subject x task on average (time-indexed data)."""
-    finite = phase[~np.isnan(phase)]
-    if finite.size == 0:
+def phase_warnings(phase_range: tuple[float, float] | None, phase: np.ndarray | None = None,
+                   runs: dict | None = None, n_groups: int = 0) -> None:
+    """LocoHub's load-time warnings on a numeric phase column: only NaN (``phase_range`` None,
+    else the finite values' (min, max), which the index measured), values outside [0, 100], and,
+    when the file has a time column (``phase``, NaN for nulls, and ``runs``, the index's runs),
+    fewer than 100 distinct phases per subject x task on average (time-indexed data)."""
+    if phase_range is None:
         warn("Phase column contains only NaN values")
         return
-    lo, hi = float(finite.min()), float(finite.max())
+    lo, hi = phase_range
     if lo < 0 or hi > 100:
         warn(f"Phase values outside expected range [0-100]: [{lo:.1f}, {hi:.1f}]")
-    if runs is not None:
+    if runs is not None and phase is not None:
         avg = mean_distinct_phases(phase, runs, n_groups)
         if avg < 100:
             warn(f"Data appears to be time-indexed (avg {avg:.1f} unique phase values per "

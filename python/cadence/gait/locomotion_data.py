@@ -206,7 +206,7 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         from .cache import open_cache
 
         self.cache, self._cache_results = open_cache(cache), cache_results
-        self.cycle_index = self.gait_file.build_index()
+        self.cycle_index = self.gait_file.build_index(jobs=jobs)
         self.selection = Selection()
         self.shared = _Shared()
         self.subjects: list[str] = sorted(self.cycle_index.subject_names)
@@ -261,15 +261,18 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
                               convert_options=pacsv.ConvertOptions(include_columns=names))
 
     def _check_phase(self, verbose: bool) -> None:
-        """LocoHub's load-time warnings on the phase column, then its first summary line. Reads
-        the phase column only: groups come from the index, not from the text columns."""
-        try:
+        """LocoHub's load-time warnings on the phase column, then its first summary line. The
+        index measured the phase's range while it read it; only a file with a time column has its
+        phase read again (the time-indexed test counts distinct phases per group)."""
+        kind = self.gait_file.types.get(self.phase_col)
+        numeric = kind is not None and (pa.types.is_floating(kind) or pa.types.is_integer(kind))
+        # text phases: the index said what it could; LocoHub skips the checks too
+        if numeric and ("time" in self.gait_file.columns or "time_s" in self.gait_file.columns):
             phase = self.read_columns([self.phase_col]).column(0).cast(pa.float64()).to_numpy()  # nulls: NaN
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            phase = None  # text phases: the index said what it could; LocoHub skips the checks too
-        if phase is not None:
-            timed = "time" in self.gait_file.columns or "time_s" in self.gait_file.columns
-            phase_warnings(phase, self.cycle_index.runs if timed else None, len(self.cycle_index.groups["rows"]))
+            phase_warnings(self.cycle_index.phase_range, phase, self.cycle_index.runs,
+                           len(self.cycle_index.groups["rows"]))
+        elif numeric:
+            phase_warnings(self.cycle_index.phase_range)
         if verbose:
             print(f"Data validation passed: {len(self.subjects)} subjects, {len(self.tasks)} tasks")
 

@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .. import _core
+from ..runtime import make_job
 from . import batches
 from .loading import csv_read_options, file_type_of, refuse_repeated_names, warn
 
@@ -269,7 +270,7 @@ class GaitFile:
         """task_id, else task_info, when the file has one (see CONDITION_COLUMNS)."""
         return next((c for c in CONDITION_COLUMNS if c in self.columns), None)
 
-    def build_index(self, batch_rows: int | None = None) -> "FileIndex":
+    def build_index(self, batch_rows: int | None = None, jobs: int = 1) -> "FileIndex":
         """Stream the key columns once and build the cycle index.
 
         Cycles are identified by (subject, task, task_id or task_info when present, step). An
@@ -286,7 +287,11 @@ class GaitFile:
         subjects, tasks, conditions = _Codes(), _Codes(), _Codes()
         builder = _core.GaitIndexBuilder()
         empty_steps = 0
-        for batch in self.iter_batches(keys, batch_rows or BATCH_ROWS):
+        lo, hi, finite = np.inf, -np.inf, 0  # the phase's range, for LocoHub's load-time warnings
+        # jobs > 1 (0: all cores): the next batch is decoded on a helper thread (and pyarrow's
+        # pool) while this one is encoded and indexed; jobs=1 reads on this thread alone
+        job = make_job(jobs, 0)
+        for batch in self.iter_batches(keys, batch_rows or BATCH_ROWS, job, prefetch=job.jobs > 1):
             s = subjects.encode(batch.column(self.subject_col), self.subject_col, self.path)
             t = tasks.encode(batch.column(self.task_col), self.task_col, self.path)
             step = step_valid = condition = None
@@ -305,10 +310,13 @@ class GaitFile:
                 phase = pc.fill_null(phase.cast(pa.float64()), np.nan)
             phase = np.ascontiguousarray(phase.to_numpy(zero_copy_only=False), dtype=np.float64)
             builder.append(s, t, step, phase, step_valid, condition)
+            known = phase[~np.isnan(phase)]
+            if known.size:
+                lo, hi, finite = min(lo, float(known.min())), max(hi, float(known.max())), finite + known.size
         index = builder.finish()
         if index.rows == 0:
             raise ValueError(f"{self.path}: Dataset is empty")
-        findex = FileIndex(index, subjects.names, tasks.names)
+        findex = FileIndex(index, subjects.names, tasks.names, (lo, hi) if finite else None)
         if empty_steps:
             unknown = int((findex.cycles["step_known"] == 0).sum())
             warnings.warn(f"{self.path}: column {self.step_col!r} has {empty_steps} empty value(s); "
@@ -324,6 +332,7 @@ class FileIndex:
     index: _core.GaitIndex
     subject_names: list[str]
     task_names: list[str]
+    phase_range: tuple[float, float] | None = None  # (min, max) of the finite phases; None: none
 
     def __post_init__(self) -> None:
         self.groups = self.index.groups()
