@@ -33,10 +33,13 @@ def by_row_groups(rows: list[int], batch_rows: int) -> bool:
     return bool(rows) and max(rows) <= 2 * batch_rows
 
 
-def parquet_steps(path: Path, names: list[str], batch_rows: int, row_bytes: int, threads: bool = True) -> Iterator[Step]:
+def parquet_steps(path: Path, names: list[str], batch_rows: int, row_bytes: int, threads: bool = True,
+                  dictionary: tuple[str, ...] = ()) -> Iterator[Step]:
     """Whole row groups (see by_row_groups), else batches of batch_rows; ``threads``: columns
-    decoded on pyarrow's pool (a one-thread job decodes on its own thread)."""
-    pf = pq.ParquetFile(path, pre_buffer=False, memory_map=True)  # decoded from the page cache: no copy
+    decoded on pyarrow's pool (a one-thread job decodes on its own thread); ``dictionary``: text
+    columns read as the file stores them, dictionary-encoded (no strings built, then encoded)."""
+    pf = pq.ParquetFile(path, pre_buffer=False, memory_map=True,  # decoded from the page cache: no copy
+                        read_dictionary=list(dictionary) or None)
     rows = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
     if by_row_groups(rows, batch_rows):
         # Every read reserves the largest row group's bytes: a constant, so that a read never
@@ -56,7 +59,8 @@ def _row_group(pf: pq.ParquetFile, i: int, names: list[str], threads: bool) -> p
     return batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
-def csv_steps(path: Path, names: list[str], batch_rows: int, row_bytes: int, threads: bool = True) -> Iterator[Step]:
+def csv_steps(path: Path, names: list[str], batch_rows: int, row_bytes: int, threads: bool = True,
+              dictionary: tuple[str, ...] = ()) -> Iterator[Step]:
     opts = pacsv.ConvertOptions(include_columns=names)
     read = csv_read_options(path, max(1 << 20, batch_rows * row_bytes * 3))
     read.use_threads = threads
