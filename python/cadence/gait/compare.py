@@ -151,11 +151,9 @@ def _table(found, feature_of, zstar_of, nodes, test, task_a, task_b, n_a, n_b) -
     c = np.concatenate(found) if found else np.empty((0, len(_core.SPM_CLUSTER_COLUMNS)))
     x0, x1, sign, p = (c[:, _core.SPM_CLUSTER_COLUMNS.index(k)] for k in ("x0", "x1", "sign", "p"))
     n = len(c)
-    return pd.DataFrame({"feature": feature_of, "start": x0 * 100.0 / (nodes - 1), "end": x1 * 100.0 / (nodes - 1),
-                         "extent": (x1 - x0) * 100.0 / (nodes - 1), "p": p, "sign": sign.astype(np.int64),
-                         "start_node": x0, "end_node": x1, "zstar": zstar_of, "test": [test] * n,
-                         "task_a": [task_a] * n, "task_b": [task_b] * n, "n_a": [n_a] * n, "n_b": [n_b] * n},
-                        columns=COLUMNS)
+    values = [feature_of, x0 * 100.0 / (nodes - 1), x1 * 100.0 / (nodes - 1), (x1 - x0) * 100.0 / (nodes - 1), p,
+              sign.astype(np.int64), x0, x1, zstar_of, [test] * n, [task_a] * n, [task_b] * n, [n_a] * n, [n_b] * n]
+    return pd.DataFrame(dict(zip(COLUMNS, values)))  # in COLUMNS' order (columns= would re-index: slower)
 
 
 def _zero_variance(names, a, b, task_a, task_b, paired) -> dict[str, str]:
