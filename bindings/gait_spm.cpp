@@ -27,8 +27,9 @@ using AnyColumn = nb::ndarray<nb::ro, nb::ndim<1>, nb::c_contig, nb::device::cpu
 using Groups = std::optional<Column<std::int32_t>>;
 using Xs = std::optional<Column<double>>;
 
-spm::Sample sample_of(int design, const Matrix<double>& y, const Groups& groups, int n_groups, const Xs& x) {
-  if (design < 0 || design > 3) throw nb::value_error("spm: unknown design code");
+spm::Sample sample_of(int design, const Matrix<double>& y, const Groups& groups, int n_groups, const Xs& x,
+                      const Groups& subjects = std::nullopt, int n_subjects = 0) {
+  if (design < 0 || design > 4) throw nb::value_error("spm: unknown design code");
   spm::Sample s;
   s.design = static_cast<spm::Design>(design);
   s.y = y.data();
@@ -42,6 +43,11 @@ spm::Sample sample_of(int design, const Matrix<double>& y, const Groups& groups,
   if (x) {
     if (x->shape(0) != s.rows) throw nb::value_error("spm: one x value per observation");
     s.x = x->data();
+  }
+  if (subjects) {
+    if (subjects->shape(0) != s.rows) throw nb::value_error("spm: one subject label per observation");
+    s.subjects = subjects->data();
+    s.n_subjects = n_subjects;
   }
   return s;
 }
@@ -89,8 +95,9 @@ void register_gait_spm(nb::module_& m) {
   m.attr("SPM_CLUSTER_COLUMNS") = nb::make_tuple("x0", "x1", "extent", "height", "sign", "metric", "p");
   m.def(
       "spm_fit",
-      [](int design, const Matrix<double>& y, const Groups& groups, int n_groups, const Xs& x, bool equal_var) {
-        auto s = sample_of(design, y, groups, n_groups, x);
+      [](int design, const Matrix<double>& y, const Groups& groups, int n_groups, const Xs& x, bool equal_var,
+         const Groups& subjects, int n_subjects) {
+        auto s = sample_of(design, y, groups, n_groups, x, subjects, n_subjects);
         s.equal_var = equal_var;
         spm::Field f;
         {
@@ -100,8 +107,9 @@ void register_gait_spm(nb::module_& m) {
         return field_dict(std::move(f));
       },
       nb::arg("design"), nb::arg("y"), nb::arg("groups").none(), nb::arg("n_groups"), nb::arg("x").none(),
-      nb::arg("equal_var") = true,
-      "The parametric SPM of (J, Q) curves: stat, z, df, fwhm, resels (src/cadence/gait/spm_stats.h).");
+      nb::arg("equal_var") = true, nb::arg("subjects").none() = nb::none(), nb::arg("n_subjects") = 0,
+      "The parametric SPM of (J, Q) curves: stat, z, df, fwhm, resels (src/cadence/gait/spm_stats.h; "
+      "design 4, the repeated-measures ANOVA, also takes each row's subject: spm_anova1rm.h).");
   m.def(
       "spm_rft_inference",
       [](const std::string& stat, const Column<double>& z, double df1, double df2, double fwhm, double resels0,

@@ -1,5 +1,6 @@
 """cadence.gait.spm against spm1d 0.4.55 itself, on spm1d's bundled gait datasets
-(PlantarArchAngle: ttest2, ttest_paired, ttest; SpeedGRF: regress; SpeedGRFcategorical: anova1):
+(PlantarArchAngle: ttest2, ttest_paired, ttest; SpeedGRF: regress; SpeedGRFcategorical: anova1;
+SpeedGRFcategoricalRM: anova1rm):
 z to 1e-9 relative, zstar, cluster endpoints and p to 1e-6; nonparametric with every
 permutation's maximum and cluster integral equal to spm1d's; bad input refused by name."""
 
@@ -126,6 +127,59 @@ def test_anova1_equals_spm1d(categorical):
     # the list form gives the same SPM
     groups = [Y[A == a] for a in np.unique(A)]
     np.testing.assert_allclose(spm.anova1(groups, equal_var=True).z, ours.z, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def repeated():
+    return spm1d.data.uv1d.anova1rm.SpeedGRFcategoricalRM().get_data()
+
+
+def test_anova1rm_equals_spm1d(repeated):
+    Y, A, S = repeated  # 10 subjects x 3 speeds, one curve each: spm1d's approximate residuals
+    with pytest.warns(UserWarning, match="Only one observation per subject"):
+        ours = spm.anova1rm(Y, A, S)
+    with pytest.warns(UserWarning, match="Only one observation per subject"):
+        ref = spm1d.stats.anova1rm(Y, A, S)
+    assert_raw_equal(ours, ref)
+    assert ours.df == (2, 18)
+    oi, ri = ours.inference(0.05), ref.inference(0.05)
+    assert len(ri.clusters) == 4
+    assert_clusters_equal(oi, ri)
+    # rows in any order, labels of any values: the same SPM
+    order = np.random.default_rng(3).permutation(len(Y))
+    with pytest.warns(UserWarning):
+        moved = spm.anova1rm(Y[order], (A * 3 + 1)[order], (S * 7 + 2)[order])
+    np.testing.assert_allclose(moved.z, ours.z, rtol=1e-12)
+    assert moved.fwhm == pytest.approx(ours.fwhm, rel=1e-12)
+
+
+def test_anova1rm_with_replicates_equals_spm1d(repeated):
+    Y, A, S = repeated  # two curves per subject and condition: residuals from the cell means, no warning
+    noise = np.cumsum(np.random.default_rng(5).normal(0, 0.5, Y.shape), axis=1)  # smooth: one cluster stays
+    Y2, A2, S2 = np.vstack([Y, Y + noise]), np.r_[A, A], np.r_[S, S]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = spm.anova1rm(Y2, A2, S2)
+    ref = spm1d.stats.anova1rm(Y2, A2, S2)
+    assert_raw_equal(ours, ref)
+    oi, ri = ours.inference(0.05), ref.inference(0.05)
+    assert len(ri.clusters) > 0
+    assert_clusters_equal(oi, ri)
+
+
+def test_anova1rm_refusals(repeated):
+    Y, A, S = repeated
+    with pytest.raises(SpmInputError, match="balanced .* subject 3 has 0 curve"):
+        keep = ~((S == 3) & (A == 1))
+        spm.anova1rm(Y[keep], A[keep], S[keep])
+    with pytest.raises(NotImplementedError, match="Non-sphericity"):
+        spm.anova1rm(Y, A, S, equal_var=False)
+    with pytest.raises(SpmInputError, match="at least 2 subjects"):
+        spm.anova1rm(Y[S == 0], A[S == 0], S[S == 0])
+    with pytest.raises(NotImplementedError, match="parametric spm.anova1rm"):
+        spm.nonparam.anova1rm(Y, A, S)
 
 
 def assert_nonparam_equal(oi, ri):

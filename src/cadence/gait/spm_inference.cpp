@@ -368,8 +368,18 @@ double unique_permutations(const Sample& s) {
   }
 }
 
+namespace {
+
+void refuse_repeated_measures(const Sample& s) {
+  if (s.design == Design::kAnova1rm)
+    throw std::invalid_argument("a nonparametric repeated-measures ANOVA is not implemented (use the parametric one)");
+}
+
+}  // namespace
+
 std::vector<double> permutation_statistic(const Sample& s) {
   check(s);
+  refuse_repeated_measures(s);
   std::vector<double> z(s.nodes);
   PermutedStatistic stat(s);
   const std::size_t J = s.rows;
@@ -389,6 +399,7 @@ std::vector<double> permutation_statistic(const Sample& s) {
 Inference permutation_inference(const Sample& s, const std::vector<double>& z, double alpha,
                                 const PermutationOptions& o, runtime::Job* job) {
   check(s);
+  refuse_repeated_measures(s);
   if (!(alpha > 0.0 && alpha < 1.0)) throw std::invalid_argument("alpha must be in (0, 1)");
   const bool two = o.two_tailed && (s.design != Design::kAnova1);
   Inference r;

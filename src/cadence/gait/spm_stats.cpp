@@ -1,5 +1,6 @@
 #include "cadence/gait/spm_stats.h"
 
+#include "cadence/gait/spm_anova1rm.h"
 #include "cadence/gait/spm_reml.h"
 
 #include <algorithm>
@@ -49,6 +50,9 @@ void check(const Sample& s) {
         throw std::invalid_argument("no error degrees of freedom: add observations");
       break;
     }
+    case Design::kAnova1rm:
+      check_anova1rm(s);
+      break;
     case Design::kRegression: {
       if (s.x == nullptr || s.rows < 3) throw std::invalid_argument("a regression needs at least 3 observations");
       double lo = s.x[0], hi = s.x[0];
@@ -87,6 +91,7 @@ double estimate_fwhm(const double* r, std::size_t rows, std::size_t q) {
 
 Field fit(const Sample& s) {
   check(s);
+  if (s.design == Design::kAnova1rm) return fit_anova1rm(s);
   const std::size_t J = s.rows, Q = s.nodes;
   Field f;
   f.z.assign(Q, 0.0);

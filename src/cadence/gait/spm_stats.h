@@ -1,6 +1,7 @@
 // The test statistics of 1-D statistical parametric mapping (spm1d 0.4.55's spm1d.stats and
 // spm1d.stats.nonparam calculators): one-sample t (paired = one-sample on the differences),
-// two-sample t with pooled variance, simple regression t, one-way ANOVA F; the smoothness (FWHM)
+// two-sample t with pooled variance, simple regression t, one-way ANOVA F (and, in
+// spm_anova1rm.h, the repeated-measures one); the smoothness (FWHM)
 // of the residuals and the resel counts. Formulas in docs/gait.md ("SPM: the formulas").
 #pragma once
 
@@ -11,7 +12,7 @@
 
 namespace cadence::gait::spm {
 
-enum class Design { kOneSample = 0, kTwoSample = 1, kRegression = 2, kAnova1 = 3 };
+enum class Design { kOneSample = 0, kTwoSample = 1, kRegression = 2, kAnova1 = 3, kAnova1rm = 4 };
 
 // J observations of Q nodes (row-major, finite), and the design's per-row input: `groups`
 // (two-sample: 0 = A, 1 = B; ANOVA: 0..n_groups-1 in the order of the sorted labels) or `x`
@@ -24,6 +25,10 @@ struct Sample {
   const int* groups = nullptr;
   int n_groups = 0;
   const double* x = nullptr;
+  // Repeated-measures ANOVA (spm_anova1rm.h): the subject of each row, 0..n_subjects-1; `groups`
+  // holds its condition.
+  const int* subjects = nullptr;
+  int n_subjects = 0;
   // Two-sample and ANOVA: false estimates the df for unequal group variances (spm_reml.h).
   bool equal_var = true;
 };

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "cadence/gait/spm_anova1rm.h"
 #include "cadence/gait/spm_inference.h"
 #include "cadence/gait/spm_rft.h"
 #include "cadence/gait/spm_stats.h"
@@ -110,6 +111,33 @@ TEST(SpmStats, RefusesWhatItCannotTest) {
   EXPECT_THROW(fit(s), std::invalid_argument);
   y[2] = 3;
   s.rows = 1;
+  EXPECT_THROW(fit(s), std::invalid_argument);
+}
+
+// 3 subjects x 2 conditions, one curve each, 2 nodes. Node 0 by hand: cells (subject, condition)
+// 1 3 / 2 5 / 3 4: means m = 3, m_a = 2, 4, m_s = 2, 3.5, 3.5; SS_A = 3 * (1 + 1) = 6;
+// interaction residuals m_sa - m_s - m_a + m: 0, 0 / -0.5, 0.5 / 0.5, -0.5, SS_SA = 1;
+// F = (6 / 1) / (1 / 2) = 12, df (1, 2).
+TEST(SpmAnova1rm, ClassicFByHandAndBalanceRequired) {
+  std::vector<double> y{1, 0, 3, 1, 2, 0, 5, 2, 3, 1, 4, 0};  // rows: s0a0 s0a1 s1a0 s1a1 s2a0 s2a1
+  std::vector<int> cond{0, 1, 0, 1, 0, 1}, subj{0, 0, 1, 1, 2, 2};
+  Sample s;
+  s.design = Design::kAnova1rm;
+  s.y = y.data();
+  s.rows = 6;
+  s.nodes = 2;
+  s.groups = cond.data();
+  s.n_groups = 2;
+  s.subjects = subj.data();
+  s.n_subjects = 3;
+  const Field f = fit(s);
+  EXPECT_EQ(f.stat, Stat::kF);
+  EXPECT_DOUBLE_EQ(f.df1, 1.0);
+  EXPECT_DOUBLE_EQ(f.df2, 2.0);
+  EXPECT_NEAR(f.z[0], 12.0, 1e-12);
+  EXPECT_TRUE(single_responses(s));
+  EXPECT_THROW(permutation_statistic(s), std::invalid_argument);  // no nonparametric version
+  subj[5] = 1;  // subject 1 twice in condition 1, subject 2 never: unbalanced
   EXPECT_THROW(fit(s), std::invalid_argument);
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 #: The engine's design codes (src/cadence/gait/spm_stats.h, Design).
-ONE_SAMPLE, TWO_SAMPLE, REGRESSION, ANOVA1 = 0, 1, 2, 3
+ONE_SAMPLE, TWO_SAMPLE, REGRESSION, ANOVA1, ANOVA1RM = 0, 1, 2, 3, 4
 
 
 class SpmInputError(ValueError):

@@ -192,3 +192,10 @@ def anova1(y, A, roi=None) -> SnPM_F:
     if len(levels) < 2:
         raise inputs.SpmInputError("A: a one-way ANOVA needs at least 2 groups")
     return SnPM_F(inputs.ANOVA1, a, codes, len(levels))
+
+
+def anova1rm(y, A, SUBJ, roi=None):
+    """Not provided: spm1d's own nonparametric anova1rm is its legacy implementation (its permuter
+    for subjects x conditions); the parametric :func:`cadence.gait.spm.anova1rm` is."""
+    raise NotImplementedError("spm.nonparam.anova1rm is not implemented by cadence.gait.spm; use the parametric "
+                              "spm.anova1rm")

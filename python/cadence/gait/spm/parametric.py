@@ -1,4 +1,4 @@
-"""Parametric SPM tests (spm1d.stats' ttest, ttest_paired, ttest2, regress, anova1) and their
+"""Parametric SPM tests (spm1d.stats' ttest, ttest_paired, ttest2, regress, anova1, anova1rm) and their
 random field theory inference, both computed by the engine."""
 
 from __future__ import annotations
@@ -14,6 +14,16 @@ from .clusters import clusters_of
 #: spm1d's warning for anova1(equal_var=False), given as spm1d gives it.
 ANOVA1_REML_WARNING = ("\nWARNING:  Non-sphericity corrections for one-way ANOVA are currently approximate and "
                        "have not been verified.\n")
+
+
+#: spm1d's warning for anova1rm with one curve per subject and condition, given as spm1d gives it.
+ANOVA1RM_SINGLE_WARNING = ("\nWARNING:  Only one observation per subject found.  Residuals and inference will be "
+                           "approximate. To avoid approximate residuals: (a) Add multiple observations per subject "
+                           "and per condition, and (b) ensure that all subjects and conditions have the same number "
+                           "of observations.\n")
+#: spm1d's refusal of anova1rm(equal_var=False).
+ANOVA1RM_UNEQUAL_VAR = ('Non-sphericity corrections are not yet implemented. Set "equal_var" to "True" to force an '
+                        'assumption of equal variance.')
 
 
 def _df(pair) -> tuple:
@@ -116,9 +126,10 @@ class SPMi_F(_SPMinference, SPM_F):
     """An SPM{F} after inference."""
 
 
-def _fit(design: int, y: np.ndarray, groups=None, n_groups: int = 0, x=None, equal_var: bool = True) -> dict:
+def _fit(design: int, y: np.ndarray, groups=None, n_groups: int = 0, x=None, equal_var: bool = True,
+         subjects=None, n_subjects: int = 0) -> dict:
     try:
-        return _core.spm_fit(design, y, groups, n_groups, x, bool(equal_var))
+        return _core.spm_fit(design, y, groups, n_groups, x, bool(equal_var), subjects, n_subjects)
     except ValueError as e:
         raise inputs.SpmInputError(str(e)) from None
 
@@ -194,3 +205,35 @@ def anova1(Y, A=None, equal_var: bool = False, roi=None) -> SPM_F:
     if not equal_var:
         warnings.warn(ANOVA1_REML_WARNING, UserWarning, stacklevel=2)
     return SPM_F(_fit(inputs.ANOVA1, y, codes, len(levels), equal_var=equal_var))
+
+
+def anova1rm(Y, A, SUBJ, equal_var: bool = True, roi=None, _force_approx0D: bool = False) -> SPM_F:
+    """One-way repeated-measures ANOVA of (J, Q) curves: condition labels ``A`` and subject labels
+    ``SUBJ``, one per curve, every subject with the same number of curves in every condition
+    (balanced). The condition effect is tested against the subject x condition interaction, df
+    (k-1, (k-1)(n-1)); with one curve per subject and condition the smoothness comes from the
+    additive model's residuals, and spm1d's warning that inference is then approximate is given.
+    ``equal_var=False`` is refused, as spm1d refuses it."""
+    inputs.unsupported(roi=roi)
+    if not equal_var:
+        raise NotImplementedError(ANOVA1RM_UNEQUAL_VAR)
+    if _force_approx0D:
+        raise NotImplementedError("_force_approx0D is for 0-D data, which cadence.gait.spm does not support")
+    y = inputs.curves(Y)
+    inputs.check_variance(y, "Y")
+    codes, levels = inputs.group_codes(A, y.shape[0])
+    subjects, names = inputs.group_codes(SUBJ, y.shape[0], "SUBJ")
+    if len(levels) < 2:
+        raise inputs.SpmInputError("A: a repeated-measures ANOVA needs at least 2 conditions")
+    if len(names) < 2:
+        raise inputs.SpmInputError("SUBJ: a repeated-measures ANOVA needs at least 2 subjects")
+    cells = np.zeros((len(names), len(levels)), dtype=np.int64)
+    np.add.at(cells, (subjects, codes), 1)
+    if (cells != cells[0, 0]).any():
+        s, a = np.argwhere(cells != cells[0, 0])[0]
+        raise inputs.SpmInputError(f"the design must be balanced (spm1d refuses it too): subject {names[s].item()!r} has "
+                                   f"{cells[s, a]} curve(s) of condition {levels[a].item()!r}, subject "
+                                   f"{names[0].item()!r} has {cells[0, 0]} of condition {levels[0].item()!r}")
+    if cells[0, 0] == 1:
+        warnings.warn(ANOVA1RM_SINGLE_WARNING, UserWarning, stacklevel=2)
+    return SPM_F(_fit(inputs.ANOVA1RM, y, codes, len(levels), subjects=subjects, n_subjects=len(names)))
