@@ -14,6 +14,19 @@
 namespace cadence::gait::spm {
 namespace {
 
+// J rows of `nodes` nodes with a group label per row (views: the vectors outlive the sample).
+Sample grouped(Design design, const std::vector<double>& y, std::size_t nodes, const std::vector<int>& groups,
+               int n_groups) {
+  Sample s;
+  s.design = design;
+  s.y = y.data();
+  s.rows = y.size() / nodes;
+  s.nodes = nodes;
+  s.groups = groups.data();
+  s.n_groups = n_groups;
+  return s;
+}
+
 TEST(SpmRft, SurvivalFunctionsMatchScipy) {
   EXPECT_NEAR(t_sf(2.0, 10.0), 0.03669401738537018, 1e-14);
   EXPECT_NEAR(t_sf(-1.5, 4.5), 0.8998904571719233, 1e-14);
@@ -59,13 +72,7 @@ TEST(SpmPermutations, CountsAndOrderFollowSpm1d) {
   // 6 observations of 2 nodes, two groups of 3: C(6, 3) = 20 labellings
   std::vector<double> y{1, 2, 2, 1, 3, 5, 4, 4, 6, 5, 5, 7};
   const std::vector<int> groups{0, 0, 0, 1, 1, 1};
-  Sample s;
-  s.design = Design::kTwoSample;
-  s.y = y.data();
-  s.rows = 6;
-  s.nodes = 2;
-  s.groups = groups.data();
-  s.n_groups = 2;
+  Sample s = grouped(Design::kTwoSample, y, 2, groups, 2);
   EXPECT_DOUBLE_EQ(unique_permutations(s), 20.0);
   const auto z = permutation_statistic(s);
   const auto all = permutation_inference(s, z, 0.1, {false, -1, 0}, nullptr);
@@ -88,13 +95,7 @@ TEST(SpmReml, EqualGroupSpreadGivesThePooledDf) {
   std::vector<double> y{0, 1, 2, 3, 1, 2, 3, 5, 2, 4, 4, 7, 3, 3, 5, 9,
                         10, 11, 12, 13, 11, 12, 13, 15, 12, 14, 14, 17, 13, 13, 15, 19};
   const std::vector<int> groups{0, 0, 0, 0, 1, 1, 1, 1};
-  Sample s;
-  s.design = Design::kTwoSample;
-  s.y = y.data();
-  s.rows = 8;
-  s.nodes = 4;
-  s.groups = groups.data();
-  s.n_groups = 2;
+  Sample s = grouped(Design::kTwoSample, y, 4, groups, 2);
   s.equal_var = false;
   const Field f = fit(s);
   EXPECT_NEAR(f.df2, 6.0, 1e-9);
@@ -121,13 +122,7 @@ TEST(SpmStats, RefusesWhatItCannotTest) {
 TEST(SpmAnova1rm, ClassicFByHandAndBalanceRequired) {
   std::vector<double> y{1, 0, 3, 1, 2, 0, 5, 2, 3, 1, 4, 0};  // rows: s0a0 s0a1 s1a0 s1a1 s2a0 s2a1
   std::vector<int> cond{0, 1, 0, 1, 0, 1}, subj{0, 0, 1, 1, 2, 2};
-  Sample s;
-  s.design = Design::kAnova1rm;
-  s.y = y.data();
-  s.rows = 6;
-  s.nodes = 2;
-  s.groups = cond.data();
-  s.n_groups = 2;
+  Sample s = grouped(Design::kAnova1rm, y, 2, cond, 2);
   s.subjects = subj.data();
   s.n_subjects = 3;
   const Field f = fit(s);
