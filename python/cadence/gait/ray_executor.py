@@ -119,8 +119,8 @@ def _features_unit(spec_text: str) -> tuple[bytes, str]:
         gfile, table = _read_remote(spec, start, end)
     names = spec["features"]
     rows = copy.copy(gfile)  # the same file, seen as the unit's rows only
-    rows.iter_batches = lambda cols, batch_rows=feat.reader.DEFAULT_BATCH_ROWS, job=None, prefetch=False: iter(
-        table.select(cols).to_batches(max_chunksize=batch_rows))
+    rows.iter_batches = lambda cols, batch_rows=feat.reader.DEFAULT_BATCH_ROWS, job=None, prefetch=False, **_: iter(
+        table.select(cols).to_batches(max_chunksize=batch_rows))  # **_: how to read; the rows are read already
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the driver's index of the whole file said it already
         local = rows.build_index()
