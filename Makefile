@@ -211,6 +211,8 @@ demo: demo/drums/e-gmd-v1.0.0.csv demo/gait.parquet
 	$(CADENCE) gait validate demo/gait.parquet --ranges example --list 10 || [ $$? -eq 1 ]
 	$(CADENCE) gait report demo/gait.parquet -o demo/gait-report \
 	  --features hip_flexion_angle_ipsi_rad,knee_flexion_angle_ipsi_rad,ankle_dorsiflexion_angle_ipsi_rad,knee_flexion_moment_ipsi_Nm_kg
+	$(CADENCE) gait compare demo/gait.parquet --tasks incline_walking level_walking --paired --nan-policy omit \
+	  -o demo/gait-compare
 	@rm -rf demo/drums-index demo/drums-clips
 	$(CADENCE) drums prepare demo/drums demo/drums-index
 	$(CADENCE) drums prepare demo/drums demo/drums-clips --layout clips --clip 5.0
