@@ -130,7 +130,7 @@ def register(groups: argparse._SubParsersAction) -> None:
         "each subject's mean curve per task is one observation; --paired pairs them by subject "
         "(ttest_paired), otherwise ttest2 with pooled variance; two-tailed, random field theory "
         "threshold, or label permutations with --nonparametric. Writes OUT/spm.parquet and "
-        "OUT/spm.csv (one row per cluster: feature, start, end and extent in %% of the cycle, p, sign), "
+        "OUT/spm.csv (one row per cluster: feature, start, end and extent in % of the cycle, p, sign), "
         "OUT/<feature>.png (mean +- SD of both tasks above, SPM{t} with the threshold and the "
         "clusters below) and OUT/overview.png; the files appear together when all are written.",
         epilog="example: cadence gait compare data/gait.parquet --tasks level_walking incline_walking "
