@@ -103,6 +103,12 @@ def test_load_warnings_as_locohub(tmp_path):
     df = frame(subjects=("S01",), tasks=("walk",), cycles=1)
     with pytest.warns(UserWarning, match="^Phase column contains only NaN values$"):
         quiet(write(df.assign(phase=np.nan), tmp_path / "nan.parquet"))
+    empty = tmp_path / "empty_phase.csv"  # every phase cell empty: pyarrow reads a null-typed column
+    df.assign(phase="").to_csv(empty, index=False)
+    with pytest.warns(UserWarning, match="^Phase column contains only NaN values$"):
+        quiet(empty)
+    with pytest.warns(UserWarning, match=r"^Phase values outside expected range \[0-100\]: \[0\.0, 149\.0\]$"):
+        quiet(write(df.assign(phase=np.arange(150)), tmp_path / "integers.parquet"))  # integer phases: checked too
     with pytest.warns(UserWarning, match=r"^Phase values outside expected range \[0-100\]: \[-5\.0, 105\.0\]$") as caught:
         quiet(write(df.assign(phase=np.linspace(-5, 105, 150)), tmp_path / "range.parquet"))
     assert caught[0].filename == __file__  # the user's line (here: this file's), never cadence's

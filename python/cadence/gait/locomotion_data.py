@@ -264,15 +264,14 @@ class LocomotionData(BulkAnalyses, FrameMethods, PlotMethods):
         """LocoHub's load-time warnings on the phase column, then its first summary line. The
         index measured the phase's range while it read it; only a file with a time column has its
         phase read again (the time-indexed test counts distinct phases per group)."""
-        kind = self.gait_file.types.get(self.phase_col)
-        numeric = kind is not None and (pa.types.is_floating(kind) or pa.types.is_integer(kind))
-        # text phases: the index said what it could; LocoHub skips the checks too
-        if numeric and ("time" in self.gait_file.columns or "time_s" in self.gait_file.columns):
-            phase = self.read_columns([self.phase_col]).column(0).cast(pa.float64()).to_numpy()  # nulls: NaN
-            phase_warnings(self.cycle_index.phase_range, phase, self.cycle_index.runs,
-                           len(self.cycle_index.groups["rows"]))
-        elif numeric:
-            phase_warnings(self.cycle_index.phase_range)
+        # GaitFile refused a phase that is not a number (or null: an all-empty column, "only NaN")
+        if self.phase_col in self.gait_file.types:
+            if "time" in self.gait_file.columns or "time_s" in self.gait_file.columns:
+                phase = self.read_columns([self.phase_col]).column(0).cast(pa.float64()).to_numpy(zero_copy_only=False)
+                phase_warnings(self.cycle_index.phase_range, phase, self.cycle_index.runs,
+                               len(self.cycle_index.groups["rows"]))
+            else:
+                phase_warnings(self.cycle_index.phase_range)
         if verbose:
             print(f"Data validation passed: {len(self.subjects)} subjects, {len(self.tasks)} tasks")
 

@@ -49,13 +49,13 @@ def zero_variance_nodes(a: np.ndarray) -> list[int]:
     return np.flatnonzero(a.var(axis=0) == 0).tolist()
 
 
-def check_variance(a: np.ndarray, name: str) -> None:
+def check_variance(a: np.ndarray, name: str, spm1d_says: str = "spm1d refuses this too") -> None:
     """spm1d refuses curves of zero variance at a node (the statistic is 0/0 there); so do we."""
     nodes = zero_variance_nodes(a)
     if nodes:
         shown = ", ".join(map(str, nodes[:10])) + (f", ... ({len(nodes)} in all)" if len(nodes) > 10 else "")
         raise SpmInputError(f"{name}: zero variance at node(s) {shown}: every observation has the same value "
-                            f"there, so the test statistic is undefined (spm1d refuses this too)")
+                            f"there, so the test statistic is undefined ({spm1d_says})")
 
 
 def same_nodes(a: np.ndarray, b: np.ndarray, names: str) -> None:

@@ -220,7 +220,7 @@ def anova1rm(Y, A, SUBJ, equal_var: bool = True, roi=None, _force_approx0D: bool
     if _force_approx0D:
         raise NotImplementedError("_force_approx0D is for 0-D data, which cadence.gait.spm does not support")
     y = inputs.curves(Y)
-    inputs.check_variance(y, "Y")
+    inputs.check_variance(y, "Y", "spm1d's anova1rm returns NaN there instead")
     codes, levels = inputs.group_codes(A, y.shape[0])
     subjects, names = inputs.group_codes(SUBJ, y.shape[0], "SUBJ")
     if len(levels) < 2:
