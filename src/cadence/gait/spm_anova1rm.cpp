@@ -117,8 +117,9 @@ Field fit_anova1rm(const Sample& s) {
     }
     f.z[i] = (static_cast<double>(n) * r * ssa / f.df1) / (r * sssa / f.df2);
   }
-  std::vector<double> e = single_responses(s) ? approximate_residuals(s) : std::vector<double>(J * Q);
-  if (!single_responses(s))
+  const bool single = single_responses(s);
+  std::vector<double> e = single ? approximate_residuals(s) : std::vector<double>(J * Q);
+  if (!single)
     for (std::size_t j = 0; j < J; ++j) {
       const auto c = static_cast<std::size_t>(s.subjects[j]) * k + static_cast<std::size_t>(s.groups[j]);
       for (std::size_t i = 0; i < Q; ++i) e[j * Q + i] = s.y[j * Q + i] - cell[c * Q + i];
